@@ -1,0 +1,341 @@
+/*-------------------------------------------------------------------------
+ *
+ * learned.h
+ *	  Shared definitions of the "learned" index access method: page layouts,
+ *	  the per-backend model cache, scan state and every cross-file prototype,
+ *	  grouped by the file that defines them.
+ *
+ * README.md ("How it works") explains the algorithms; ../DESIGN.md states the
+ * invariants.  In short: leaf pages hold sorted (key, heap TID) entries and
+ * form one doubly linked chain with immutable low fences; stage-2 "records"
+ * (one per model page) own ordered lists of (low fence, block) of their
+ * leaves; the root model in the metapage routes a key to a record.  The leaf
+ * chain is the truth, the model only says where to start.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef LEARNED_H
+#define LEARNED_H
+
+#include "access/amapi.h"
+#include "access/generic_xlog.h"
+#include "access/itup.h"
+#include "access/relscan.h"
+#include "nodes/pathnodes.h"
+#include "storage/bufmgr.h"
+#include "storage/bufpage.h"
+#include "storage/itemptr.h"
+#include "utils/relcache.h"
+
+#include "rmi.h"
+
+/* Relation file identity: renamed in PostgreSQL 16. */
+#if PG_VERSION_NUM >= 160000
+#define LearnedRelFile			RelFileLocator
+#define LearnedRelFileOf(rel)	((rel)->rd_locator)
+#define LearnedRelFileEquals(a, b)	RelFileLocatorEquals(a, b)
+#else
+#define LearnedRelFile			RelFileNode
+#define LearnedRelFileOf(rel)	((rel)->rd_node)
+#define LearnedRelFileEquals(a, b)	RelFileNodeEquals(a, b)
+#endif
+
+/* ----------------------------------------------------------------
+ *	On-disk format
+ * ----------------------------------------------------------------
+ */
+
+#define LEARNED_MAGIC			0x4C524E44	/* "LRND" */
+#define LEARNED_VERSION			1
+#define LEARNED_PAGE_ID			0xFF8A	/* last two bytes of special space */
+
+#define LEARNED_METAPAGE_BLKNO	0
+
+/* Page kinds and fence flags (LearnedPageOpaqueData.flags). */
+#define LEARNED_PAGE_META		(1 << 0)
+#define LEARNED_PAGE_RECORD		(1 << 1)	/* model page: one stage-2 record */
+#define LEARNED_PAGE_LEAF		(1 << 2)
+#define LEARNED_PAGE_NULLS		(1 << 3)	/* TIDs of entries whose key is NULL */
+#define LEARNED_LEFTMOST		(1 << 4)	/* low fence is minus infinity */
+#define LEARNED_RIGHTMOST		(1 << 5)	/* high fence is plus infinity */
+
+/*
+ * A fence is a (key, heap TID) pair: entries are ordered by key, then TID,
+ * so every entry has exactly one place even among duplicates.
+ */
+typedef struct LearnedFence
+{
+	int64		key;
+	ItemPointerData tid;
+} LearnedFence;
+
+/*
+ * Special space of every page.  Leaf pages use all of it; NULL pages use the
+ * links; model pages use the links to chain records in key order; the
+ * metapage uses only flags and page_id.
+ *
+ * A leaf's entries e satisfy low_fence <= e < high_fence.  The low fence is
+ * set when the page is created and never changes; the high fence is a copy
+ * of the right sibling's low fence.
+ */
+typedef struct LearnedPageOpaqueData
+{
+	LearnedFence low_fence;
+	LearnedFence high_fence;
+	BlockNumber left;			/* left sibling, or InvalidBlockNumber */
+	BlockNumber right;			/* right sibling, or InvalidBlockNumber */
+	BlockNumber owner_record;	/* leaf: model page whose list holds it */
+	uint16		flags;
+	uint16		page_id;		/* LEARNED_PAGE_ID, for pg_filedump */
+} LearnedPageOpaqueData;
+
+typedef LearnedPageOpaqueData *LearnedPageOpaque;
+
+#define LearnedPageGetOpaque(page) \
+	((LearnedPageOpaque) PageGetSpecialPointer(page))
+#define LearnedPageIsLeaf(page) \
+	((LearnedPageGetOpaque(page)->flags & LEARNED_PAGE_LEAF) != 0)
+#define LearnedPageIsNulls(page) \
+	((LearnedPageGetOpaque(page)->flags & LEARNED_PAGE_NULLS) != 0)
+#define LearnedPageIsRecord(page) \
+	((LearnedPageGetOpaque(page)->flags & LEARNED_PAGE_RECORD) != 0)
+#define LearnedPageIsMeta(page) \
+	((LearnedPageGetOpaque(page)->flags & LEARNED_PAGE_META) != 0)
+
+/*
+ * Leaf layout: a packed array of int64 keys grows up from the page header,
+ * and the matching heap TIDs grow down from the special space, so the free
+ * space is one hole between pd_lower and pd_upper (generic WAL and full-page
+ * images skip it).  Entry i is (keys[i], *LeafTid(page, i)).
+ */
+#define LEARNED_CONTENTS_SIZE \
+	(BLCKSZ - MAXALIGN(SizeOfPageHeaderData) - MAXALIGN(sizeof(LearnedPageOpaqueData)))
+#define LEARNED_LEAF_ENTRY_SIZE		(sizeof(int64) + sizeof(ItemPointerData))
+#define LEARNED_LEAF_CAPACITY		(LEARNED_CONTENTS_SIZE / LEARNED_LEAF_ENTRY_SIZE)
+#define LEARNED_NULLS_CAPACITY		(LEARNED_CONTENTS_SIZE / sizeof(ItemPointerData))
+
+#define LearnedLeafKeys(page)		((int64 *) PageGetContents(page))
+#define LearnedLeafCount(page) \
+	((int) ((((PageHeader) (page))->pd_lower - MAXALIGN(SizeOfPageHeaderData)) / sizeof(int64)))
+#define LearnedLeafTid(page, i) \
+	((ItemPointer) ((char *) (page) + ((PageHeader) (page))->pd_special - \
+					((i) + 1) * sizeof(ItemPointerData)))
+
+#define LearnedNullsTids(page)		((ItemPointer) PageGetContents(page))
+#define LearnedNullsCount(page) \
+	((int) ((((PageHeader) (page))->pd_lower - MAXALIGN(SizeOfPageHeaderData)) / sizeof(ItemPointerData)))
+
+/*
+ * Model page: one stage-2 record.  The fit maps a key to a position in the
+ * list as it was at build (fit.start is the list's first position in the
+ * whole leaf order then); splits insert new pages into the list, so later
+ * positions drift and the lookup corrects with a search of the fences.  A
+ * split whose list is full leaves its new page unlisted: a lookup reaches it
+ * by moving right (counted in unlisted_splits) until the record is rebuilt.
+ */
+typedef struct LearnedRecordHeader
+{
+	RmiSegment	fit;
+	uint32		npages;			/* pages in the list now */
+	uint32		capacity;		/* LEARNED_RECORD_CAPACITY */
+	uint32		splits;			/* splits since build that entered the list */
+	uint32		unlisted_splits;	/* splits that could not enter it */
+} LearnedRecordHeader;
+
+#define LEARNED_RECORD_ENTRY_SIZE \
+	(sizeof(int64) + sizeof(BlockNumber) + sizeof(ItemPointerData))
+#define LEARNED_RECORD_CAPACITY \
+	((LEARNED_CONTENTS_SIZE - MAXALIGN(sizeof(LearnedRecordHeader))) / LEARNED_RECORD_ENTRY_SIZE)
+
+#define LearnedRecordGetHeader(page) \
+	((LearnedRecordHeader *) PageGetContents(page))
+#define LearnedRecordKeys(page) \
+	((int64 *) ((char *) PageGetContents(page) + MAXALIGN(sizeof(LearnedRecordHeader))))
+#define LearnedRecordBlocks(page) \
+	((BlockNumber *) (LearnedRecordKeys(page) + LEARNED_RECORD_CAPACITY))
+#define LearnedRecordTids(page) \
+	((ItemPointer) (LearnedRecordBlocks(page) + LEARNED_RECORD_CAPACITY))
+
+/* Metapage contents. */
+typedef struct LearnedMetaPageData
+{
+	uint32		magic;
+	uint32		version;
+	uint32		generation;		/* bumped whenever the root changes */
+	uint32		fillfactor;		/* leaf fill at build, percent */
+	BlockNumber leaf_head;		/* leftmost leaf (never changes) */
+	BlockNumber null_head;		/* first NULL page, or InvalidBlockNumber */
+	BlockNumber null_tail;		/* a hint: the last NULL page seen */
+	uint32		build_leaf_pages;
+	uint64		build_entries;	/* non-NULL entries at build */
+	uint64		build_nulls;
+	int64		build_min_key;
+	int64		build_max_key;
+	uint32		pages_per_record;	/* list length per record at build */
+	double		build_mean_window;	/* mean model window, pages, at build */
+	uint32		build_max_window;
+	RmiRoot		root;
+	uint32		nrecords;
+	BlockNumber records[FLEXIBLE_ARRAY_MEMBER];	/* model pages, key order */
+} LearnedMetaPageData;
+
+typedef LearnedMetaPageData *LearnedMetaPage;
+
+#define LearnedPageGetMeta(page)	((LearnedMetaPage) PageGetContents(page))
+#define LEARNED_MAX_RECORDS \
+	((LEARNED_CONTENTS_SIZE - MAXALIGN(offsetof(LearnedMetaPageData, records))) / sizeof(BlockNumber))
+
+/* Reloptions */
+typedef struct LearnedOptions
+{
+	int32		vl_len_;		/* varlena header (do not touch directly!) */
+	int			fillfactor;
+} LearnedOptions;
+
+#define LEARNED_DEFAULT_FILLFACTOR	90
+#define LEARNED_MIN_FILLFACTOR		10
+
+/* List length per record at build: leaves room for splits to enter it. */
+#define LEARNED_DEFAULT_PAGES_PER_RECORD	128
+
+/* CREATE INDEX progress phases (pg_stat_progress_create_index). */
+#define LEARNED_PHASE_TABLESCAN		2
+#define LEARNED_PHASE_SORT			3
+#define LEARNED_PHASE_LEAVES		4
+#define LEARNED_PHASE_TRAIN			5
+#define LEARNED_PHASE_MODEL			6
+
+/* ----------------------------------------------------------------
+ *	Per-backend model cache (learned_cache.c)
+ * ----------------------------------------------------------------
+ */
+
+/* A record's page list as this backend last read it. */
+typedef struct LearnedCachedRecord
+{
+	BlockNumber block;			/* its model page */
+	uint32		npages;
+	uint32		allocated;		/* room in the arrays below */
+	int64	   *fence_keys;
+	ItemPointerData *fence_tids;
+	BlockNumber *blocks;
+} LearnedCachedRecord;
+
+typedef struct LearnedCache
+{
+	Oid			indexoid;		/* hash key */
+	LearnedRelFile file;		/* relation file the cache was read from */
+	MemoryContext context;		/* holds everything below */
+	uint32		generation;
+	BlockNumber leaf_head;
+	BlockNumber null_head;
+	RmiRoot		root;
+	uint32		nrecords;
+	RmiSegment *segments;		/* record fits, for routing by the root */
+	LearnedCachedRecord *records;
+} LearnedCache;
+
+/*
+ * How a search key compares with fences: the key x with the smallest
+ * possible TID (first entry >= x), with the largest (last entry <= x), or
+ * with an exact TID (an insertion).
+ */
+typedef enum LearnedSearchMode
+{
+	LEARNED_SEARCH_FIRST,
+	LEARNED_SEARCH_LAST,
+	LEARNED_SEARCH_EXACT
+} LearnedSearchMode;
+
+typedef struct LearnedSearchKey
+{
+	int64		key;
+	ItemPointerData tid;		/* for LEARNED_SEARCH_EXACT */
+	LearnedSearchMode mode;
+} LearnedSearchKey;
+
+/* Where the model says to start: the leaf and the record listing it. */
+typedef struct LearnedTarget
+{
+	BlockNumber block;
+	uint32		record;			/* index in the cache's records */
+} LearnedTarget;
+
+extern void learned_cache_init(void);
+extern LearnedCache *learned_cache_get(Relation index);
+extern LearnedTarget learned_cache_locate(Relation index,
+										  const LearnedSearchKey *skey);
+extern void learned_cache_refresh_record(Relation index, uint32 record);
+extern Size learned_cache_bytes(Relation index);
+
+/* ----------------------------------------------------------------
+ *	Page helpers (learned_page.c)
+ * ----------------------------------------------------------------
+ */
+extern void learned_init_page(Page page, uint16 flags);
+extern void learned_init_metapage(Page page, int fillfactor);
+extern int	learned_fence_cmp(const LearnedFence *a, const LearnedFence *b);
+extern int	learned_search_cmp(const LearnedSearchKey *skey, int64 key,
+							   ItemPointer tid);
+extern bool learned_search_beyond_page(const LearnedSearchKey *skey,
+									   Page page);
+extern int	learned_leaf_first_at_or_after(Page page, int64 key);
+extern int	learned_leaf_first_after(Page page, int64 key);
+extern int	learned_leaf_insert_position(Page page, int64 key, ItemPointer tid);
+extern void learned_leaf_set_count(Page page, int n);
+extern void learned_leaf_insert_at(Page page, int pos, int64 key,
+								   ItemPointer tid);
+extern void learned_nulls_set_count(Page page, int n);
+extern Buffer learned_new_buffer(Relation index, ForkNumber fork);
+extern void learned_check_page(Relation index, Buffer buf, uint16 kind);
+extern int	learned_get_fillfactor(Relation index);
+extern int64 learned_datum_to_key(Datum value, Oid typid);
+extern Datum learned_key_to_datum(int64 key, Oid typid);
+extern bool learned_type_supported(Oid typid);
+extern Oid	learned_index_keytype(Relation index);
+
+/* ----------------------------------------------------------------
+ *	Access method entry points
+ * ----------------------------------------------------------------
+ */
+
+/* learned_am.c */
+extern bytea *learned_options(Datum reloptions, bool validate);
+extern bool learned_validate(Oid opclassoid);
+extern void learned_costestimate(PlannerInfo *root, IndexPath *path,
+								 double loop_count, Cost *indexStartupCost,
+								 Cost *indexTotalCost,
+								 Selectivity *indexSelectivity,
+								 double *indexCorrelation,
+								 double *indexPages);
+extern char *learned_buildphasename(int64 phasenum);
+
+/* learned_build.c */
+extern IndexBuildResult *learned_build(Relation heap, Relation index,
+									   struct IndexInfo *indexInfo);
+extern void learned_buildempty(Relation index);
+
+/* learned_insert.c */
+extern bool learned_insert(Relation index, Datum *values, bool *isnull,
+						   ItemPointer ht_ctid, Relation heapRel,
+						   IndexUniqueCheck checkUnique,
+						   bool indexUnchanged,
+						   struct IndexInfo *indexInfo);
+
+/* learned_scan.c */
+extern IndexScanDesc learned_beginscan(Relation index, int nkeys, int norderbys);
+extern void learned_rescan(IndexScanDesc scan, ScanKey keys, int nkeys,
+						   ScanKey orderbys, int norderbys);
+extern bool learned_gettuple(IndexScanDesc scan, ScanDirection dir);
+extern int64 learned_getbitmap(IndexScanDesc scan, TIDBitmap *tbm);
+extern void learned_endscan(IndexScanDesc scan);
+
+/* learned_vacuum.c */
+extern IndexBulkDeleteResult *learned_bulkdelete(IndexVacuumInfo *info,
+												 IndexBulkDeleteResult *stats,
+												 IndexBulkDeleteCallback callback,
+												 void *callback_state);
+extern IndexBulkDeleteResult *learned_vacuumcleanup(IndexVacuumInfo *info,
+													IndexBulkDeleteResult *stats);
+
+#endif							/* LEARNED_H */
