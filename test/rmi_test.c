@@ -1,0 +1,695 @@
+/*-------------------------------------------------------------------------
+ *
+ * rmi_test.c
+ *	  Standalone unit test of the learned-index model (rmi.c).
+ *
+ * Trains the model on many deterministic key sets, each with several
+ * segment sizes, and checks every lookup against brute-force binary searches
+ * that share no code with rmi.c: the routed segment must be exact and the
+ * window must hold the target, for every key, for the keys' neighbours and
+ * midpoints, for INT64_MIN/INT64_MAX and for random probes.
+ *
+ * Prints a line per key set, then "N passed, M failed" counting key-set x
+ * segment-size combinations; exits 0 only if M == 0.  An optional argument
+ * skips key sets of more keys than it says (for valgrind and the like).
+ *
+ * Build: gcc -O2 -Wall -Wextra -Werror -std=gnu99 -I. \
+ *			-o rmi_test test/rmi_test.c rmi.c -lm
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rmi.h"
+
+/* segment sizes tried on every key set; 0 stands for "n + 1" */
+static const uint32_t pps_list[] = {1, 7, 128, 1000, 0, UINT32_MAX};
+#define NPPS	((int) (sizeof(pps_list) / sizeof(pps_list[0])))
+
+#define MAX_REPORTED	5		/* failures printed per combination */
+
+static uint64_t rng_state;
+
+/* splitmix64: deterministic, and good enough for test data */
+static uint64_t
+rng_next(void)
+{
+	uint64_t	z = (rng_state += UINT64_C(0x9E3779B97F4A7C15));
+
+	z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
+	z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
+	return z ^ (z >> 31);
+}
+
+static void
+rng_seed(uint64_t seed)
+{
+	rng_state = seed;
+}
+
+static double
+rng_unit(void)
+{
+	return (double) (rng_next() >> 11) * (1.0 / 9007199254740992.0);
+}
+
+static uint64_t
+rng_below(uint64_t bound)
+{
+	return bound ? rng_next() % bound : 0;
+}
+
+static double
+rng_normal(void)
+{
+	double		u1 = rng_unit();
+	double		u2 = rng_unit();
+
+	if (u1 < 1e-300)
+		u1 = 1e-300;
+	return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
+}
+
+static int
+cmp_int64(const void *a, const void *b)
+{
+	int64_t		x = *(const int64_t *) a;
+	int64_t		y = *(const int64_t *) b;
+
+	return (x > y) - (x < y);
+}
+
+/* x + d, saturating at the int64 limits */
+static int64_t
+sat_add(int64_t x, int64_t d)
+{
+	if (d > 0 && x > INT64_MAX - d)
+		return INT64_MAX;
+	if (d < 0 && x < INT64_MIN - d)
+		return INT64_MIN;
+	return x + d;
+}
+
+/* ------------------------------------------------------------- oracles */
+
+/* max { i : keys[i] < x }, or 0: written independently of rmi.c */
+static uint32_t
+oracle_target(const int64_t *keys, uint32_t n, int64_t x)
+{
+	uint32_t	lo = 0;
+	uint32_t	hi = n;
+
+	/* lo = number of keys < x */
+	while (lo < hi)
+	{
+		uint32_t	mid = lo + (hi - lo) / 2;
+
+		if (keys[mid] < x)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo ? lo - 1 : 0;
+}
+
+/* max { j : segments[j].first_key < x }, or 0 */
+static uint32_t
+oracle_route(const RmiSegment *segments, uint32_t nseg, int64_t x)
+{
+	uint32_t	lo = 0;
+	uint32_t	hi = nseg;
+
+	while (lo < hi)
+	{
+		uint32_t	mid = lo + (hi - lo) / 2;
+
+		if (segments[mid].first_key < x)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo ? lo - 1 : 0;
+}
+
+/* ------------------------------------------------------------ key sets */
+
+typedef struct KeySet
+{
+	char		name[48];
+	int64_t    *keys;
+	uint32_t	n;
+} KeySet;
+
+static KeySet *sets;
+static int	nsets;
+static int	sets_alloc;
+
+static int64_t *
+new_set(const char *name, uint32_t n)
+{
+	KeySet	   *ks;
+
+	if (nsets == sets_alloc)
+	{
+		sets_alloc = sets_alloc ? sets_alloc * 2 : 64;
+		sets = realloc(sets, sets_alloc * sizeof(KeySet));
+		if (!sets)
+			abort();
+	}
+	ks = &sets[nsets++];
+	snprintf(ks->name, sizeof(ks->name), "%s", name);
+	ks->n = n;
+	ks->keys = malloc((n ? n : 1) * sizeof(int64_t));
+	if (!ks->keys)
+		abort();
+	return ks->keys;
+}
+
+static void
+sort_last(void)
+{
+	KeySet	   *ks = &sets[nsets - 1];
+
+	qsort(ks->keys, ks->n, sizeof(int64_t), cmp_int64);
+}
+
+static void
+add_literal(const char *name, const int64_t *vals, uint32_t n)
+{
+	int64_t    *k = new_set(name, n);
+
+	memcpy(k, vals, n * sizeof(int64_t));
+	sort_last();
+}
+
+static void
+build_sets(void)
+{
+	char		name[48];
+	int64_t    *k;
+	uint32_t	i;
+	uint32_t	n;
+	int			s;
+
+	/* tiny sets */
+	{
+		static const int64_t one_zero[] = {0};
+		static const int64_t one_min[] = {INT64_MIN};
+		static const int64_t one_max[] = {INT64_MAX};
+		static const int64_t two_distinct[] = {-5, 7};
+		static const int64_t two_adjacent[] = {41, 42};
+		static const int64_t two_equal[] = {3, 3};
+		static const int64_t two_extremes[] = {INT64_MIN, INT64_MAX};
+		static const int64_t two_max[] = {INT64_MAX, INT64_MAX};
+		static const int64_t two_min[] = {INT64_MIN, INT64_MIN};
+		static const int64_t two_top[] = {INT64_MAX - 1, INT64_MAX};
+		static const int64_t three_mixed[] = {INT64_MIN, INT64_MIN, INT64_MAX};
+
+		add_literal("n1_zero", one_zero, 1);
+		add_literal("n1_min", one_min, 1);
+		add_literal("n1_max", one_max, 1);
+		add_literal("n2_distinct", two_distinct, 2);
+		add_literal("n2_adjacent", two_adjacent, 2);
+		add_literal("n2_equal", two_equal, 2);
+		add_literal("n2_extremes", two_extremes, 2);
+		add_literal("n2_max_dup", two_max, 2);
+		add_literal("n2_min_dup", two_min, 2);
+		add_literal("n2_top", two_top, 2);
+		add_literal("n3_min_min_max", three_mixed, 3);
+	}
+
+	/* small random sets, from narrow (many duplicates) to full range */
+	rng_seed(1);
+	for (s = 0; s < 24; s++)
+	{
+		uint64_t	range = (s % 3 == 0) ? 8 : (s % 3 == 1) ? 1000 : 0;
+
+		n = 1 + (uint32_t) rng_below(60);
+		snprintf(name, sizeof(name), "small_%d_r%llu", s,
+				 (unsigned long long) range);
+		k = new_set(name, n);
+		for (i = 0; i < n; i++)
+			k[i] = range ? (int64_t) rng_below(range) - (int64_t) (range / 2)
+				: (int64_t) rng_next();
+		sort_last();
+	}
+
+	/* uniform sparse over the whole int64 range */
+	rng_seed(2);
+	k = new_set("uniform_1k", 1000);
+	for (i = 0; i < 1000; i++)
+		k[i] = (int64_t) rng_next();
+	sort_last();
+	k = new_set("uniform_200k", 200000);
+	for (i = 0; i < 200000; i++)
+		k[i] = (int64_t) rng_next();
+	sort_last();
+
+	/* evenly spaced from INT64_MIN to INT64_MAX */
+	n = 100000;
+	k = new_set("full_range_even", n);
+	for (i = 0; i < n; i++)
+		k[i] = (int64_t) ((uint64_t) INT64_MIN +
+						  (uint64_t) i * (UINT64_MAX / (n - 1)));
+	k[n - 1] = INT64_MAX;
+
+	/* dense sequential, at various places */
+	n = 100000;
+	k = new_set("dense_seq", n);
+	for (i = 0; i < n; i++)
+		k[i] = INT64_C(1000000000000) + i;
+	k = new_set("dense_step3_neg", n);
+	for (i = 0; i < n; i++)
+		k[i] = -INT64_C(150000) + 3 * (int64_t) i;
+	k = new_set("dense_at_max", n);
+	for (i = 0; i < n; i++)
+		k[i] = INT64_MAX - (n - 1) + i;
+	k = new_set("dense_at_min", n);
+	for (i = 0; i < n; i++)
+		k[i] = INT64_MIN + i;
+
+	/* lognormal, rounded: heavy duplicates at the low end */
+	rng_seed(3);
+	n = 100000;
+	k = new_set("lognormal_dups", n);
+	for (i = 0; i < n; i++)
+		k[i] = (int64_t) floor(exp(2.0 * rng_normal()) * 100.0);
+	sort_last();
+	k = new_set("lognormal_wide", n);
+	for (i = 0; i < n; i++)
+	{
+		double		v = exp(4.0 * rng_normal()) * 1e6;
+
+		k[i] = v >= 9.2e18 ? INT64_MAX : (int64_t) v;
+	}
+	sort_last();
+
+	/* clusters of very different widths at random centres */
+	rng_seed(4);
+	n = 150000;
+	k = new_set("clustered", n);
+	i = 0;
+	while (i < n)
+	{
+		int64_t		centre = (int64_t) rng_next();
+		int64_t		width = INT64_C(1) << rng_below(56);
+		uint32_t	size = 1 + (uint32_t) rng_below(3000);
+
+		for (; size > 0 && i < n; size--, i++)
+			k[i] = sat_add(centre, (int64_t) rng_below((uint64_t) width));
+	}
+	sort_last();
+
+	/* all duplicates */
+	k = new_set("all_dup_42", 5000);
+	for (i = 0; i < 5000; i++)
+		k[i] = 42;
+	k = new_set("all_dup_max", 3000);
+	for (i = 0; i < 3000; i++)
+		k[i] = INT64_MAX;
+	k = new_set("all_dup_min", 3000);
+	for (i = 0; i < 3000; i++)
+		k[i] = INT64_MIN;
+
+	/* a few extreme keys among dense small ones */
+	rng_seed(5);
+	n = 50000;
+	k = new_set("extremes", n);
+	for (i = 0; i < n - 12; i++)
+		k[i] = (int64_t) rng_below(100000);
+	k[i++] = INT64_MIN;
+	k[i++] = INT64_MIN;
+	k[i++] = INT64_MIN + 1;
+	k[i++] = INT64_MIN + 2;
+	k[i++] = INT64_MIN + 1000;
+	k[i++] = INT64_MIN / 2;
+	k[i++] = INT64_MAX / 2;
+	k[i++] = INT64_MAX - 1000;
+	k[i++] = INT64_MAX - 2;
+	k[i++] = INT64_MAX - 1;
+	k[i++] = INT64_MAX;
+	k[i++] = INT64_MAX;
+	sort_last();
+
+	/* poison: exponentially growing gaps, then saturating at INT64_MAX */
+	n = 200;
+	k = new_set("poison_exp_gaps", n);
+	{
+		int64_t		v = 0;
+		int64_t		gap = 1;
+
+		for (i = 0; i < n; i++)
+		{
+			k[i] = v;
+			v = sat_add(v, gap);
+			gap = sat_add(gap, gap);
+		}
+	}
+
+	/* poison: geometric growth with a smooth start */
+	n = 100000;
+	k = new_set("poison_geometric", n);
+	for (i = 0; i < n; i++)
+	{
+		double		v = pow(1.00042, (double) i);
+
+		k[i] = v >= 9.2e18 ? INT64_MAX : (int64_t) v;
+	}
+
+	/* poison: dense blocks separated by a few huge gaps */
+	rng_seed(6);
+	n = 120000;
+	k = new_set("poison_huge_gaps", n);
+	{
+		int64_t		v = INT64_MIN + 5;
+
+		for (i = 0; i < n; i++)
+		{
+			if (i % 20000 == 0 && i > 0)
+				v = sat_add(v, INT64_C(1) << 61);
+			else
+				v = sat_add(v, 1 + (int64_t) rng_below(3));
+			k[i] = v;
+		}
+	}
+
+	/* poison: one outlier at each end of otherwise dense keys */
+	n = 100000;
+	k = new_set("poison_outliers", n);
+	k[0] = INT64_MIN;
+	for (i = 1; i < n - 1; i++)
+		k[i] = i;
+	k[n - 1] = INT64_MAX;
+
+	/* long runs of duplicates of varying length */
+	rng_seed(7);
+	n = 100000;
+	k = new_set("dup_runs", n);
+	{
+		int64_t		v = -(INT64_C(1) << 40);
+
+		i = 0;
+		while (i < n)
+		{
+			uint32_t	run = 1 + (uint32_t) rng_below(rng_below(2) ? 3 : 2500);
+
+			for (; run > 0 && i < n; run--, i++)
+				k[i] = v;
+			v += 1 + (int64_t) rng_below(1000000);
+		}
+	}
+}
+
+/* ------------------------------------------------------------- checking */
+
+typedef struct Stats
+{
+	uint64_t	probes;
+	uint64_t	failures;
+	double		width_sum;
+	uint32_t	width_max;
+} Stats;
+
+typedef struct Context
+{
+	const KeySet *ks;
+	uint32_t	pps;			/* as passed to rmi_train */
+	uint32_t	pps_eff;		/* segment size actually expected */
+	const RmiRoot *root;
+	const RmiSegment *segs;
+	RmiRoot		bad_roots[3];	/* damaged copies: find_segment must cope */
+	Stats	   *st;
+} Context;
+
+static void
+report(Context *c, const char *what, int64_t x, long long a, long long b)
+{
+	c->st->failures++;
+	if (c->st->failures <= MAX_REPORTED)
+		printf("  FAIL %s pps=%u: %s at x=%lld (%lld vs %lld)\n",
+			   c->ks->name, c->pps, what, (long long) x, a, b);
+}
+
+static void
+check_probe(Context *c, int64_t x)
+{
+	const int64_t *keys = c->ks->keys;
+	uint32_t	n = c->ks->n;
+	uint32_t	nseg = c->root->nsegments;
+	uint32_t	t = oracle_target(keys, n, x);
+	uint32_t	r = oracle_route(c->segs, nseg, x);
+	uint32_t	fs = rmi_find_segment(c->root, c->segs, x);
+	const RmiSegment *seg;
+	uint32_t	lo;
+	uint32_t	hi;
+	uint32_t	wlo;
+	uint32_t	whi;
+	int			b;
+
+	c->st->probes++;
+
+	if (fs != r)
+		report(c, "find_segment != route", x, fs, r);
+	if (r != t / c->pps_eff)
+		report(c, "route does not hold target", x, r, t / c->pps_eff);
+	for (b = 0; b < 3; b++)
+	{
+		uint32_t	f = rmi_find_segment(&c->bad_roots[b], c->segs, x);
+
+		if (f != r)
+			report(c, "find_segment with damaged root", x, f, r);
+	}
+	/*
+	 * find_segment hides a wrong root window by falling back to a full
+	 * search, so check the trained window itself.
+	 */
+	{
+		int64_t		p = rmi_root_predict(c->root, x);
+
+		if (p >= (nseg ? nseg : 1))
+			report(c, "root prediction out of range", x, p, nseg);
+		if ((int64_t) r < p - c->root->err_lo)
+			report(c, "route below root window", x, r, p - c->root->err_lo);
+		if ((int64_t) r > p + c->root->err_hi)
+			report(c, "route above root window", x, r, p + c->root->err_hi);
+	}
+
+	rmi_lookup(c->root, c->segs, x, &lo, &hi);
+	if (lo > hi || hi >= n)
+		report(c, "lookup window malformed", x, lo, hi);
+	if (t < lo)
+		report(c, "target below window", x, t, lo);
+	if (t > hi)
+		report(c, "target above window", x, t, hi);
+
+	seg = &c->segs[r];
+	if (lo < seg->start || hi >= seg->start + seg->count)
+		report(c, "lookup window leaves segment", x, lo, hi);
+	rmi_segment_window(seg, x, &wlo, &whi);
+	if (wlo != lo || whi != hi)
+		report(c, "segment_window != lookup", x, wlo, lo);
+	if (rmi_segment_predict(seg, x) >= seg->count)
+		report(c, "segment prediction out of range", x,
+			   rmi_segment_predict(seg, x), seg->count);
+
+	c->st->width_sum += (double) (hi - lo) + 1.0;
+	if (hi - lo + 1 > c->st->width_max)
+		c->st->width_max = hi - lo + 1;
+}
+
+static void
+check_structure(Context *c)
+{
+	const int64_t *keys = c->ks->keys;
+	uint32_t	n = c->ks->n;
+	const RmiRoot *root = c->root;
+	uint32_t	nseg = rmi_segment_count(n, c->pps);
+	uint32_t	j;
+
+	if (nseg != (n + (uint64_t) c->pps_eff - 1) / c->pps_eff)
+		report(c, "segment count", 0, nseg,
+			   (long long) ((n + (uint64_t) c->pps_eff - 1) / c->pps_eff));
+	if (root->type != RMI_ROOT_LINEAR || root->nsegments != nseg ||
+		root->min_key != keys[0])
+		report(c, "root header", 0, root->nsegments, nseg);
+	if (!(root->coef[1] >= 0.0) || !isfinite(root->coef[0]) ||
+		!isfinite(root->coef[1]))
+		report(c, "root coefficients", 0, 0, 0);
+	if (root->err_lo < 0 || root->err_hi < 0)
+		report(c, "root negative error", 0, root->err_lo, root->err_hi);
+
+	for (j = 0; j < nseg; j++)
+	{
+		const RmiSegment *seg = &c->segs[j];
+		uint64_t	start = (uint64_t) j * c->pps_eff;
+		uint64_t	count = n - start < c->pps_eff ? n - start : c->pps_eff;
+
+		if (seg->start != start || seg->count != count ||
+			seg->first_key != keys[start])
+			report(c, "segment header", j, seg->start, (long long) start);
+		if (!(seg->slope >= 0.0) || !isfinite(seg->slope) ||
+			!isfinite(seg->intercept))
+			report(c, "segment coefficients", j, 0, 0);
+		if (seg->err_lo < 0 || seg->err_hi < 0)
+			report(c, "segment negative error", j, seg->err_lo, seg->err_hi);
+	}
+}
+
+static void
+check_all_probes(Context *c)
+{
+	const int64_t *keys = c->ks->keys;
+	uint32_t	n = c->ks->n;
+	uint32_t	i;
+	int			p;
+	static const int64_t fixed[] = {
+		INT64_MIN, INT64_MIN + 1, INT64_MIN + 2, -1, 0, 1,
+		INT64_MAX - 2, INT64_MAX - 1, INT64_MAX
+	};
+
+	for (i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+		check_probe(c, fixed[i]);
+
+	for (i = 0; i < n; i++)
+	{
+		int64_t		x = keys[i];
+
+		/* skip repeats of a duplicated key: same probes again */
+		if (i > 0 && keys[i - 1] == x)
+			continue;
+		check_probe(c, x);
+		if (x > INT64_MIN)
+			check_probe(c, x - 1);
+		if (x < INT64_MAX)
+			check_probe(c, x + 1);
+		if (i + 1 < n)
+		{
+			/* midpoint, in uint64 so that huge gaps cannot overflow */
+			uint64_t	gap = (uint64_t) keys[i + 1] - (uint64_t) x;
+
+			if (gap > 2)
+				check_probe(c, (int64_t) ((uint64_t) x + gap / 2));
+		}
+	}
+
+	/* random probes, half anywhere and half within the key range */
+	for (p = 0; p < 2000; p++)
+	{
+		if (p % 2 == 0)
+			check_probe(c, (int64_t) rng_next());
+		else
+		{
+			uint64_t	span = (uint64_t) keys[n - 1] - (uint64_t) keys[0];
+			uint64_t	off = span == UINT64_MAX ? rng_next()
+				: rng_below(span + 1);
+
+			check_probe(c, (int64_t) ((uint64_t) keys[0] + off));
+		}
+	}
+}
+
+/* Returns 1 if the combination passed. */
+static int
+run_combination(const KeySet *ks, uint32_t pps_arg, Stats *st)
+{
+	uint32_t	pps = pps_arg ? pps_arg : ks->n + 1;
+	uint32_t	nseg = rmi_segment_count(ks->n, pps);
+	RmiSegment *segs = malloc((size_t) (nseg ? nseg : 1) * sizeof(RmiSegment));
+	RmiRoot		root;
+	Context		c;
+
+	if (!segs)
+		abort();
+	memset(st, 0, sizeof(*st));
+	memset(&root, 0x7f, sizeof(root));
+	memset(segs, 0x7f, (size_t) nseg * sizeof(RmiSegment));
+	rmi_train(ks->keys, ks->n, pps, &root, segs);
+
+	memset(&c, 0, sizeof(c));
+	c.ks = ks;
+	c.pps = pps;
+	c.pps_eff = pps;
+	c.root = &root;
+	c.segs = segs;
+	c.st = st;
+
+	/* a root that predicts the wrong segment with no slack at all */
+	c.bad_roots[0] = root;
+	c.bad_roots[0].err_lo = c.bad_roots[0].err_hi = 0;
+	c.bad_roots[0].coef[0] += 3.0;
+	/* one with negative bounds and a steep slope */
+	c.bad_roots[1] = root;
+	c.bad_roots[1].err_lo = -5;
+	c.bad_roots[1].err_hi = -2;
+	c.bad_roots[1].coef[1] = root.coef[1] * 7.0 + 1e-12;
+	/* one of an unknown type */
+	c.bad_roots[2] = root;
+	c.bad_roots[2].type = 99;
+
+	check_structure(&c);
+	check_all_probes(&c);
+
+	free(segs);
+	return st->failures == 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	int			passed = 0;
+	int			failed = 0;
+	int			s;
+	/* optional argument: skip key sets larger than this (quick runs) */
+	unsigned long max_n = (argc > 1) ? strtoul(argv[1], NULL, 10) : 0;
+
+	build_sets();
+	rng_seed(12345);
+
+	printf("window width (positions) per segment size: mean/max\n");
+	for (s = 0; s < nsets; s++)
+	{
+		const KeySet *ks = &sets[s];
+		char		line[512];
+		size_t		len = 0;
+		int			set_failed = 0;
+		int			p;
+
+		if (max_n > 0 && ks->n > max_n)
+			continue;
+		for (p = 0; p < NPPS; p++)
+		{
+			Stats		st;
+			char		label[16];
+
+			if (run_combination(ks, pps_list[p], &st))
+				passed++;
+			else
+			{
+				failed++;
+				set_failed++;
+			}
+			if (pps_list[p] == 0)
+				snprintf(label, sizeof(label), "n+1");
+			else if (pps_list[p] == UINT32_MAX)
+				snprintf(label, sizeof(label), "max");
+			else
+				snprintf(label, sizeof(label), "%u", pps_list[p]);
+			len += snprintf(line + len, sizeof(line) - len, " %s:%.2f/%u",
+							label, st.width_sum / (double) st.probes,
+							st.width_max);
+		}
+		printf("%-5s %-22s n=%-7u%s\n", set_failed ? "FAIL" : "ok",
+			   ks->name, ks->n, line);
+	}
+
+	printf("%d passed, %d failed\n", passed, failed);
+
+	for (s = 0; s < nsets; s++)
+		free(sets[s].keys);
+	free(sets);
+	return failed == 0 ? 0 : 1;
+}
