@@ -26,6 +26,9 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
+# Every object depends on the shared headers (page layouts live there).
+$(OBJS): learned.h rmi.h
+
 # The model's own unit test: plain C, no server needed.
 test/rmi_test: test/rmi_test.c rmi.c rmi.h
 	$(CC) -O2 -g -Wall -Wextra -Werror -std=gnu99 -I. -o $@ test/rmi_test.c rmi.c -lm

@@ -85,6 +85,9 @@ typedef struct LearnedPageOpaqueData
 	BlockNumber left;			/* left sibling, or InvalidBlockNumber */
 	BlockNumber right;			/* right sibling, or InvalidBlockNumber */
 	BlockNumber owner_record;	/* leaf: model page whose list holds it */
+	uint16		nsorted;		/* leaf: entries [0, nsorted) are sorted */
+	uint16		unused16;
+	uint32		unused32;
 	uint16		flags;
 	uint16		page_id;		/* LEARNED_PAGE_ID, for pg_filedump */
 } LearnedPageOpaqueData;
@@ -107,7 +110,15 @@ typedef LearnedPageOpaqueData *LearnedPageOpaque;
  * and the matching heap TIDs grow down from the special space, so the free
  * space is one hole between pd_lower and pd_upper (generic WAL and full-page
  * images skip it).  Entry i is (keys[i], *LeafTid(page, i)).
+ *
+ * Entries [0, nsorted) are sorted by (key, TID); the rest, at most
+ * LEARNED_LEAF_PENDING_MAX, are pending: appended in arrival order, so that
+ * an insert changes a few bytes rather than shifting half the page (generic
+ * WAL logs every byte that moved).  The pending entries are merged into the
+ * sorted ones, in one WAL record, when they reach the limit, on a split and
+ * by VACUUM.  Readers search the sorted part and scan the pending part.
  */
+#define LEARNED_LEAF_PENDING_MAX	64
 #define LEARNED_CONTENTS_SIZE \
 	(BLCKSZ - MAXALIGN(SizeOfPageHeaderData) - MAXALIGN(sizeof(LearnedPageOpaqueData)))
 #define LEARNED_LEAF_ENTRY_SIZE		(sizeof(int64) + sizeof(ItemPointerData))
@@ -281,10 +292,12 @@ extern bool learned_search_beyond_page(const LearnedSearchKey *skey,
 									   Page page);
 extern int	learned_leaf_first_at_or_after(Page page, int64 key);
 extern int	learned_leaf_first_after(Page page, int64 key);
-extern int	learned_leaf_insert_position(Page page, int64 key, ItemPointer tid);
 extern void learned_leaf_set_count(Page page, int n);
-extern void learned_leaf_insert_at(Page page, int pos, int64 key,
-								   ItemPointer tid);
+extern void learned_leaf_append(Page page, int64 key, ItemPointer tid);
+extern void learned_leaf_merge_pending(Page page);
+extern int	learned_leaf_remove(Page page, const bool *dead);
+extern int	learned_leaf_collect(Page page, int64 lo, int64 hi,
+								 int64 *keys, ItemPointer tids);
 extern void learned_nulls_set_count(Page page, int n);
 extern Buffer learned_new_buffer(Relation index, ForkNumber fork);
 extern void learned_check_page(Relation index, Buffer buf, uint16 kind);

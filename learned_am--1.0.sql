@@ -133,3 +133,7 @@ CREATE FUNCTION learned_index_check(index regclass,
 RETURNS void
 AS 'MODULE_PATHNAME'
 LANGUAGE C STRICT;
+
+-- The check takes ShareLock on the table and the index, like amcheck's
+-- bt_index_parent_check: only those granted it may block writers.
+REVOKE ALL ON FUNCTION learned_index_check(regclass, boolean) FROM PUBLIC;

@@ -217,6 +217,7 @@ learned_write_leaves(LearnedBuildState *state, uint32 leaf_fill,
 		LearnedLeafKeys(page)[n] = key;
 		learned_leaf_set_count(page, n + 1);
 		*LearnedLeafTid(page, n) = *tid;
+		opaque->nsorted = n + 1;
 		state->max_key = key;
 
 		if (++done % 10000 == 0)

@@ -155,6 +155,13 @@ learned_cache_load(Relation index, LearnedCache *cache)
 			cache->records[i].block = meta->records[i];
 		UnlockReleaseBuffer(buf);
 
+		if (cache->nrecords == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INDEX_CORRUPTED),
+					 errmsg("index \"%s\" has no model records",
+							RelationGetRelationName(index)),
+					 errhint("Please REINDEX it.")));
+
 		for (i = 0; i < cache->nrecords; i++)
 		{
 			buf = ReadBuffer(index, cache->records[i].block);
@@ -172,13 +179,6 @@ learned_cache_load(Relation index, LearnedCache *cache)
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
-
-	if (cache->nrecords == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INDEX_CORRUPTED),
-				 errmsg("index \"%s\" has no model records",
-						RelationGetRelationName(index)),
-				 errhint("Please REINDEX it.")));
 
 	cache->file = LearnedRelFileOf(index);
 	cache->context = context;

@@ -70,13 +70,13 @@ learned_record_add_page(Page recpage, const LearnedFence *fence,
 }
 
 /*
- * Split the full, exclusively locked leaf in buf while inserting (key, tid)
- * at position pos.  Appends at the right end of the index (ascending keys:
- * the common case) leave the left page at the fillfactor, as nbtree does;
- * other splits divide the entries in half.
+ * Split the full, exclusively locked leaf in buf while inserting (key, tid).
+ * Appends at the right end of the index (ascending keys: the common case)
+ * leave the left page at the fillfactor, as nbtree does; other splits
+ * divide the entries in half.
  */
 static void
-learned_split_and_insert(Relation index, Buffer buf, int pos, int64 key,
+learned_split_and_insert(Relation index, Buffer buf, int64 key,
 						 ItemPointer tid)
 {
 	Page		page = BufferGetPage(buf);
@@ -85,6 +85,7 @@ learned_split_and_insert(Relation index, Buffer buf, int pos, int64 key,
 	int			total = n + 1;
 	int64	   *keys = palloc(total * sizeof(int64));
 	ItemPointerData *tids = palloc(total * sizeof(ItemPointerData));
+	int			pos;
 	int			nleft;
 	int			i;
 	Buffer		newbuf;
@@ -100,18 +101,18 @@ learned_split_and_insert(Relation index, Buffer buf, int pos, int64 key,
 	LearnedPageOpaque newopaque;
 
 	/* All entries in order, the new one included. */
-	for (i = 0; i < pos; i++)
+	learned_leaf_collect(page, PG_INT64_MIN, PG_INT64_MAX, keys, tids);
+	pos = n;
+	while (pos > 0 &&
+		   (keys[pos - 1] > key ||
+			(keys[pos - 1] == key && ItemPointerCompare(&tids[pos - 1], tid) > 0)))
 	{
-		keys[i] = LearnedLeafKeys(page)[i];
-		tids[i] = *LearnedLeafTid(page, i);
+		keys[pos] = keys[pos - 1];
+		tids[pos] = tids[pos - 1];
+		pos--;
 	}
 	keys[pos] = key;
 	tids[pos] = *tid;
-	for (i = pos; i < n; i++)
-	{
-		keys[i + 1] = LearnedLeafKeys(page)[i];
-		tids[i + 1] = *LearnedLeafTid(page, i);
-	}
 
 	if ((opaque->flags & LEARNED_RIGHTMOST) && pos == n)
 		nleft = Min(n, Max(1, LEARNED_LEAF_CAPACITY * learned_get_fillfactor(index) / 100));
@@ -154,6 +155,7 @@ learned_split_and_insert(Relation index, Buffer buf, int pos, int64 key,
 		*LearnedLeafTid(newpage, i - nleft) = tids[i];
 	}
 	learned_leaf_set_count(newpage, total - nleft);
+	newopaque->nsorted = total - nleft;
 
 	/* The left page keeps entries ..nleft-1; its low fence never changes. */
 	for (i = 0; i < nleft; i++)
@@ -162,6 +164,7 @@ learned_split_and_insert(Relation index, Buffer buf, int pos, int64 key,
 		*LearnedLeafTid(leftpage, i) = tids[i];
 	}
 	learned_leaf_set_count(leftpage, nleft);
+	leftopaque->nsorted = nleft;
 	leftopaque->high_fence = new_fence;
 	leftopaque->right = newblock;
 	leftopaque->flags &= ~LEARNED_RIGHTMOST;
@@ -288,7 +291,6 @@ learned_insert(Relation index, Datum *values, bool *isnull,
 	Buffer		buf;
 	Page		page;
 	bool		moved_right = false;
-	int			pos;
 
 	if (isnull[0])
 	{
@@ -319,17 +321,20 @@ learned_insert(Relation index, Datum *values, bool *isnull,
 		moved_right = true;
 	}
 
-	pos = learned_leaf_insert_position(page, skey.key, &skey.tid);
 	if (LearnedLeafCount(page) < LEARNED_LEAF_CAPACITY)
 	{
 		GenericXLogState *xlog = GenericXLogStart(index);
+		Page		copy = GenericXLogRegisterBuffer(xlog, buf, 0);
 
-		learned_leaf_insert_at(GenericXLogRegisterBuffer(xlog, buf, 0),
-							   pos, skey.key, &skey.tid);
+		/* A few bytes of WAL, and now and then one merge. */
+		learned_leaf_append(copy, skey.key, &skey.tid);
+		if (LearnedLeafCount(copy) - LearnedPageGetOpaque(copy)->nsorted >
+			LEARNED_LEAF_PENDING_MAX)
+			learned_leaf_merge_pending(copy);
 		GenericXLogFinish(xlog);
 	}
 	else
-		learned_split_and_insert(index, buf, pos, skey.key, &skey.tid);
+		learned_split_and_insert(index, buf, skey.key, &skey.tid);
 	UnlockReleaseBuffer(buf);
 
 	if (moved_right)

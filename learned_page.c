@@ -102,13 +102,16 @@ learned_search_beyond_page(const LearnedSearchKey *skey, Page page)
 							  &opaque->high_fence.tid) >= 0;
 }
 
-/* Index of the first entry whose key is >= key (count if none). */
+/*
+ * Index of the first sorted entry whose key is >= key (nsorted if none).
+ * Pending entries are not searched here.
+ */
 int
 learned_leaf_first_at_or_after(Page page, int64 key)
 {
 	const int64 *keys = LearnedLeafKeys(page);
 	int			lo = 0;
-	int			hi = LearnedLeafCount(page);
+	int			hi = LearnedPageGetOpaque(page)->nsorted;
 
 	while (lo < hi)
 	{
@@ -122,13 +125,13 @@ learned_leaf_first_at_or_after(Page page, int64 key)
 	return lo;
 }
 
-/* Index of the first entry whose key is > key (count if none). */
+/* Index of the first sorted entry whose key is > key (nsorted if none). */
 int
 learned_leaf_first_after(Page page, int64 key)
 {
 	const int64 *keys = LearnedLeafKeys(page);
 	int			lo = 0;
-	int			hi = LearnedLeafCount(page);
+	int			hi = LearnedPageGetOpaque(page)->nsorted;
 
 	while (lo < hi)
 	{
@@ -142,27 +145,10 @@ learned_leaf_first_after(Page page, int64 key)
 	return lo;
 }
 
-/* Where (key, tid) goes: the index of the first entry greater than it. */
-int
-learned_leaf_insert_position(Page page, int64 key, ItemPointer tid)
-{
-	int			lo = learned_leaf_first_at_or_after(page, key);
-	int			hi = learned_leaf_first_after(page, key);
-
-	/* Among equal keys, order by heap TID. */
-	while (lo < hi)
-	{
-		int			mid = (lo + hi) / 2;
-
-		if (ItemPointerCompare(LearnedLeafTid(page, mid), tid) <= 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
-/* Set the number of entries on a leaf: the hole lies between the arrays. */
+/*
+ * Set the number of entries on a leaf: the hole lies between the arrays.
+ * The caller keeps nsorted right.
+ */
 void
 learned_leaf_set_count(Page page, int n)
 {
@@ -173,21 +159,200 @@ learned_leaf_set_count(Page page, int n)
 	header->pd_upper = header->pd_special - n * sizeof(ItemPointerData);
 }
 
-/* Insert (key, tid) as entry pos of a leaf that has room for it. */
+/* Append (key, tid) as a pending entry of a leaf that has room for it. */
 void
-learned_leaf_insert_at(Page page, int pos, int64 key, ItemPointer tid)
+learned_leaf_append(Page page, int64 key, ItemPointer tid)
 {
 	int			n = LearnedLeafCount(page);
-	int64	   *keys = LearnedLeafKeys(page);
 
-	Assert(n < LEARNED_LEAF_CAPACITY && pos >= 0 && pos <= n);
-	memmove(&keys[pos + 1], &keys[pos], (n - pos) * sizeof(int64));
-	/* TIDs run downwards: entries pos..n-1 move one slot lower in memory. */
-	memmove(LearnedLeafTid(page, n), LearnedLeafTid(page, n - 1),
-			(n - pos) * sizeof(ItemPointerData));
-	keys[pos] = key;
+	Assert(n < LEARNED_LEAF_CAPACITY);
+	LearnedLeafKeys(page)[n] = key;
 	learned_leaf_set_count(page, n + 1);
-	*LearnedLeafTid(page, pos) = *tid;
+	*LearnedLeafTid(page, n) = *tid;
+}
+
+/* (key, tid) order of two entries. */
+static inline int
+learned_entry_cmp(int64 key1, ItemPointer tid1, int64 key2, ItemPointer tid2)
+{
+	if (key1 != key2)
+		return key1 < key2 ? -1 : 1;
+	return ItemPointerCompare(tid1, tid2);
+}
+
+/* Sort a few entries by (key, tid): insertion sort, n is small. */
+static void
+learned_sort_entries(int64 *keys, ItemPointerData *tids, int n)
+{
+	int			i;
+
+	for (i = 1; i < n; i++)
+	{
+		int64		key = keys[i];
+		ItemPointerData tid = tids[i];
+		int			j = i;
+
+		while (j > 0 && learned_entry_cmp(keys[j - 1], &tids[j - 1], key, &tid) > 0)
+		{
+			keys[j] = keys[j - 1];
+			tids[j] = tids[j - 1];
+			j--;
+		}
+		keys[j] = key;
+		tids[j] = tid;
+	}
+}
+
+/*
+ * Merge the pending entries into the sorted ones.  A merge from the back
+ * moves only the sorted entries that the pending ones go before, so an
+ * append of ascending keys changes almost nothing.
+ */
+void
+learned_leaf_merge_pending(Page page)
+{
+	LearnedPageOpaque opaque = LearnedPageGetOpaque(page);
+	int			n = LearnedLeafCount(page);
+	int			nsorted = opaque->nsorted;
+	int			npending = n - nsorted;
+	int64	   *keys = LearnedLeafKeys(page);
+	int64		pending_keys[LEARNED_LEAF_PENDING_MAX + 1];
+	ItemPointerData pending_tids[LEARNED_LEAF_PENDING_MAX + 1];
+	int			i;
+	int			j;
+	int			k;
+
+	if (npending == 0)
+		return;
+	Assert(npending <= LEARNED_LEAF_PENDING_MAX + 1);
+
+	for (i = 0; i < npending; i++)
+	{
+		pending_keys[i] = keys[nsorted + i];
+		pending_tids[i] = *LearnedLeafTid(page, nsorted + i);
+	}
+	learned_sort_entries(pending_keys, pending_tids, npending);
+
+	i = nsorted - 1;			/* last sorted entry not yet placed */
+	j = npending - 1;			/* last pending entry not yet placed */
+	for (k = n - 1; j >= 0; k--)
+	{
+		if (i >= 0 && learned_entry_cmp(keys[i], LearnedLeafTid(page, i),
+										pending_keys[j], &pending_tids[j]) > 0)
+		{
+			keys[k] = keys[i];
+			*LearnedLeafTid(page, k) = *LearnedLeafTid(page, i);
+			i--;
+		}
+		else
+		{
+			keys[k] = pending_keys[j];
+			*LearnedLeafTid(page, k) = pending_tids[j];
+			j--;
+		}
+	}
+	opaque->nsorted = n;
+}
+
+/*
+ * Remove the entries marked dead, keeping the order of the rest; returns
+ * how many are left.
+ */
+int
+learned_leaf_remove(Page page, const bool *dead)
+{
+	LearnedPageOpaque opaque = LearnedPageGetOpaque(page);
+	int			n = LearnedLeafCount(page);
+	int64	   *keys = LearnedLeafKeys(page);
+	int			kept = 0;
+	int			kept_sorted = 0;
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		if (dead[i])
+			continue;
+		if (kept != i)
+		{
+			keys[kept] = keys[i];
+			*LearnedLeafTid(page, kept) = *LearnedLeafTid(page, i);
+		}
+		kept++;
+		if (i < opaque->nsorted)
+			kept_sorted++;
+	}
+	learned_leaf_set_count(page, kept);
+	opaque->nsorted = kept_sorted;
+	return kept;
+}
+
+/*
+ * Copy the entries whose key lies in [lo, hi] into keys/tids in (key, tid)
+ * order; returns how many.  The arrays need room for a page's entries.
+ */
+int
+learned_leaf_collect(Page page, int64 lo, int64 hi, int64 *keys,
+					 ItemPointer tids)
+{
+	LearnedPageOpaque opaque = LearnedPageGetOpaque(page);
+	const int64 *page_keys = LearnedLeafKeys(page);
+	int			n = LearnedLeafCount(page);
+	int			first = learned_leaf_first_at_or_after(page, lo);
+	int			end = learned_leaf_first_after(page, hi);
+	int64		pending_keys[LEARNED_LEAF_PENDING_MAX];
+	ItemPointerData pending_tids[LEARNED_LEAF_PENDING_MAX];
+	int			npending = 0;
+	int			count = 0;
+	int			i;
+	int			j;
+
+	if (n - opaque->nsorted > LEARNED_LEAF_PENDING_MAX)
+		elog(ERROR, "leaf page has %d pending entries, more than %d",
+			 n - opaque->nsorted, LEARNED_LEAF_PENDING_MAX);
+
+	for (i = opaque->nsorted; i < n; i++)
+	{
+		if (page_keys[i] >= lo && page_keys[i] <= hi)
+		{
+			pending_keys[npending] = page_keys[i];
+			pending_tids[npending] = *LearnedLeafTid(page, i);
+			npending++;
+		}
+	}
+
+	if (npending == 0)
+	{
+		for (i = first; i < end; i++)
+		{
+			keys[count] = page_keys[i];
+			tids[count] = *LearnedLeafTid(page, i);
+			count++;
+		}
+		return count;
+	}
+
+	learned_sort_entries(pending_keys, pending_tids, npending);
+	i = first;
+	j = 0;
+	while (i < end || j < npending)
+	{
+		if (j >= npending ||
+			(i < end && learned_entry_cmp(page_keys[i], LearnedLeafTid(page, i),
+										  pending_keys[j], &pending_tids[j]) < 0))
+		{
+			keys[count] = page_keys[i];
+			tids[count] = *LearnedLeafTid(page, i);
+			i++;
+		}
+		else
+		{
+			keys[count] = pending_keys[j];
+			tids[count] = pending_tids[j];
+			j++;
+		}
+		count++;
+	}
+	return count;
 }
 
 /* Set the number of TIDs on a NULL page. */

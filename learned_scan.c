@@ -494,6 +494,25 @@ learned_read_left_page(IndexScanDesc scan, uint16 kind)
 	}
 }
 
+/* Put the copied entries in descending order for a backward scan. */
+static void
+learned_reverse_items(LearnedScanOpaque so)
+{
+	int			i = 0;
+	int			j = so->nitems - 1;
+
+	for (; i < j; i++, j--)
+	{
+		int64		key = so->item_keys[i];
+		ItemPointerData tid = so->item_tids[i];
+
+		so->item_keys[i] = so->item_keys[j];
+		so->item_tids[i] = so->item_tids[j];
+		so->item_keys[j] = key;
+		so->item_tids[j] = tid;
+	}
+}
+
 /*
  * Copy the entries of the locked leaf in buf that fall in interval, in scan
  * direction, and note whether the next page in that direction may hold more.
@@ -504,33 +523,19 @@ learned_copy_leaf(IndexScanDesc scan, Buffer buf, const LearnedInterval *interva
 	LearnedScanOpaque so = (LearnedScanOpaque) scan->opaque;
 	Page		page = BufferGetPage(buf);
 	LearnedPageOpaque opaque = LearnedPageGetOpaque(page);
-	const int64 *keys = LearnedLeafKeys(page);
-	int			first = learned_leaf_first_at_or_after(page, interval->lo);
-	int			end = learned_leaf_first_after(page, interval->hi);
-	int			i;
 
-	so->nitems = 0;
+	so->nitems = learned_leaf_collect(page, interval->lo, interval->hi,
+									  so->item_keys, so->item_tids);
 	so->next_item = 0;
 	if (ScanDirectionIsForward(so->direction))
 	{
-		for (i = first; i < end; i++)
-		{
-			so->item_keys[so->nitems] = keys[i];
-			so->item_tids[so->nitems] = *LearnedLeafTid(page, i);
-			so->nitems++;
-		}
 		/* Keys up to hi may continue on the right sibling. */
 		so->more_in_direction = !(opaque->flags & LEARNED_RIGHTMOST) &&
 			opaque->high_fence.key <= interval->hi;
 	}
 	else
 	{
-		for (i = end - 1; i >= first; i--)
-		{
-			so->item_keys[so->nitems] = keys[i];
-			so->item_tids[so->nitems] = *LearnedLeafTid(page, i);
-			so->nitems++;
-		}
+		learned_reverse_items(so);
 		/* Keys down to lo may continue on the left sibling. */
 		so->more_in_direction = !(opaque->flags & LEARNED_LEFTMOST) &&
 			opaque->low_fence.key >= interval->lo;

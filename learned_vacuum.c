@@ -1,0 +1,314 @@
+/*-------------------------------------------------------------------------
+ *
+ * learned_vacuum.c
+ *	  VACUUM support: remove the entries of dead heap tuples from leaf and
+ *	  NULL pages, and report the index's size and entry count.
+ *
+ * One pass reads every block in physical order.  Leaf and NULL pages are
+ * compacted in place under a cleanup lock (a leaf's pending entries are
+ * merged into its sorted ones at the same time); model pages and the
+ * metapage are left alone.  A page is emptied, never unlinked or freed: the leaf chain
+ * and every low fence stay as they are (DESIGN.md, invariant 1), and later
+ * inserts into the page's key range reuse its space.  The model is not
+ * retrained here.
+ *
+ * Why physical order is enough.  A split moves entries only to a page it
+ * adds at the end of the relation, so an entry can move from a block we have
+ * not read yet to another we have not read yet, never behind us; reading the
+ * block count again when the pass reaches it catches the pages added
+ * meanwhile.
+ *
+ * Why a cleanup lock.  An index-only scan keeps its pin on a leaf while it
+ * returns the entries it copied from it.  Waiting until ours is the only pin
+ * means no scan can still return an entry removed here after VACUUM marks
+ * the heap item unused and another tuple takes its place.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/generic_xlog.h"
+#include "commands/vacuum.h"
+#include "miscadmin.h"
+#include "storage/bufmgr.h"
+#include "storage/lmgr.h"
+#include "utils/rel.h"
+
+#include "learned.h"
+
+/* Every page kind, for learned_check_page. */
+#define LEARNED_ANY_PAGE \
+	(LEARNED_PAGE_META | LEARNED_PAGE_RECORD | LEARNED_PAGE_LEAF | LEARNED_PAGE_NULLS)
+
+/* What one pass over the index needs. */
+typedef struct LearnedVacuumState
+{
+	IndexVacuumInfo *info;
+	IndexBulkDeleteResult *stats;
+	IndexBulkDeleteCallback callback;	/* NULL: only count the entries */
+	void	   *callback_state;
+} LearnedVacuumState;
+
+/*
+ * Number of blocks, read under the extension lock: a backend adding a page
+ * holds that lock until it has locked the new buffer, so every block below
+ * the count we get is either initialised or will be by the time its buffer
+ * lock is ours.  A page that is still new after that was left by a crash.
+ */
+static BlockNumber
+learned_vacuum_nblocks(Relation index)
+{
+	bool		needLock = !RELATION_IS_LOCAL(index);
+	BlockNumber nblocks;
+
+	if (needLock)
+		LockRelationForExtension(index, ExclusiveLock);
+	nblocks = RelationGetNumberOfBlocks(index);
+	if (needLock)
+		UnlockRelationForExtension(index, ExclusiveLock);
+	return nblocks;
+}
+
+static void
+learned_vacuum_corrupt_count(Relation index, Buffer buf, int count)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INDEX_CORRUPTED),
+			 errmsg("index \"%s\" block %u: entry count %d out of range",
+					RelationGetRelationName(index),
+					BufferGetBlockNumber(buf), count),
+			 errhint("Please REINDEX it.")));
+}
+
+/*
+ * Remove the dead entries of a leaf locked for cleanup (or, when only
+ * counting, share-locked), keeping the live ones in order, and merge the
+ * pending entries into the sorted ones while the page is being rewritten
+ * anyway: a leaf VACUUM has cleaned is fully sorted, so searches of it need
+ * not scan a pending tail.
+ */
+static void
+learned_vacuum_leaf(LearnedVacuumState *vstate, Buffer buf)
+{
+	Relation	index = vstate->info->index;
+	Page		page = BufferGetPage(buf);
+	LearnedPageOpaque opaque = LearnedPageGetOpaque(page);
+	int			nentries = LearnedLeafCount(page);
+	bool		dead[LEARNED_LEAF_CAPACITY];
+	int			ndead = 0;
+
+	if (nentries < 0 || nentries > (int) LEARNED_LEAF_CAPACITY ||
+		opaque->nsorted > nentries ||
+		nentries - opaque->nsorted > LEARNED_LEAF_PENDING_MAX)
+		learned_vacuum_corrupt_count(index, buf, nentries);
+
+	if (vstate->callback != NULL)
+	{
+		/* Ask about each entry once, before touching the page. */
+		for (int i = 0; i < nentries; i++)
+		{
+			dead[i] = vstate->callback(LearnedLeafTid(page, i),
+									   vstate->callback_state);
+			if (dead[i])
+				ndead++;
+		}
+
+		if (ndead > 0 || opaque->nsorted < nentries)
+		{
+			GenericXLogState *xlog;
+			Page		copy;
+
+			xlog = GenericXLogStart(index);
+			copy = GenericXLogRegisterBuffer(xlog, buf, 0);
+			if (ndead > 0)
+				learned_leaf_remove(copy, dead);
+			learned_leaf_merge_pending(copy);
+			GenericXLogFinish(xlog);
+		}
+	}
+
+	vstate->stats->tuples_removed += ndead;
+	vstate->stats->num_index_tuples += nentries - ndead;
+}
+
+/* The same for a NULL page, whose only contents are heap TIDs. */
+static void
+learned_vacuum_nulls(LearnedVacuumState *vstate, Buffer buf)
+{
+	Relation	index = vstate->info->index;
+	Page		page = BufferGetPage(buf);
+	int			ntids = LearnedNullsCount(page);
+	bool		dead[LEARNED_NULLS_CAPACITY];
+	int			ndead = 0;
+
+	if (ntids < 0 || ntids > (int) LEARNED_NULLS_CAPACITY)
+		learned_vacuum_corrupt_count(index, buf, ntids);
+
+	if (vstate->callback != NULL)
+	{
+		ItemPointer tids = LearnedNullsTids(page);
+
+		for (int i = 0; i < ntids; i++)
+		{
+			dead[i] = vstate->callback(&tids[i], vstate->callback_state);
+			if (dead[i])
+				ndead++;
+		}
+	}
+
+	if (ndead > 0)
+	{
+		GenericXLogState *xlog;
+		Page		copy;
+		ItemPointer tids;
+		int			kept = 0;
+
+		xlog = GenericXLogStart(index);
+		copy = GenericXLogRegisterBuffer(xlog, buf, 0);
+		tids = LearnedNullsTids(copy);
+		for (int i = 0; i < ntids; i++)
+		{
+			if (!dead[i])
+				tids[kept++] = tids[i];
+		}
+		learned_nulls_set_count(copy, kept);
+		GenericXLogFinish(xlog);
+	}
+
+	vstate->stats->tuples_removed += ndead;
+	vstate->stats->num_index_tuples += ntids - ndead;
+}
+
+/* Visit one block: leaf and NULL pages are cleaned, the rest skipped. */
+static void
+learned_vacuum_page(LearnedVacuumState *vstate, BlockNumber blkno)
+{
+	Relation	index = vstate->info->index;
+	Buffer		buf;
+	Page		page;
+	uint16		flags;
+
+	buf = ReadBufferExtended(index, MAIN_FORKNUM, blkno, RBM_NORMAL,
+							 vstate->info->strategy);
+
+	/*
+	 * Look at the page kind under a share lock first, so that only the
+	 * pages we change wait for a cleanup lock.  A leaf stays a leaf and a
+	 * NULL page a NULL page, so the kind cannot change once we have seen it.
+	 */
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	page = BufferGetPage(buf);
+	if (PageIsNew(page))
+	{
+		/* An extension a crash interrupted: nothing in it, nothing links it. */
+		UnlockReleaseBuffer(buf);
+		return;
+	}
+	learned_check_page(index, buf, LEARNED_ANY_PAGE);
+	flags = LearnedPageGetOpaque(page)->flags;
+	if ((flags & (LEARNED_PAGE_LEAF | LEARNED_PAGE_NULLS)) == 0)
+	{
+		UnlockReleaseBuffer(buf);
+		return;
+	}
+
+	if (vstate->callback != NULL)
+	{
+		LockBuffer(buf, BUFFER_LOCK_UNLOCK);
+		LockBufferForCleanup(buf);
+	}
+
+	if (flags & LEARNED_PAGE_LEAF)
+		learned_vacuum_leaf(vstate, buf);
+	else
+		learned_vacuum_nulls(vstate, buf);
+
+	UnlockReleaseBuffer(buf);
+}
+
+/*
+ * One pass over every block.  With a callback, remove the entries it calls
+ * dead; without, only count.  Either way the counts describe the whole
+ * index afterwards, so they start from zero on each pass (a VACUUM may call
+ * bulkdelete several times); tuples_removed accumulates over the passes.
+ */
+static void
+learned_vacuum_scan(LearnedVacuumState *vstate)
+{
+	BlockNumber blkno = LEARNED_METAPAGE_BLKNO + 1;
+	BlockNumber nblocks;
+
+	vstate->stats->num_index_tuples = 0;
+	vstate->stats->estimated_count = false;
+
+	for (;;)
+	{
+		nblocks = learned_vacuum_nblocks(vstate->info->index);
+		if (blkno >= nblocks)
+			break;
+		for (; blkno < nblocks; blkno++)
+		{
+#if PG_VERSION_NUM >= 180000
+			vacuum_delay_point(false);
+#else
+			vacuum_delay_point();
+#endif
+			learned_vacuum_page(vstate, blkno);
+		}
+	}
+
+	/* Pages are never freed: all of them remain, none is reusable as such. */
+	vstate->stats->num_pages = nblocks;
+	vstate->stats->pages_deleted = 0;
+	vstate->stats->pages_free = 0;
+}
+
+/*
+ * ambulkdelete: remove the entries whose heap TIDs the callback reports
+ * dead.
+ */
+IndexBulkDeleteResult *
+learned_bulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
+				   IndexBulkDeleteCallback callback, void *callback_state)
+{
+	LearnedVacuumState vstate;
+
+	if (stats == NULL)
+		stats = (IndexBulkDeleteResult *) palloc0(sizeof(IndexBulkDeleteResult));
+
+	vstate.info = info;
+	vstate.stats = stats;
+	vstate.callback = callback;
+	vstate.callback_state = callback_state;
+	learned_vacuum_scan(&vstate);
+
+	return stats;
+}
+
+/*
+ * amvacuumcleanup: report the index's size and entries.  After a bulkdelete
+ * its counts are already exact; otherwise (nothing to delete this cycle)
+ * count with a read-only pass.
+ */
+IndexBulkDeleteResult *
+learned_vacuumcleanup(IndexVacuumInfo *info, IndexBulkDeleteResult *stats)
+{
+	if (info->analyze_only)
+		return stats;
+
+	if (stats == NULL)
+	{
+		LearnedVacuumState vstate;
+
+		stats = (IndexBulkDeleteResult *) palloc0(sizeof(IndexBulkDeleteResult));
+		vstate.info = info;
+		vstate.stats = stats;
+		vstate.callback = NULL;
+		vstate.callback_state = NULL;
+		learned_vacuum_scan(&vstate);
+	}
+
+	stats->estimated_count = false;
+	return stats;
+}
