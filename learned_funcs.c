@@ -16,8 +16,9 @@
  * the table and on the index, as amcheck's bt_index_parent_check does, so
  * writers (INSERT, UPDATE, DELETE, VACUUM) wait until it is done and the
  * structure cannot change while it is compared with itself and with the
- * heap; plain reads go on.  A broken rule raises an ERROR naming the block
- * and the rule.
+ * heap; plain reads go on.  On a hot standby, where ShareLock cannot be
+ * had, it takes AccessShareLock and checks what replay has made so far.  A
+ * broken rule raises an ERROR naming the block and the rule.
  *
  * Neither function holds a buffer lock while it calls into the model cache:
  * learned_cache_locate reads pages itself.
@@ -33,6 +34,7 @@
 #include "access/relation.h"
 #include "access/table.h"
 #include "access/tableam.h"
+#include "access/xlog.h"
 #include "catalog/index.h"
 #include "catalog/pg_class.h"
 #include "commands/defrem.h"
@@ -1107,6 +1109,14 @@ learned_index_check(PG_FUNCTION_ARGS)
 	LearnedCheckState *state;
 
 	/*
+	 * A hot standby grants no lock stronger than AccessShareLock, and its
+	 * only writer is WAL replay.  There the check reads what replay has
+	 * made so far: run it while replay is quiet, as a split replayed
+	 * between two page reads looks like a broken link.
+	 */
+	LOCKMODE	lockmode = RecoveryInProgress() ? AccessShareLock : ShareLock;
+
+	/*
 	 * Lock the table before the index, as every other path does, so that
 	 * we cannot deadlock with them.  The index's table is looked up before
 	 * any lock; the lookup is repeated once the locks are held.  ShareLock
@@ -1114,8 +1124,8 @@ learned_index_check(PG_FUNCTION_ARGS)
 	 */
 	heapoid = IndexGetRelation(indexoid, true);
 	if (OidIsValid(heapoid))
-		heap = table_open(heapoid, ShareLock);
-	index = learned_open_index(indexoid, ShareLock);
+		heap = table_open(heapoid, lockmode);
+	index = learned_open_index(indexoid, lockmode);
 	if (heap == NULL || IndexGetRelation(indexoid, false) != heapoid)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_TABLE),
@@ -1184,8 +1194,8 @@ learned_index_check(PG_FUNCTION_ARGS)
 	MemoryContextSwitchTo(oldcxt);
 	MemoryContextDelete(checkcxt);
 
-	relation_close(index, ShareLock);
-	table_close(heap, ShareLock);
+	relation_close(index, lockmode);
+	table_close(heap, lockmode);
 
 	PG_RETURN_VOID();
 }

@@ -1,0 +1,213 @@
+# t/LearnedTest.pm: helpers for the TAP tests in t/*.pl.
+
+=pod
+
+=head1 NAME
+
+LearnedTest - what the TAP tests of the learned access method share
+
+=head1 SYNOPSIS
+
+  use FindBin;
+  use lib $FindBin::RealBin;
+  use LearnedTest;
+
+  my @queries = learned_queries('t', lo => 0, hi => 1_000_000);
+  compare_with_seqscan($primary, [ $primary, $standby ], 't_idx', \@queries);
+  learned_check_ok($standby, 't_idx');
+
+=head1 DESCRIPTION
+
+Every query is answered three ways: by a sequential scan (the reference,
+index scans off), by an index scan (index-only allowed) and by a bitmap scan.
+The index answers must equal the sequential scan's, and their plans must
+really use the index, so that a test can never compare a sequential scan
+with itself.
+
+=cut
+
+package LearnedTest;
+
+use strict;
+use warnings;
+
+use Exporter 'import';
+use Test::More;
+
+our @EXPORT = qw(
+  %SCAN_SETTINGS
+  learned_queries
+  compare_with_seqscan
+  learned_check_ok
+  run_in_mode
+  answer_in_mode
+);
+
+# Joins are forced to nested loops in the index modes, so that a join with
+# generate_series() makes one index lookup per outer row.
+our %SCAN_SETTINGS = (
+	seqscan => 'SET enable_indexscan = off; SET enable_bitmapscan = off; '
+	  . 'SET enable_indexonlyscan = off;',
+	indexscan => 'SET enable_seqscan = off; SET enable_bitmapscan = off; '
+	  . 'SET enable_hashjoin = off; SET enable_mergejoin = off;',
+	bitmapscan => 'SET enable_seqscan = off; SET enable_indexscan = off; '
+	  . 'SET enable_indexonlyscan = off; SET enable_hashjoin = off; '
+	  . 'SET enable_mergejoin = off;',);
+
+=pod
+
+=item run_in_mode($node, $mode, $sql)
+
+The output of $sql (psql -At) under the planner settings of $mode.
+
+=cut
+
+sub run_in_mode
+{
+	my ($node, $mode, $sql) = @_;
+	die "unknown scan mode $mode" unless exists $SCAN_SETTINGS{$mode};
+	return $node->safe_psql('postgres', "$SCAN_SETTINGS{$mode}\n$sql");
+}
+
+# The same, but an error is returned as the answer ("ERROR: ..."), so that
+# a failing index query fails its test and the others still run.
+sub answer_in_mode
+{
+	my ($node, $mode, $sql) = @_;
+	die "unknown scan mode $mode" unless exists $SCAN_SETTINGS{$mode};
+	my ($ret, $stdout, $stderr) =
+	  $node->psql('postgres', "$SCAN_SETTINGS{$mode}\n$sql",
+		on_error_stop => 1);
+	return $ret == 0 ? $stdout : "ERROR (psql exit $ret): $stderr";
+}
+
+=pod
+
+=item learned_queries($table, lo => N, hi => M, keys => [...])
+
+A standard set of queries on column id of $table, whose keys lie mostly in
+[lo, hi]: points (present, absent, duplicated, beyond both ends, many by a
+join, = ANY), closed and open ranges with each operator, cross-type
+comparisons, ORDER BY both ways with LIMIT, IS NULL, IS NOT NULL and counts.
+Each is [ name, sql, \%options ]; options: nobitmap => 1 when a bitmap scan
+cannot serve the query (only ordered output is compared then).
+
+=cut
+
+sub learned_queries
+{
+	my ($t, %p) = @_;
+	my $lo = $p{lo} // 0;
+	my $hi = $p{hi} // 1_000_000;
+	my @keys = @{ $p{keys} // [] };
+	my $span = $hi - $lo;
+	my $q1 = $lo + int($span / 4);
+	my $mid = $lo + int($span / 2);
+	my $q3 = $lo + int(3 * $span / 4);
+	my $step = int($span / 3000) || 1;
+	# Which tuples, exactly: the heap TIDs, plus the keys.
+	my $tuples =
+	  q{count(*), coalesce(sum(id), 0), }
+	  . q{md5(coalesce(string_agg(ctid::text, ',' ORDER BY ctid), ''))};
+
+	my @q = (
+		[ 'point: min', "SELECT id, ctid FROM $t WHERE id = (SELECT min(id) FROM $t) ORDER BY ctid" ],
+		[ 'point: max', "SELECT id, ctid FROM $t WHERE id = (SELECT max(id) FROM $t) ORDER BY ctid" ],
+		[ 'point: below min', "SELECT $tuples FROM $t WHERE id = " . ($lo - 12345) ],
+		[ 'point: above max', "SELECT $tuples FROM $t WHERE id = 9223372036854775807" ],
+		[ 'point: int8 min', "SELECT $tuples FROM $t WHERE id = -9223372036854775808" ],
+		[ 'point: int4 literal', "SELECT $tuples FROM $t WHERE id = $mid" . '::int4' ],
+		[ "points: join every $step", qq{
+			SELECT count(*), coalesce(sum(x.id), 0),
+				md5(coalesce(string_agg(x.ctid::text, ',' ORDER BY x.ctid), ''))
+			FROM generate_series(${lo}::int8, ${hi}::int8, ${step}::int8) AS g(k)
+			JOIN $t AS x ON x.id = g.k} ],
+		[ 'points: = ANY', "SELECT $tuples FROM $t WHERE id = ANY (ARRAY[$lo, $q1, " . ($q1 + 1) . ", $mid, $q3, $hi, -1]::int8[])" ],
+		[ 'range: BETWEEN', "SELECT $tuples FROM $t WHERE id BETWEEN $q1 AND $q3" ],
+		[ 'range: > and <', "SELECT $tuples FROM $t WHERE id > $q1 AND id < " . ($q1 + int($span / 50) + 1) ],
+		[ 'range: >= and <=', "SELECT $tuples FROM $t WHERE id >= $mid AND id <= " . ($mid + int($span / 50)) ],
+		[ 'range: < only', "SELECT $tuples FROM $t WHERE id < $q1" ],
+		[ 'range: >= only', "SELECT $tuples FROM $t WHERE id >= $q3" ],
+		[ 'range: int2 bound', "SELECT $tuples FROM $t WHERE id <= 32000::int2 AND id > -5::int2" ],
+		[ 'range: empty', "SELECT $tuples FROM $t WHERE id > $mid AND id < $mid" ],
+		[ 'count: all keys', "SELECT count(*) FROM $t WHERE id >= -9223372036854775808" ],
+		[ 'count: IS NOT NULL', "SELECT count(*) FROM $t WHERE id IS NOT NULL" ],
+		[ 'IS NULL', "SELECT $tuples FROM $t WHERE id IS NULL" ],
+		[ 'ORDER BY id LIMIT', "SELECT id FROM $t WHERE id > $mid ORDER BY id LIMIT 50", { nobitmap => 1 } ],
+		[ 'ORDER BY id DESC LIMIT', "SELECT id FROM $t WHERE id < $mid ORDER BY id DESC LIMIT 50", { nobitmap => 1 } ],
+		[ 'ORDER BY id DESC LIMIT, no qual', "SELECT id FROM $t ORDER BY id DESC LIMIT 30", { nobitmap => 1 } ],
+		[ 'ORDER BY id LIMIT, no qual', "SELECT id FROM $t ORDER BY id LIMIT 30", { nobitmap => 1 } ],
+		[ 'range ORDER BY id DESC', "SELECT md5(string_agg(id::text, ',')) FROM (SELECT id FROM $t WHERE id BETWEEN $q1 AND $mid ORDER BY id DESC) s", { nobitmap => 1 } ],
+	);
+	for my $k (@keys)
+	{
+		push @q, [ "point: $k", "SELECT id, ctid FROM $t WHERE id = $k ORDER BY ctid" ];
+	}
+	return @q;
+}
+
+=pod
+
+=item compare_with_seqscan($ref_node, \@nodes, $index, \@queries)
+
+Runs each query as a sequential scan on $ref_node, then as an index scan and
+as a bitmap scan on every node of @nodes; checks that each plan uses $index
+and each answer equals the reference.
+
+=cut
+
+sub compare_with_seqscan
+{
+	my ($ref, $nodes, $index, $queries) = @_;
+	local $Test::Builder::Level = $Test::Builder::Level + 1;
+
+	for my $query (@$queries)
+	{
+		my ($name, $sql, $opt) = @$query;
+		$opt //= {};
+		my $expected = run_in_mode($ref, 'seqscan', $sql);
+		for my $node (@$nodes)
+		{
+			for my $mode ('indexscan', 'bitmapscan')
+			{
+				next if $mode eq 'bitmapscan' && $opt->{nobitmap};
+				my $where = "$name [$mode on " . $node->name . "]";
+				my $plan =
+				  answer_in_mode($node, $mode, "EXPLAIN (COSTS OFF) $sql");
+				my $wanted =
+				  $mode eq 'bitmapscan'
+				  ? qr/Bitmap Index Scan on \Q$index\E\b/
+				  : qr/Index (?:Only )?Scan(?: Backward)? using \Q$index\E\b/;
+				like($plan, $wanted, "$where: plan uses $index")
+				  or diag("query: $sql");
+				is(answer_in_mode($node, $mode, $sql),
+					$expected, "$where: same answer as a seqscan")
+				  or diag("query: $sql");
+			}
+		}
+	}
+	return;
+}
+
+=pod
+
+=item learned_check_ok($node, $index)
+
+SELECT learned_index_check($index, true): every structural invariant, and
+every live heap tuple indexed.
+
+=cut
+
+sub learned_check_ok
+{
+	my ($node, $index) = @_;
+	local $Test::Builder::Level = $Test::Builder::Level + 1;
+
+	my ($ret, $stdout, $stderr) = $node->psql('postgres',
+		"SELECT learned_index_check('$index', true)");
+	is($ret, 0, "learned_index_check('$index', true) on " . $node->name)
+	  or diag($stderr);
+	return $ret == 0;
+}
+
+1;
