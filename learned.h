@@ -61,8 +61,17 @@
 
 /*
  * A fence is a (key, heap TID) pair: entries are ordered by key, then TID,
- * so every entry has exactly one place even among duplicates.
+ * so every entry has exactly one place even among duplicates.  Where the
+ * entries left of a fence all have smaller keys, the fence's TID is (0,0),
+ * which sorts before every real TID: the fence then means "key x, minus
+ * infinity", and a search for the first entry with key x starts on the
+ * fence's page rather than on its left neighbour (nbtree's suffix
+ * truncation, for the TID).
  */
+#define LearnedFenceTidIsMinusInfinity(tid) \
+	(ItemPointerGetOffsetNumberNoCheck(tid) == 0)
+#define LearnedFenceSetTidMinusInfinity(tid) \
+	ItemPointerSet((tid), 0, 0)
 typedef struct LearnedFence
 {
 	int64		key;
@@ -277,6 +286,7 @@ extern LearnedCache *learned_cache_get(Relation index);
 extern LearnedTarget learned_cache_locate(Relation index,
 										  const LearnedSearchKey *skey);
 extern void learned_cache_refresh_record(Relation index, uint32 record);
+extern void learned_cache_reset(Relation index);
 extern Size learned_cache_bytes(Relation index);
 
 /* ----------------------------------------------------------------

@@ -198,6 +198,8 @@ learned_write_leaves(LearnedBuildState *state, uint32 leaf_fill,
 			nextopaque = LearnedPageGetOpaque(nextpage);
 			nextopaque->low_fence.key = key;
 			nextopaque->low_fence.tid = *tid;
+			if (state->max_key < key)
+				LearnedFenceSetTidMinusInfinity(&nextopaque->low_fence.tid);
 			nextopaque->left = BufferGetBlockNumber(buf);
 			nextopaque->owner_record = first_record_block +
 				fences->n / pages_per_record;
@@ -207,7 +209,8 @@ learned_write_leaves(LearnedBuildState *state, uint32 leaf_fill,
 			MarkBufferDirty(buf);
 			UnlockReleaseBuffer(buf);
 
-			learned_fences_add(fences, key, tid, BufferGetBlockNumber(next));
+			learned_fences_add(fences, key, &nextopaque->low_fence.tid,
+							   BufferGetBlockNumber(next));
 			buf = next;
 			page = nextpage;
 			opaque = nextopaque;

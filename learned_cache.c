@@ -287,9 +287,17 @@ learned_cache_locate(Relation index, const LearnedSearchKey *skey)
 	return target;
 }
 
+/* Drop this backend's cache of the index; the next use reloads it. */
+void
+learned_cache_reset(Relation index)
+{
+	learned_cache_invalidate((Datum) 0, RelationGetRelid(index));
+}
+
 /*
  * Reread one record's page list after a search met a split this backend's
- * cache does not know.
+ * cache does not know.  If the model changed meanwhile (a record split or
+ * a retrain bumped the generation), reload all of it instead.
  */
 void
 learned_cache_refresh_record(Relation index, uint32 record)
@@ -298,7 +306,21 @@ learned_cache_refresh_record(Relation index, uint32 record)
 	BlockNumber block;
 	Buffer		buf;
 	PGAlignedBlock copy;
+	uint32		generation;
 
+	buf = ReadBuffer(index, LEARNED_METAPAGE_BLKNO);
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	learned_check_page(index, buf, LEARNED_PAGE_META);
+	generation = LearnedPageGetMeta(BufferGetPage(buf))->generation;
+	UnlockReleaseBuffer(buf);
+
+	cache = learned_cache_get(index);
+	if (generation != cache->generation)
+	{
+		learned_cache_reset(index);
+		(void) learned_cache_get(index);
+		return;
+	}
 	if (record >= cache->nrecords)
 		return;
 	block = cache->records[record].block;

@@ -910,9 +910,16 @@ learned_check_records(LearnedCheckState *state)
 								i, leafblk);
 			last_pos = pos;
 
-			if (leaf->owner_record != blkno)
+			/*
+			 * The owner is where a split starts looking for the record to
+			 * list its new page in: the record that listed the leaf when
+			 * it was made, which record splits may since have left behind,
+			 * but never to the right.
+			 */
+			if (leaf->owner_record >= state->nblocks ||
+				!is_record[leaf->owner_record])
 				learned_corrupt(index, leafblk,
-								"leaf is listed by record %u at block %u but names block %u as its owner",
+								"leaf is listed by record %u at block %u but names block %u as its owner, which is no record at or left of it",
 								j, blkno, leaf->owner_record);
 			listed++;
 		}

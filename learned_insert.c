@@ -69,15 +69,223 @@ learned_record_add_page(Page recpage, const LearnedFence *fence,
 	header->splits++;
 }
 
+/* The first fence a record page lists: its low fence. */
+static LearnedFence
+learned_record_low_fence(Page recpage)
+{
+	LearnedFence fence;
+
+	fence.key = LearnedRecordKeys(recpage)[0];
+	fence.tid = LearnedRecordTids(recpage)[0];
+	return fence;
+}
+
+/*
+ * The record whose key range holds fence, returned locked in mode.  Start
+ * at hint (a record at or left of the right one: a leaf's owner) and move
+ * right while the fence is at or beyond the next record's low fence; the
+ * records form a chain whose low fences never change, like the leaves.
+ */
+static Buffer
+learned_find_record(Relation index, BlockNumber hint,
+					const LearnedFence *fence, int mode)
+{
+	Buffer		buf = ReadBuffer(index, hint);
+
+	LockBuffer(buf, mode);
+	learned_check_page(index, buf, LEARNED_PAGE_RECORD);
+	for (;;)
+	{
+		BlockNumber next = LearnedPageGetOpaque(BufferGetPage(buf))->right;
+		Buffer		nextbuf;
+		LearnedFence next_low;
+
+		if (next == InvalidBlockNumber)
+			return buf;
+		nextbuf = ReadBuffer(index, next);
+		LockBuffer(nextbuf, BUFFER_LOCK_SHARE);
+		learned_check_page(index, nextbuf, LEARNED_PAGE_RECORD);
+		next_low = learned_record_low_fence(BufferGetPage(nextbuf));
+		UnlockReleaseBuffer(nextbuf);
+		if (learned_fence_cmp(fence, &next_low) < 0)
+			return buf;
+
+		/* Only a split of this record could come between; it is locked. */
+		UnlockReleaseBuffer(buf);
+		buf = ReadBuffer(index, next);
+		LockBuffer(buf, mode);
+		learned_check_page(index, buf, LEARNED_PAGE_RECORD);
+	}
+}
+
+/* Fit a record's list from scratch: one segment over its fences. */
+static void
+learned_record_refit(Page recpage)
+{
+	LearnedRecordHeader *header = LearnedRecordGetHeader(recpage);
+	RmiRoot		unused_root;
+
+	rmi_train(LearnedRecordKeys(recpage), header->npages, header->npages,
+			  &unused_root, &header->fit);
+}
+
+/*
+ * Split a full record in two: the upper part of its list moves to a new
+ * model page, linked on its right and entered in the metapage's directory
+ * after it.  One WAL record: the record, the new record, its right
+ * neighbour's left link, the metapage.  The root keeps its coefficients;
+ * records after this one are numbered one higher now, so both error
+ * bounds widen by one and the window still holds every route.  The
+ * generation goes up, so other backends reload their caches the next time
+ * a lookup has to move right.
+ *
+ * Growth at the right end (ascending keys) splits the last record unevenly,
+ * leaving it nine-tenths full, as leaves are split there.
+ *
+ * Returns false if the directory is full: the caller then leaves the new
+ * leaf unlisted.
+ */
+static bool
+learned_record_split(Relation index, BlockNumber recblock,
+					 const LearnedFence *incoming)
+{
+	Buffer		recbuf;
+	Buffer		newbuf;
+	Buffer		nextbuf = InvalidBuffer;
+	Buffer		metabuf;
+	Page		recpage;
+	Page		newpage;
+	Page		metapage;
+	LearnedRecordHeader *header;
+	LearnedRecordHeader *newheader;
+	LearnedMetaPage meta;
+	LearnedPageOpaque recopaque;
+	GenericXLogState *xlog;
+	uint32		n;
+	uint32		nkeep;
+	uint32		nmove;
+	uint32		j;
+	uint32		position = InvalidBlockNumber;
+	BlockNumber newblock;
+
+	recbuf = learned_find_record(index, recblock, incoming,
+								 BUFFER_LOCK_EXCLUSIVE);
+	recpage = BufferGetPage(recbuf);
+	header = LearnedRecordGetHeader(recpage);
+	if (header->npages < header->capacity)
+	{
+		/* Someone split it meanwhile. */
+		UnlockReleaseBuffer(recbuf);
+		return true;
+	}
+	recopaque = LearnedPageGetOpaque(recpage);
+	if (recopaque->right != InvalidBlockNumber)
+	{
+		nextbuf = ReadBuffer(index, recopaque->right);
+		LockBuffer(nextbuf, BUFFER_LOCK_EXCLUSIVE);
+		learned_check_page(index, nextbuf, LEARNED_PAGE_RECORD);
+	}
+	metabuf = ReadBuffer(index, LEARNED_METAPAGE_BLKNO);
+	LockBuffer(metabuf, BUFFER_LOCK_EXCLUSIVE);
+	learned_check_page(index, metabuf, LEARNED_PAGE_META);
+	meta = LearnedPageGetMeta(BufferGetPage(metabuf));
+	for (j = 0; j < meta->nrecords; j++)
+		if (meta->records[j] == BufferGetBlockNumber(recbuf))
+			position = j;
+	if (meta->nrecords >= LEARNED_MAX_RECORDS || position == InvalidBlockNumber)
+	{
+		UnlockReleaseBuffer(metabuf);
+		if (BufferIsValid(nextbuf))
+			UnlockReleaseBuffer(nextbuf);
+		UnlockReleaseBuffer(recbuf);
+		return false;
+	}
+
+	n = header->npages;
+	{
+		LearnedFence last;
+
+		last.key = LearnedRecordKeys(recpage)[n - 1];
+		last.tid = LearnedRecordTids(recpage)[n - 1];
+		if (!BufferIsValid(nextbuf) && learned_fence_cmp(incoming, &last) > 0)
+			nkeep = n - n / 10;
+		else
+			nkeep = n / 2;
+	}
+	nmove = n - nkeep;
+
+	newbuf = learned_new_buffer(index, MAIN_FORKNUM);
+	newblock = BufferGetBlockNumber(newbuf);
+
+	xlog = GenericXLogStart(index);
+	recpage = GenericXLogRegisterBuffer(xlog, recbuf, 0);
+	newpage = GenericXLogRegisterBuffer(xlog, newbuf, GENERIC_XLOG_FULL_IMAGE);
+	metapage = GenericXLogRegisterBuffer(xlog, metabuf, 0);
+	header = LearnedRecordGetHeader(recpage);
+	meta = LearnedPageGetMeta(metapage);
+
+	learned_init_page(newpage, LEARNED_PAGE_RECORD);
+	((PageHeader) newpage)->pd_lower = ((PageHeader) recpage)->pd_lower;
+	newheader = LearnedRecordGetHeader(newpage);
+	memset(newheader, 0, sizeof(LearnedRecordHeader));
+	newheader->capacity = LEARNED_RECORD_CAPACITY;
+	newheader->npages = nmove;
+	memcpy(LearnedRecordKeys(newpage), LearnedRecordKeys(recpage) + nkeep,
+		   nmove * sizeof(int64));
+	memcpy(LearnedRecordTids(newpage), LearnedRecordTids(recpage) + nkeep,
+		   nmove * sizeof(ItemPointerData));
+	memcpy(LearnedRecordBlocks(newpage), LearnedRecordBlocks(recpage) + nkeep,
+		   nmove * sizeof(BlockNumber));
+	learned_record_refit(newpage);
+
+	header->npages = nkeep;
+	learned_record_refit(recpage);
+
+	recopaque = LearnedPageGetOpaque(recpage);
+	LearnedPageGetOpaque(newpage)->left = BufferGetBlockNumber(recbuf);
+	LearnedPageGetOpaque(newpage)->right = recopaque->right;
+	recopaque->right = newblock;
+	if (BufferIsValid(nextbuf))
+	{
+		Page		nextpage = GenericXLogRegisterBuffer(xlog, nextbuf, 0);
+
+		LearnedPageGetOpaque(nextpage)->left = newblock;
+	}
+
+	memmove(&meta->records[position + 2], &meta->records[position + 1],
+			(meta->nrecords - position - 1) * sizeof(BlockNumber));
+	meta->records[position + 1] = newblock;
+	meta->nrecords++;
+	meta->root.nsegments++;
+	meta->root.err_lo++;
+	meta->root.err_hi++;
+	meta->generation++;
+
+	GenericXLogFinish(xlog);
+
+	UnlockReleaseBuffer(metabuf);
+	UnlockReleaseBuffer(newbuf);
+	if (BufferIsValid(nextbuf))
+		UnlockReleaseBuffer(nextbuf);
+	UnlockReleaseBuffer(recbuf);
+	return true;
+}
+
 /*
  * Split the full, exclusively locked leaf in buf while inserting (key, tid).
  * Appends at the right end of the index (ascending keys: the common case)
  * leave the left page at the fillfactor, as nbtree does; other splits
  * divide the entries in half.
+ *
+ * If the record that must list the new page is full, nothing is changed:
+ * *full_record is set and false returned, so that the caller can split the
+ * record (which needs no leaf locks) and try again.  With allow_unlisted
+ * the split goes ahead and leaves the new page out of the list.
  */
-static void
+static bool
 learned_split_and_insert(Relation index, Buffer buf, int64 key,
-						 ItemPointer tid)
+						 ItemPointer tid, bool allow_unlisted,
+						 BlockNumber *full_record)
 {
 	Page		page = BufferGetPage(buf);
 	LearnedPageOpaque opaque = LearnedPageGetOpaque(page);
@@ -120,6 +328,23 @@ learned_split_and_insert(Relation index, Buffer buf, int64 key,
 		nleft = total / 2;
 	new_fence.key = keys[nleft];
 	new_fence.tid = tids[nleft];
+	if (keys[nleft - 1] < keys[nleft])
+		LearnedFenceSetTidMinusInfinity(&new_fence.tid);
+
+	/* Would the record have room?  A look only: it is locked again below. */
+	recbuf = learned_find_record(index, opaque->owner_record, &new_fence,
+								 BUFFER_LOCK_SHARE);
+	if (!allow_unlisted &&
+		LearnedRecordGetHeader(BufferGetPage(recbuf))->npages >=
+		LearnedRecordGetHeader(BufferGetPage(recbuf))->capacity)
+	{
+		*full_record = BufferGetBlockNumber(recbuf);
+		UnlockReleaseBuffer(recbuf);
+		pfree(keys);
+		pfree(tids);
+		return false;
+	}
+	UnlockReleaseBuffer(recbuf);
 
 	/* Lock order: this leaf (held), the new leaf, the right sibling, the record. */
 	newbuf = learned_new_buffer(index, MAIN_FORKNUM);
@@ -130,9 +355,8 @@ learned_split_and_insert(Relation index, Buffer buf, int64 key,
 		LockBuffer(rightbuf, BUFFER_LOCK_EXCLUSIVE);
 		learned_check_page(index, rightbuf, LEARNED_PAGE_LEAF);
 	}
-	recbuf = ReadBuffer(index, opaque->owner_record);
-	LockBuffer(recbuf, BUFFER_LOCK_EXCLUSIVE);
-	learned_check_page(index, recbuf, LEARNED_PAGE_RECORD);
+	recbuf = learned_find_record(index, opaque->owner_record, &new_fence,
+								 BUFFER_LOCK_EXCLUSIVE);
 
 	xlog = GenericXLogStart(index);
 	leftpage = GenericXLogRegisterBuffer(xlog, buf, 0);
@@ -148,7 +372,7 @@ learned_split_and_insert(Relation index, Buffer buf, int64 key,
 	newopaque->high_fence = leftopaque->high_fence;
 	newopaque->left = BufferGetBlockNumber(buf);
 	newopaque->right = leftopaque->right;
-	newopaque->owner_record = leftopaque->owner_record;
+	newopaque->owner_record = BufferGetBlockNumber(recbuf);
 	for (i = nleft; i < total; i++)
 	{
 		LearnedLeafKeys(newpage)[i - nleft] = keys[i];
@@ -186,6 +410,7 @@ learned_split_and_insert(Relation index, Buffer buf, int64 key,
 	UnlockReleaseBuffer(newbuf);
 	pfree(keys);
 	pfree(tids);
+	return true;
 }
 
 /* Add a TID to the NULL chain: the tail page, or a new one after it. */
@@ -291,6 +516,7 @@ learned_insert(Relation index, Datum *values, bool *isnull,
 	Buffer		buf;
 	Page		page;
 	bool		moved_right = false;
+	bool		allow_record_split = true;
 
 	if (isnull[0])
 	{
@@ -302,39 +528,57 @@ learned_insert(Relation index, Datum *values, bool *isnull,
 	skey.tid = *ht_ctid;
 	skey.mode = LEARNED_SEARCH_EXACT;
 
-	target = learned_cache_locate(index, &skey);
-	buf = ReadBuffer(index, target.block);
-	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
-	learned_check_page(index, buf, LEARNED_PAGE_LEAF);
-	page = BufferGetPage(buf);
-
-	/* Lehman-Yao: splits the cache does not know lie to the right. */
-	while (learned_search_beyond_page(&skey, page))
+	for (;;)
 	{
-		BlockNumber right = LearnedPageGetOpaque(page)->right;
+		BlockNumber full_record;
+		LearnedFence incoming;
 
-		UnlockReleaseBuffer(buf);
-		buf = ReadBuffer(index, right);
+		target = learned_cache_locate(index, &skey);
+		buf = ReadBuffer(index, target.block);
 		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
 		learned_check_page(index, buf, LEARNED_PAGE_LEAF);
 		page = BufferGetPage(buf);
-		moved_right = true;
-	}
 
-	if (LearnedLeafCount(page) < LEARNED_LEAF_CAPACITY)
-	{
-		GenericXLogState *xlog = GenericXLogStart(index);
-		Page		copy = GenericXLogRegisterBuffer(xlog, buf, 0);
+		/* Lehman-Yao: splits the cache does not know lie to the right. */
+		while (learned_search_beyond_page(&skey, page))
+		{
+			BlockNumber right = LearnedPageGetOpaque(page)->right;
 
-		/* A few bytes of WAL, and now and then one merge. */
-		learned_leaf_append(copy, skey.key, &skey.tid);
-		if (LearnedLeafCount(copy) - LearnedPageGetOpaque(copy)->nsorted >
-			LEARNED_LEAF_PENDING_MAX)
-			learned_leaf_merge_pending(copy);
-		GenericXLogFinish(xlog);
+			UnlockReleaseBuffer(buf);
+			buf = ReadBuffer(index, right);
+			LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+			learned_check_page(index, buf, LEARNED_PAGE_LEAF);
+			page = BufferGetPage(buf);
+			moved_right = true;
+		}
+
+		if (LearnedLeafCount(page) < LEARNED_LEAF_CAPACITY)
+		{
+			GenericXLogState *xlog = GenericXLogStart(index);
+			Page		copy = GenericXLogRegisterBuffer(xlog, buf, 0);
+
+			/* A few bytes of WAL, and now and then one merge. */
+			learned_leaf_append(copy, skey.key, &skey.tid);
+			if (LearnedLeafCount(copy) - LearnedPageGetOpaque(copy)->nsorted >
+				LEARNED_LEAF_PENDING_MAX)
+				learned_leaf_merge_pending(copy);
+			GenericXLogFinish(xlog);
+			break;
+		}
+		if (learned_split_and_insert(index, buf, skey.key, &skey.tid,
+									 !allow_record_split, &full_record))
+			break;
+
+		/*
+		 * The record that must list the new leaf is full: split the record
+		 * (with no leaf locked) and start over.  Our own cache is stale now.
+		 */
+		incoming.key = skey.key;
+		incoming.tid = skey.tid;
+		UnlockReleaseBuffer(buf);
+		allow_record_split = learned_record_split(index, full_record, &incoming);
+		learned_cache_reset(index);
 	}
-	else
-		learned_split_and_insert(index, buf, skey.key, &skey.tid);
 	UnlockReleaseBuffer(buf);
 
 	if (moved_right)

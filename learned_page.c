@@ -68,7 +68,8 @@ learned_fence_cmp(const LearnedFence *a, const LearnedFence *b)
 
 /*
  * Compare a search key with an entry or fence (key, tid).  FIRST sorts
- * before every entry with the same key, LAST after every one.
+ * before every entry with the same key (and equals a fence whose TID is
+ * minus infinity), LAST after every one.
  */
 int
 learned_search_cmp(const LearnedSearchKey *skey, int64 key, ItemPointer tid)
@@ -78,7 +79,7 @@ learned_search_cmp(const LearnedSearchKey *skey, int64 key, ItemPointer tid)
 	switch (skey->mode)
 	{
 		case LEARNED_SEARCH_FIRST:
-			return -1;
+			return LearnedFenceTidIsMinusInfinity(tid) ? 0 : -1;
 		case LEARNED_SEARCH_LAST:
 			return 1;
 		case LEARNED_SEARCH_EXACT:

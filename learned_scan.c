@@ -82,6 +82,9 @@ typedef struct LearnedScanOpaqueData
 	BlockNumber cur_left;
 	BlockNumber cur_right;
 	bool		more_in_direction;	/* may the next page hold matches? */
+	LearnedFence cur_low_fence; /* of the current leaf */
+	int64		cur_high_key;
+	uint16		cur_flags;
 	Buffer		pinned;			/* pin kept per the interlock, or Invalid */
 
 	/* For index-only scans: one tuple rewritten for each entry. */
@@ -494,6 +497,27 @@ learned_read_left_page(IndexScanDesc scan, uint16 kind)
 	}
 }
 
+/*
+ * May the next leaf in scan direction hold entries of the current interval?
+ * Right: if its keys (at least the high fence's) can still be <= hi.  Left:
+ * if its keys (at most the low fence's, and below it when the fence's TID
+ * is minus infinity) can still be >= lo.
+ */
+static void
+learned_set_more_in_direction(LearnedScanOpaque so)
+{
+	const LearnedInterval *interval = &so->intervals[so->cur_interval];
+
+	if (ScanDirectionIsForward(so->direction))
+		so->more_in_direction = !(so->cur_flags & LEARNED_RIGHTMOST) &&
+			so->cur_high_key <= interval->hi;
+	else
+		so->more_in_direction = !(so->cur_flags & LEARNED_LEFTMOST) &&
+			(so->cur_low_fence.key > interval->lo ||
+			 (so->cur_low_fence.key == interval->lo &&
+			  !LearnedFenceTidIsMinusInfinity(&so->cur_low_fence.tid)));
+}
+
 /* Put the copied entries in descending order for a backward scan. */
 static void
 learned_reverse_items(LearnedScanOpaque so)
@@ -527,19 +551,12 @@ learned_copy_leaf(IndexScanDesc scan, Buffer buf, const LearnedInterval *interva
 	so->nitems = learned_leaf_collect(page, interval->lo, interval->hi,
 									  so->item_keys, so->item_tids);
 	so->next_item = 0;
-	if (ScanDirectionIsForward(so->direction))
-	{
-		/* Keys up to hi may continue on the right sibling. */
-		so->more_in_direction = !(opaque->flags & LEARNED_RIGHTMOST) &&
-			opaque->high_fence.key <= interval->hi;
-	}
-	else
-	{
+	if (ScanDirectionIsBackward(so->direction))
 		learned_reverse_items(so);
-		/* Keys down to lo may continue on the left sibling. */
-		so->more_in_direction = !(opaque->flags & LEARNED_LEFTMOST) &&
-			opaque->low_fence.key >= interval->lo;
-	}
+	so->cur_low_fence = opaque->low_fence;
+	so->cur_high_key = opaque->high_fence.key;
+	so->cur_flags = opaque->flags;
+	learned_set_more_in_direction(so);
 }
 
 /* Copy a NULL page's TIDs, in scan direction. */
@@ -779,6 +796,40 @@ learned_next_batch(IndexScanDesc scan)
 	}
 }
 
+/*
+ * A scroll cursor turned around: continue from the entry returned last, in
+ * the other direction.  The batch in hand is reversed, and the next entry
+ * is the one before the last returned.  A scan that ran off the end starts
+ * afresh from that end.
+ */
+static void
+learned_change_direction(IndexScanDesc scan, ScanDirection dir)
+{
+	LearnedScanOpaque so = (LearnedScanOpaque) scan->opaque;
+
+	so->direction = dir;
+	if (so->phase == LEARNED_SCAN_DONE)
+	{
+		learned_drop_pin(so);
+		so->phase = LEARNED_SCAN_START;
+		so->nitems = so->next_item = 0;
+		return;
+	}
+
+	learned_reverse_items(so);
+	so->next_item = so->nitems - so->next_item + 1;
+	if (so->phase == LEARNED_SCAN_NULLS)
+		so->more_in_direction = ScanDirectionIsForward(dir) ?
+			so->cur_right != InvalidBlockNumber :
+			so->cur_left != InvalidBlockNumber;
+	else
+	{
+		Assert(so->phase == LEARNED_SCAN_KEYS);
+		Assert(so->cur_interval >= 0 && so->cur_interval < so->nintervals);
+		learned_set_more_in_direction(so);
+	}
+}
+
 bool
 learned_gettuple(IndexScanDesc scan, ScanDirection dir)
 {
@@ -788,9 +839,7 @@ learned_gettuple(IndexScanDesc scan, ScanDirection dir)
 	if (so->phase == LEARNED_SCAN_START)
 		so->direction = dir;
 	else if (dir != so->direction)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("learned index scans cannot change direction in mid-scan")));
+		learned_change_direction(scan, dir);
 
 	if (!learned_next_batch(scan))
 		return false;

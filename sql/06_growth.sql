@@ -1,0 +1,176 @@
+--
+-- 06_growth: ascending appends and random inserts of several times the
+-- built size; afterwards a point lookup with a warm cache still reads one
+-- leaf page.
+--
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS learned_am;
+RESET client_min_messages;
+SET max_parallel_workers_per_gather = 0;
+-- ANALYZE reads every row (up to 300,000): statistics and plans are stable.
+SET default_statistics_target = 1000;
+
+-- cmp(query): show the plan the query gets under the current settings, run
+-- it, run it again by sequential scan (no index, every join method and sort
+-- allowed), and report whether the answers agree (in order when the query
+-- has ORDER BY, as multisets otherwise).  The row count shown is the
+-- sequential scan's; a wrong answer also prints the differing rows.
+CREATE FUNCTION pg_temp.cmp(q text) RETURNS SETOF text
+LANGUAGE plpgsql AS $fn$
+DECLARE
+	line text;
+	r record;
+	via_index text[] := '{}';
+	via_seq text[] := '{}';
+	gucs text[] := '{enable_indexscan, enable_bitmapscan, enable_indexonlyscan, enable_seqscan, enable_sort, enable_hashjoin, enable_mergejoin, enable_nestloop}';
+	seq_values text[] := '{off, off, off, on, on, on, on, on}';
+	saved text[] := ARRAY(SELECT current_setting(g) FROM unnest(gucs) g);
+BEGIN
+	FOR line IN EXECUTE 'EXPLAIN (COSTS OFF) ' || q LOOP
+		RETURN NEXT line;
+	END LOOP;
+	FOR r IN EXECUTE q LOOP
+		via_index := array_append(via_index, r::text);
+	END LOOP;
+	PERFORM set_config(gucs[i], seq_values[i], false) FROM generate_subscripts(gucs, 1) i;
+	FOR r IN EXECUTE q LOOP
+		via_seq := array_append(via_seq, r::text);
+	END LOOP;
+	PERFORM set_config(gucs[i], saved[i], false) FROM generate_subscripts(gucs, 1) i;
+	IF q !~* '\morder\s+by\M' THEN
+		via_index := ARRAY(SELECT x FROM unnest(via_index) x ORDER BY x);
+		via_seq := ARRAY(SELECT x FROM unnest(via_seq) x ORDER BY x);
+	END IF;
+	RETURN NEXT format('rows: %s, same as seqscan: %s',
+					   cardinality(via_seq), via_index = via_seq);
+	IF via_index <> via_seq THEN
+		RETURN QUERY SELECT 'only via index: ' || x FROM
+			(SELECT unnest(via_index) EXCEPT ALL SELECT unnest(via_seq)) d(x)
+			ORDER BY 1 LIMIT 5;
+		RETURN QUERY SELECT 'only via seqscan: ' || x FROM
+			(SELECT unnest(via_seq) EXCEPT ALL SELECT unnest(via_index)) d(x)
+			ORDER BY 1 LIMIT 5;
+		RETURN QUERY SELECT 'first difference at row ' || i || ': ' ||
+			coalesce(via_index[i], 'no row') || ' vs ' || coalesce(via_seq[i], 'no row')
+			FROM generate_series(1, greatest(cardinality(via_index), cardinality(via_seq))) i
+			WHERE via_index[i] IS DISTINCT FROM via_seq[i] LIMIT 1;
+	END IF;
+END
+$fn$;
+
+-- index_blocks(index): blocks of the index read or hit, as the cumulative
+-- statistics have them once this backend's counts are flushed.
+CREATE FUNCTION pg_temp.index_blocks(idx text) RETURNS int8
+LANGUAGE sql AS $$
+	SELECT idx_blks_hit + idx_blks_read FROM pg_statio_user_indexes
+	WHERE indexrelname = idx
+$$;
+
+SET enable_seqscan = off;
+
+-- Ascending appends (a bigserial-like key): 50,000 keys at build, then
+-- 250,000 more appended at the right end.
+CREATE TABLE ga (id int8, pad int4) WITH (autovacuum_enabled = off);
+INSERT INTO ga SELECT g, g FROM generate_series(1, 50000) g;
+CREATE INDEX ga_idx ON ga USING learned (id);
+SELECT * FROM pg_temp.cmp('SELECT * FROM ga WHERE id = 49999');
+INSERT INTO ga SELECT g, g FROM generate_series(50001, 100000) g;
+SELECT * FROM pg_temp.cmp('SELECT * FROM ga WHERE id = 99999');
+INSERT INTO ga SELECT g, g FROM generate_series(100001, 200000) g;
+INSERT INTO ga SELECT g, g FROM generate_series(200001, 300000) g;
+SELECT learned_index_check('ga_idx', true);
+SELECT entries, build_entries, splits > 0 AS split, records > 1 AS several_records,
+	   leaf_pages < 700 AS appends_pack_densely
+FROM learned_index_info('ga_idx');
+ANALYZE ga;
+VACUUM ga;
+SELECT * FROM pg_temp.cmp('SELECT * FROM ga WHERE id = 1');
+SELECT * FROM pg_temp.cmp('SELECT * FROM ga WHERE id = 50000');
+SELECT * FROM pg_temp.cmp('SELECT * FROM ga WHERE id = 50001');
+SELECT * FROM pg_temp.cmp('SELECT * FROM ga WHERE id = 300000');
+SELECT * FROM pg_temp.cmp('SELECT * FROM ga WHERE id = 300001');
+SELECT * FROM pg_temp.cmp('SELECT id FROM ga WHERE id BETWEEN 49000 AND 51000');
+SELECT * FROM pg_temp.cmp('SELECT id FROM ga WHERE id > 299000');
+SELECT * FROM pg_temp.cmp('SELECT id FROM ga WHERE id = ANY(''{1, 50000, 50001, 123456, 250000, 300000, 300001}'')');
+SELECT * FROM pg_temp.cmp('SELECT id FROM ga ORDER BY id DESC LIMIT 5');
+SELECT * FROM pg_temp.cmp('SELECT id FROM ga ORDER BY id');
+SELECT * FROM pg_temp.cmp('SELECT id FROM ga ORDER BY id DESC');
+SELECT * FROM pg_temp.cmp('SELECT count(*) FROM ga WHERE id > 0');
+
+-- 1,000 point lookups, once the cache is warm, touch exactly 1,000 index
+-- blocks: one leaf each (no metapage, no model page).  The plan is prepared
+-- first so that planning reads nothing.
+CREATE TEMP TABLE probe_a AS SELECT ((g * 7919) % 300000 + 1)::int8 AS k FROM generate_series(1, 1000) g;
+SELECT count(DISTINCT k) FROM probe_a;
+SET enable_hashjoin = off;
+SET enable_mergejoin = off;
+SET plan_cache_mode = force_generic_plan;
+PREPARE lookups_a AS SELECT count(*) FROM probe_a p JOIN ga ON ga.id = p.k;
+EXPLAIN (COSTS OFF) EXECUTE lookups_a;
+EXECUTE lookups_a;
+SELECT pg_stat_force_next_flush();
+CREATE TEMP TABLE blocks_a AS SELECT pg_temp.index_blocks('ga_idx') AS before;
+EXECUTE lookups_a;
+SELECT pg_stat_force_next_flush();
+SELECT pg_temp.index_blocks('ga_idx') - before AS index_blocks_for_1000_lookups,
+	   pg_temp.index_blocks('ga_idx') - before = 1000 AS one_leaf_per_lookup
+FROM blocks_a;
+-- The same seen by EXPLAIN: an index-only point lookup on an all-visible
+-- table touches two buffers, the leaf and the visibility map page.
+SELECT id FROM ga WHERE id = 123456;
+EXPLAIN (ANALYZE, BUFFERS, COSTS OFF, TIMING OFF, SUMMARY OFF)
+SELECT id FROM ga WHERE id = 123456;
+-- A plain index scan: the leaf and the heap page.
+EXPLAIN (ANALYZE, BUFFERS, COSTS OFF, TIMING OFF, SUMMARY OFF)
+SELECT pad FROM ga WHERE id = 234567;
+RESET plan_cache_mode;
+RESET enable_hashjoin;
+RESET enable_mergejoin;
+DEALLOCATE ALL;
+
+-- Random inserts: 50,000 scattered keys at build, then 100,000 more keys
+-- falling between them, in scrambled order.
+CREATE TABLE gr (id int8, pad int4) WITH (autovacuum_enabled = off);
+INSERT INTO gr SELECT (g::int8 * 104729) % 1000003, g FROM generate_series(1, 50000) g;
+CREATE INDEX gr_idx ON gr USING learned (id);
+SELECT * FROM pg_temp.cmp('SELECT * FROM gr WHERE id = 104729');
+INSERT INTO gr SELECT (g::int8 * 104729) % 1000003, g FROM generate_series(50001, 100000) g;
+SELECT * FROM pg_temp.cmp('SELECT * FROM gr WHERE id = (100000::int8 * 104729) % 1000003');
+INSERT INTO gr SELECT (g::int8 * 104729) % 1000003, g FROM generate_series(100001, 150000) g;
+SELECT learned_index_check('gr_idx', true);
+SELECT entries, build_entries, splits > 0 AS split FROM learned_index_info('gr_idx');
+ANALYZE gr;
+VACUUM gr;
+SELECT * FROM pg_temp.cmp('SELECT * FROM gr WHERE id = (123456::int8 * 104729) % 1000003');
+SELECT * FROM pg_temp.cmp('SELECT * FROM gr WHERE id = 0');
+SELECT * FROM pg_temp.cmp('SELECT * FROM gr WHERE id BETWEEN 500000 AND 501000');
+SELECT * FROM pg_temp.cmp('SELECT id FROM gr WHERE id < 5000');
+SELECT * FROM pg_temp.cmp('SELECT id FROM gr WHERE id > 995000');
+SELECT * FROM pg_temp.cmp('SELECT id FROM gr ORDER BY id');
+SELECT * FROM pg_temp.cmp('SELECT id FROM gr ORDER BY id DESC');
+SELECT * FROM pg_temp.cmp('SELECT count(*) FROM gr WHERE id >= 0');
+
+CREATE TEMP TABLE probe_r AS SELECT (g::int8 * 104729) % 1000003 AS k FROM generate_series(1, 150000, 150) g;
+SELECT count(DISTINCT k) FROM probe_r;
+SET enable_hashjoin = off;
+SET enable_mergejoin = off;
+SET plan_cache_mode = force_generic_plan;
+PREPARE lookups_r AS SELECT count(*) FROM probe_r p JOIN gr ON gr.id = p.k;
+EXPLAIN (COSTS OFF) EXECUTE lookups_r;
+EXECUTE lookups_r;
+SELECT pg_stat_force_next_flush();
+CREATE TEMP TABLE blocks_r AS SELECT pg_temp.index_blocks('gr_idx') AS before;
+EXECUTE lookups_r;
+SELECT pg_stat_force_next_flush();
+SELECT pg_temp.index_blocks('gr_idx') - before AS index_blocks_for_1000_lookups,
+	   pg_temp.index_blocks('gr_idx') - before = 1000 AS one_leaf_per_lookup
+FROM blocks_r;
+SELECT id FROM gr WHERE id = 104729;
+EXPLAIN (ANALYZE, BUFFERS, COSTS OFF, TIMING OFF, SUMMARY OFF)
+SELECT id FROM gr WHERE id = 104729;
+RESET plan_cache_mode;
+RESET enable_hashjoin;
+RESET enable_mergejoin;
+DEALLOCATE ALL;
+
+DROP TABLE ga, gr, probe_a, probe_r, blocks_a, blocks_r;
