@@ -1,0 +1,955 @@
+#!/usr/bin/env python3
+"""bench/bench.py: the benchmark driver (standard library only).
+
+bench/run.sh starts a throwaway cluster, exports PGHOST/PGPORT/PGUSER and
+calls this.  For each data set it builds identical tables t_learned, t_btree,
+t_hash, t_brin and t_noidx (same rows, same physical order), indexes each with
+its access method, and measures every index the same way, learned and btree
+alternating in every round so that machine drift hits both.  Every figure is
+the median of ROUNDS runs.  It writes RESULTS.md, targets.md, results.json and
+charts/*.png into --out; no figure there is typed by hand.
+
+It exits non-zero when a query fails or when an index returns an answer that
+differs from the sequential scan's (the correctness guard); it makes no
+timing assertion.
+"""
+
+import argparse
+import datetime
+import json
+import math
+import os
+import platform
+import re
+import shutil
+import statistics
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+
+ROUNDS = 3
+KINDS = ["learned", "btree", "hash", "brin"]
+
+
+def log(msg):
+    print("==> " + msg, file=sys.stderr, flush=True)
+
+
+class BenchError(Exception):
+    pass
+
+
+# --------------------------------------------------------------------------
+# A persistent psql session: one backend for many statements, so that the
+# learned index's per-backend model cache stays warm between measurements.
+# --------------------------------------------------------------------------
+class Session:
+    counter = 0
+
+    def __init__(self, name="s"):
+        Session.counter += 1
+        self.name = name
+        self.errf = tempfile.TemporaryFile(mode="w+")
+        self.p = subprocess.Popen(
+            ["psql", "-X", "-q", "-A", "-t", "-F", "\t", "-v", "ON_ERROR_STOP=1"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.errf,
+            text=True, bufsize=1)
+        self.seq = 0
+        self.q("SET client_min_messages = warning")
+
+    def q(self, sql):
+        """Run sql (one or more statements); return the output rows."""
+        self.seq += 1
+        marker = "@@END%d@@" % self.seq
+        try:
+            self.p.stdin.write(sql.rstrip().rstrip(";") + ";\n\\echo " + marker + "\n")
+            self.p.stdin.flush()
+        except BrokenPipeError:
+            pass
+        rows = []
+        while True:
+            line = self.p.stdout.readline()
+            if line == "":
+                self.p.wait()
+                self.errf.seek(0)
+                raise BenchError("psql session %s failed on:\n%s\n%s"
+                                 % (self.name, sql.strip()[:2000], self.errf.read()[-4000:]))
+            line = line.rstrip("\n")
+            if line == marker:
+                return rows
+            if line == "":
+                continue
+            rows.append(line.split("\t"))
+
+    def one(self, sql):
+        rows = self.q(sql)
+        return rows[0][0] if rows and rows[0] else None
+
+    def close(self):
+        try:
+            self.p.stdin.write("\\q\n")
+            self.p.stdin.flush()
+        except BrokenPipeError:
+            pass
+        self.p.wait()
+
+
+# Session setup for every measuring session: the same for every index.
+MEASURE_SETTINGS = """
+SET max_parallel_workers_per_gather = 0;
+SET jit = off;
+SET enable_hashjoin = off;
+SET enable_mergejoin = off;
+SET enable_memoize = off;
+SET enable_material = off;
+SET enable_seqscan = off;
+SET enable_bitmapscan = off;
+SET enable_indexscan = on;
+SET enable_indexonlyscan = on;
+"""
+
+HELPERS = r"""
+CREATE OR REPLACE FUNCTION bench_run(q text, OUT ms float8, OUT result text)
+LANGUAGE plpgsql AS $$
+DECLARE t0 timestamptz;
+BEGIN
+	t0 := clock_timestamp();
+	EXECUTE q INTO result;
+	ms := extract(epoch FROM clock_timestamp() - t0) * 1000;
+END $$;
+CREATE OR REPLACE FUNCTION bench_exec(q text, OUT ms float8, OUT nrows int8)
+LANGUAGE plpgsql AS $$
+DECLARE t0 timestamptz;
+BEGIN
+	t0 := clock_timestamp();
+	EXECUTE q;
+	GET DIAGNOSTICS nrows = ROW_COUNT;
+	ms := extract(epoch FROM clock_timestamp() - t0) * 1000;
+END $$;
+"""
+
+
+def med(xs):
+    xs = [x for x in xs if x is not None]
+    return statistics.median(xs) if xs else None
+
+
+# --------------------------------------------------------------------------
+# Data sets: SQL producing (id int8) rows, deterministic (setseed or hashes).
+# :N is the number of rows.  The heap keeps the generation order.
+# --------------------------------------------------------------------------
+DATASETS = [
+    ("dense", "dense sequential ids 1..N, heap in key order",
+     "SELECT i::int8 AS id FROM generate_series(1, {N}) AS i"),
+    ("sparse", "sparse uniform int8: a 64-bit hash of i over the whole int8 range, heap in random order",
+     "SELECT hashint8extended(i, 7) AS id FROM generate_series(1, {N}) AS i"),
+    ("lognormal", "lognormal: floor(1e6 * exp(2 z)), z standard normal (Box-Muller on setseed random()); many duplicates among small keys; heap in random order",
+     "SELECT floor(1e6 * exp(2.0 * sqrt(-2.0 * ln(1.0 - random())) * cos(2.0 * pi() * random())))::int8 AS id "
+     "FROM generate_series(1, {N}) AS i"),
+    ("timestamps", "bursty microsecond timestamps: a running sum of gaps, 0-40 us inside bursts, 1 s to 10 min between bursts (1 in 2000 gaps); heap in time order",
+     "SELECT (1700000000000000 + sum(g) OVER (ORDER BY i))::int8 AS id FROM ("
+     " SELECT i, CASE WHEN random() < 0.0005 THEN (1e6 + random() * 600e6)::int8"
+     "                ELSE (random() * random() * 40)::int8 END AS g"
+     " FROM generate_series(1, {N}) AS i) AS s"),
+    ("clustered", "clustered: N/1000 groups at hashed centres below 2^50, each of width 2^12..2^30 (hashed), group sizes skewed (g = G * u^1.5); heap in random order",
+     "SELECT (abs(hashint8extended(g, 11)) >> 14)"
+     " + floor(random() * (1::int8 << (12 + abs(hashint8extended(g, 13)) % 19)::int))::int8 AS id"
+     " FROM (SELECT floor({G} * power(random(), 1.5))::int8 AS g FROM generate_series(1, {N}) AS i) AS s"),
+    ("adversarial", "adversarial: the bits of i spread to even bit positions (a Cantor-like staircase: gaps at every scale, no linear piece fits) plus 16 keys near the int8 maximum; heap in key order",
+     "SELECT id FROM ("
+     " SELECT x5 AS id, 0 AS o FROM ("
+     "  SELECT (x4 | (x4 << 1)) & 6148914691236517205 AS x5 FROM ("
+     "   SELECT (x3 | (x3 << 2)) & 3689348814741910323 AS x4 FROM ("
+     "    SELECT (x2 | (x2 << 4)) & 1085102592571150095 AS x3 FROM ("
+     "     SELECT (x1 | (x1 << 8)) & 71777214294589695 AS x2 FROM ("
+     "      SELECT (i | (i << 16)) & 281470681808895 AS x1"
+     "      FROM generate_series(1::int8, {N} - 16) AS i) a) b) c) d) e"
+     " UNION ALL SELECT 9223372036854775807 - 1000003 * k, 1 FROM generate_series(0, 15) AS k"
+     ") AS s ORDER BY o, id"),
+]
+
+
+class Bench:
+    def __init__(self, args):
+        self.args = args
+        self.quick = args.mode == "quick"
+        self.N = int(os.environ.get("BENCH_ROWS", 100000 if self.quick else 10000000))
+        self.P = int(os.environ.get("BENCH_PROBES", 20000 if self.quick else 1000000))
+        self.range_total = 20000 if self.quick else 1000000
+        self.copy_rows = int(os.environ.get("BENCH_COPY_ROWS", 10000 if self.quick else 1000000))
+        self.pgb = ("-t", "100") if self.quick else ("-T", os.environ.get("BENCH_PGBENCH_SECONDS", "3"))
+        self.pages_probes = min(10000, self.P)
+        self.hash_sets = ("dense", "sparse", "lognormal")
+        # BRIN answers a probe with a bitmap scan of a whole block range.
+        self.brin_probes = max(20, self.P // 5000)
+        self.brin_range_div = 100
+        # A COPY that takes longer than this is cancelled and reported as such.
+        self.copy_timeout_s = 30 if self.quick else 150
+        wanted = os.environ.get("BENCH_DATASETS")
+        self.datasets = [d for d in DATASETS if not wanted or d[0] in wanted.split(",")]
+        self.work = args.work
+        self.out = args.out
+        self.charts = os.path.join(self.out, "charts")
+        os.makedirs(self.charts, exist_ok=True)
+        self.results = {"datasets": {}, "notes": [], "order": [d[0] for d in self.datasets]}
+        self.results["reductions"] = [] if self.quick else [
+            "hash is measured on the dense, sparse and lognormal data sets only",
+            "hash and BRIN: CREATE INDEX is built once (learned and btree: 3 builds, median)",
+            "the writes (COPY) into hash and BRIN indexes are measured on the dense data set only",
+        ]
+        self.t_start = time.time()
+        self.admin = Session("admin")
+        self.has_model_fn = False
+        self.has_info_fn = False
+
+    # ------------------------------------------------------------------
+    def setup(self):
+        a = self.admin
+        a.q("CREATE EXTENSION IF NOT EXISTS learned_am")
+        a.q("CREATE EXTENSION IF NOT EXISTS pageinspect")
+        a.q(HELPERS)
+        self.has_info_fn = a.one("SELECT count(*) FROM pg_proc WHERE proname = 'learned_index_info'") != "0"
+        self.has_model_fn = a.one("SELECT count(*) FROM pg_proc WHERE proname = 'learned_index_model'") != "0"
+        self.results["env"] = self.environment()
+
+    def environment(self):
+        a = self.admin
+
+        def sh(cmd):
+            try:
+                return subprocess.run(cmd, shell=True, capture_output=True, text=True, timeout=20).stdout.strip()
+            except Exception:
+                return ""
+        cpu = sh("lscpu | sed -n 's/^Model name: *//p' | head -1") or platform.processor()
+        mem = sh("free -h | awk '/^Mem:/{print $2}'")
+        src = self.args.src
+        commit = sh("git -C %s rev-parse --short HEAD 2>/dev/null" % shq(self.args.bench_dir + "/.."))
+        dirty = sh("git -C %s status --porcelain --untracked-files=no 2>/dev/null | head -1" % shq(self.args.bench_dir + "/.."))
+        settings = {}
+        for name in ["shared_buffers", "work_mem", "maintenance_work_mem", "max_parallel_workers_per_gather",
+                     "max_parallel_maintenance_workers", "jit", "autovacuum", "fsync", "synchronous_commit",
+                     "wal_level", "full_page_writes", "checkpoint_timeout", "max_wal_size", "huge_pages"]:
+            settings[name] = a.one("SHOW %s" % name)
+        return {
+            "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+            "host": platform.node(),
+            "kernel": platform.release(),
+            "cpu": cpu,
+            "cores": os.cpu_count(),
+            "memory": mem,
+            "os": sh(". /etc/os-release 2>/dev/null && echo \"$PRETTY_NAME\""),
+            "postgres": a.one("SELECT version()"),
+            "compiler": sh("cc --version | head -1"),
+            "commit": (commit + (" (with uncommitted changes)" if dirty else "")) if commit else "unknown",
+            "learned_am": a.one("SELECT extversion FROM pg_extension WHERE extname = 'learned_am'"),
+            "settings": settings,
+            "mode": self.args.mode,
+            "rows": self.N,
+            "probes": self.P,
+        }
+
+    # ------------------------------------------------------------------
+    def run(self):
+        self.setup()
+        for name, desc, gen in self.datasets:
+            t0 = time.time()
+            log("data set %s (%d rows)" % (name, self.N))
+            r = {"description": desc}
+            self.results["datasets"][name] = r
+            self.dataset(name, gen, r)
+            r["seconds"] = round(time.time() - t0, 1)
+            log("data set %s done in %.0f s" % (name, r["seconds"]))
+            self.save_json()
+        self.results["total_seconds"] = round(time.time() - self.t_start, 1)
+        self.save_json()
+        self.report()
+        self.admin.close()
+        if self.results.get("failures"):
+            raise BenchError("%d failure(s):\n" % len(self.results["failures"]) + "\n".join(self.results["failures"]))
+
+    def save_json(self):
+        with open(os.path.join(self.out, "results.json"), "w") as f:
+            json.dump(self.results, f, indent=1, sort_keys=True)
+
+    # ------------------------------------------------------------------
+    def phase(self, what):
+        now = time.time()
+        if getattr(self, "_phase", None):
+            log("  %-28s %6.1f s" % (self._phase[0], now - self._phase[1]))
+        self._phase = (what, now) if what else None
+
+    def dataset(self, name, gen, r):
+        a = self.admin
+        self.phase("generate")
+        N = self.N
+        G = max(N // 1000, 10)
+        sql = gen.format(N=N, G=G)
+        a.q("DROP TABLE IF EXISTS src, ranked, probes_present, probes_absent, probes_small_present,"
+            " probes_small_absent, probes_after, probes_small_after, bench_keys, %s CASCADE"
+            % ", ".join("t_" + k for k in KINDS + ["noidx"]))
+        a.q("SET work_mem = '1GB'")
+        a.q("SELECT setseed(0.4242)")
+        a.q("CREATE TABLE src AS SELECT id, (id %% 1000) AS val FROM (%s) AS g" % sql)
+        for k in KINDS + ["noidx"]:
+            a.q("CREATE TABLE t_%s AS TABLE src" % k)
+        for k in KINDS + ["noidx"]:
+            a.q("VACUUM (FREEZE, ANALYZE) t_%s" % k)
+        a.q("ANALYZE src")
+        stats = a.q("SELECT count(*), count(DISTINCT id), min(id), max(id) FROM src")[0]
+        r["rows"], r["distinct"], r["min"], r["max"] = int(stats[0]), int(stats[1]), int(stats[2]), int(stats[3])
+        r["unique"] = r["rows"] == r["distinct"]
+        corr = a.one("SELECT correlation FROM pg_stats WHERE tablename = 't_brin' AND attname = 'id'")
+        r["correlation"] = float(corr) if corr not in (None, "") else 0.0
+        # BRIN fits where the heap order follows the key order.
+        # Full mode keeps to ~30 minutes on 2 cores: hash on three data sets
+        # only (its 10M-row build is the slowest of all); RESULTS.md says so.
+        hash_here = self.quick or name in self.hash_sets
+        kinds = ["learned", "btree"] + (["hash"] if hash_here else []) + \
+            (["brin"] if abs(r["correlation"]) > 0.9 else [])
+        r["kinds"] = kinds
+        r["heap_pages"] = int(a.one("SELECT pg_relation_size('t_btree') / current_setting('block_size')::int"))
+
+        # Ranks, for probes, ranges and the CDF.
+        a.q("CREATE TABLE ranked AS SELECT row_number() OVER (ORDER BY id) AS rn, id FROM src")
+        a.q("SELECT setseed(0.17)")
+        P = self.P
+        a.q("CREATE TABLE probes_present AS SELECT r.id AS k FROM"
+            " (SELECT 1 + floor(random() * %d)::int8 AS rn FROM generate_series(1, %d)) AS s"
+            " JOIN ranked r USING (rn) ORDER BY random()" % (N, P))
+        # Absent keys where the data is (a present key + 1), then anywhere in
+        # [min, max], then beyond max (the dense set has no gap at all).
+        a.q("""CREATE TABLE probes_absent AS
+            SELECT k FROM (
+              SELECT DISTINCT ON (k) k, prio FROM (
+                SELECT k + 1 AS k, 0 AS prio FROM probes_present WHERE k < 9223372036854775807
+                UNION ALL
+                SELECT (%(mn)d::numeric + floor(random() * (%(mx)d::numeric - %(mn)d + 1)))::int8, 1
+                FROM generate_series(1, %(P)d)) AS c
+              WHERE NOT EXISTS (SELECT 1 FROM src WHERE src.id = c.k)
+              ORDER BY k, prio) AS d
+            ORDER BY prio, random() LIMIT %(P)d""" % {"mn": r["min"], "mx": r["max"], "P": P})
+        have = int(a.one("SELECT count(*) FROM probes_absent"))
+        if have < P and r["max"] < 9223372036854775807 - P:
+            a.q("INSERT INTO probes_absent SELECT %d + i FROM generate_series(1, %d) AS i" % (r["max"], P - have))
+        a.q("CREATE TABLE probes_absent2 AS SELECT k FROM probes_absent ORDER BY random()")
+        a.q("DROP TABLE probes_absent; ALTER TABLE probes_absent2 RENAME TO probes_absent")
+        r["absent_beyond_max"] = int(a.one("SELECT count(*) FROM probes_absent WHERE k > %d" % r["max"]))
+        for s in ("present", "absent"):
+            a.q("CREATE TABLE probes_small_%s AS SELECT k FROM probes_%s LIMIT %d" % (s, s, self.pages_probes))
+        # pgbench key table.
+        a.q("CREATE TABLE bench_keys (r int4 PRIMARY KEY, k int8)")
+        a.q("INSERT INTO bench_keys SELECT row_number() OVER (), k FROM probes_present")
+        # Range sets: about W rows each.
+        widths = [("r100", 100), ("r10k", 10000), ("r1pct", max(N // 100, 1))]
+        r["range_widths"] = {}
+        for rname, W in widths:
+            W = min(W, N - 1)
+            K = max(3, self.range_total // W)
+            r["range_widths"][rname] = {"rows": W, "ranges": K}
+            a.q("DROP TABLE IF EXISTS ranges_%s" % rname)
+            a.q("CREATE TABLE ranges_%s AS SELECT x.id AS lo, y.id AS hi FROM"
+                " (SELECT 1 + floor(random() * %d)::int8 AS rn FROM generate_series(1, %d)) AS s"
+                " JOIN ranked x ON x.rn = s.rn JOIN ranked y ON y.rn = s.rn + %d ORDER BY random()"
+                % (rname, N - W, K, W))
+        for t in ["probes_present", "probes_absent", "probes_small_present", "probes_small_absent",
+                  "bench_keys", "ranges_r100", "ranges_r10k", "ranges_r1pct"]:
+            a.q("VACUUM ANALYZE %s" % t)
+        a.q("RESET work_mem")
+        self.cdf_sample(name, r)
+
+        self.phase("create index")
+        # CREATE INDEX, median of ROUNDS builds, learned and btree alternating.
+        r["build_ms"] = {k: [] for k in kinds}
+        for rnd in range(ROUNDS):
+            for k in self.order(kinds, rnd):
+                if rnd > 0 and k in ("hash", "brin") and not self.quick:
+                    continue  # built once in full mode
+                if rnd > 0:
+                    a.q("DROP INDEX i_%s" % k)
+                a.q("CHECKPOINT")
+                ms = float(a.q("SELECT ms FROM bench_exec('CREATE INDEX i_%s ON t_%s USING %s (id)')" % (k, k, k))[0][0])
+                r["build_ms"][k].append(ms)
+        for k in kinds:
+            a.q("ANALYZE t_%s" % k)
+        r["size"] = {}
+        for k in kinds:
+            b = int(a.one("SELECT pg_relation_size('i_%s')" % k))
+            r["size"][k] = {"bytes": b, "pages": b // 8192}
+        self.model_chart_data(name, r)
+
+        self.phase("correctness")
+        self.correctness(name, kinds, r, "after build")
+        self.phase("point lookups")
+        r["before"] = self.lookups(name, kinds, r, after=False)
+        self.phase("ranges")
+        r["ranges"] = self.ranges(name, kinds, r)
+        self.phase("pgbench")
+        r["pgbench"] = self.pgbench(name, kinds, r)
+        self.phase("writes")
+        r["writes"] = self.writes(name, kinds, r)
+        a = self.admin  # writes() replaces a session a timeout ended
+        self.phase("vacuum, checks")
+        for k in kinds + ["noidx"]:
+            a.q("VACUUM ANALYZE t_%s" % k)
+        self.check_learned(r, "after writes", heapallindexed=self.quick)
+        self.correctness(name, kinds, r, "after writes")
+        # Probes after the writes: a sample of the whole table, new rows included.
+        a.q("SELECT setseed(0.31)")
+        a.q("CREATE TABLE probes_after AS SELECT id AS k FROM t_btree TABLESAMPLE BERNOULLI (%f) REPEATABLE (7)"
+            " ORDER BY random() LIMIT %d" % (min(100.0, 100.0 * 1.2 * self.P / max(1, r["rows"] + 6 * self.copy_rows)), self.P))
+        a.q("CREATE TABLE probes_small_after AS SELECT k FROM probes_after LIMIT %d" % self.pages_probes)
+        a.q("VACUUM ANALYZE probes_after; VACUUM ANALYZE probes_small_after")
+        self.phase("lookups after writes")
+        r["after"] = self.lookups(name, kinds, r, after=True)
+        self.phase(None)
+        if self.has_info_fn:
+            r["info_after"] = self.info_row("i_learned")
+        a.q("DROP TABLE IF EXISTS src, ranked, probes_present, probes_absent, probes_small_present,"
+            " probes_small_absent, probes_after, probes_small_after, bench_keys,"
+            " ranges_r100, ranges_r10k, ranges_r1pct, %s CASCADE" % ", ".join("t_" + k for k in KINDS + ["noidx"]))
+        a.q("CHECKPOINT")
+
+    @staticmethod
+    def order(kinds, rnd):
+        """learned and btree alternate which goes first in each round."""
+        ks = list(kinds)
+        if rnd % 2 == 1 and len(ks) > 1:
+            ks[0], ks[1] = ks[1], ks[0]
+        return ks
+
+    def info_row(self, idx):
+        rows = self.admin.q("SELECT row_to_json(i) FROM learned_index_info('%s') AS i" % idx)
+        return json.loads(rows[0][0]) if rows else None
+
+    def failed(self, r, msg):
+        """A wrong answer or a broken invariant: stop, or with
+        BENCH_KEEP_GOING=1 record it, finish, and exit non-zero at the end."""
+        if os.environ.get("BENCH_KEEP_GOING") != "1":
+            raise BenchError(msg)
+        log("FAILURE: " + msg)
+        self.results.setdefault("failures", []).append(msg)
+        r.setdefault("checks", []).append("FAILED: " + msg.replace("\n", " ")[:500])
+
+    def check_learned(self, r, when, heapallindexed):
+        s = Session("check")
+        try:
+            s.q("SELECT learned_index_check('i_learned', %s)" % ("true" if heapallindexed else "false"))
+            s.close()
+        except BenchError as e:
+            self.failed(r, "learned_index_check %s: %s" % (when, str(e).strip().splitlines()[-1]))
+            return
+        r.setdefault("checks", []).append("learned_index_check(i_learned, heapallindexed => %s) %s: ok"
+                                          % (str(heapallindexed).lower(), when))
+
+    # ------------------------------------------------------------------
+    def correctness(self, name, kinds, r, when):
+        """A few queries through each index must equal the seq scan's answer."""
+        a = self.admin
+        lo, hi = r["min"], r["max"]
+        mid = a.one("SELECT k FROM probes_present LIMIT 1")
+        mid2 = a.one("SELECT k FROM probes_absent LIMIT 1")
+        span = (hi - lo) // 1000
+        qs = [
+            ("point present", "SELECT count(*) || ':' || coalesce(sum(val), 0) FROM {t} WHERE id = %s" % mid, "eq"),
+            ("point absent", "SELECT count(*) FROM {t} WHERE id = %s" % mid2, "eq"),
+            ("point int4 literal", "SELECT count(*) FROM {t} WHERE id = 5::int4", "eq"),
+            ("range", "SELECT count(*) || ':' || coalesce(sum(id %% 7919), 0) FROM {t} WHERE id >= %s AND id < %s"
+             % (mid, int(mid) + max(span, 1000)), "range"),
+            ("range open", "SELECT count(*) FROM {t} WHERE id > %d" % (hi - max(span, 1)), "range"),
+            ("order desc limit", "SELECT string_agg(id::text, ',') FROM (SELECT id FROM {t} ORDER BY id DESC LIMIT 20) s", "order"),
+            ("order asc from", "SELECT string_agg(id::text, ',') FROM (SELECT id FROM {t} WHERE id >= %s ORDER BY id LIMIT 20) s" % mid, "order"),
+            ("in list", "SELECT count(*) FROM {t} WHERE id = ANY(ARRAY[%s, %s, %d, %d])" % (mid, mid2, lo, hi), "eq"),
+            ("is null", "SELECT count(*) FROM {t} WHERE id IS NULL", "range"),
+        ]
+        s = Session("check")
+        s.q("SET max_parallel_workers_per_gather = 0")
+        for qname, q, cap in qs:
+            for k in kinds:
+                # The reference: a seq scan of the same table (a cancelled
+                # COPY can leave the tables with different rows).
+                s.q("RESET ALL; SET enable_indexscan = off; SET enable_indexonlyscan = off; SET enable_bitmapscan = off")
+                want = s.one(q.format(t="t_" + k))
+                if cap == "range" and k == "hash":
+                    continue
+                if cap == "order" and k in ("hash", "brin"):
+                    continue
+                for mode in ("index", "indexonly", "bitmap"):
+                    if k == "brin" and mode != "bitmap":
+                        continue
+                    if k == "hash" and mode == "indexonly":
+                        continue
+                    s.q("RESET ALL; SET enable_seqscan = off; SET enable_indexscan = %s; SET enable_indexonlyscan = %s;"
+                        " SET enable_bitmapscan = %s; SET enable_sort = %s"
+                        % ("on" if mode == "index" else "off", "on" if mode == "indexonly" else "off",
+                           "on" if mode == "bitmap" else "off", "off" if cap == "order" else "on"))
+                    got = s.one(q.format(t="t_" + k))
+                    if got != want:
+                        plan = "\n".join(x[0] for x in s.q("EXPLAIN (COSTS OFF) " + q.format(t="t_" + k)))
+                        self.failed(r, "WRONG RESULT (%s, %s, %s index %s, %s): got %r, seq scan says %r\n%s"
+                                    % (name, when, k, mode, qname, got, want, plan))
+        s.close()
+        r.setdefault("checks", []).append("%d queries x every index and scan type equal the seq scan %s"
+                                          % (len(qs), when))
+
+    # ------------------------------------------------------------------
+    def plan_note(self, r, key, k, want, plan):
+        """The planner would not use the scan asked for (even with every other
+        path disabled): no figure, a note in RESULTS.md."""
+        msg = ("%s, %s: the planner did not choose %s although the other paths are disabled; plan: %s"
+               % (key, k, " + ".join(want), " / ".join(l.strip() for l in plan.splitlines())))
+        log("NOTE: " + msg)
+        r.setdefault("notes", []).append(msg)
+
+    def plan_ok(self, s, q, want):
+        plan = "\n".join(x[0] for x in s.q("EXPLAIN (COSTS OFF) " + q))
+        return all(w in plan for w in want), plan
+
+    def lookups(self, name, kinds, r, after):
+        """Nested-loop point lookups: ns per probe, and index pages per lookup."""
+        sets = ["after"] if after else ["present", "absent"]
+        res = {}
+        sess = {k: Session("lookup-" + k) for k in kinds}
+        for k in kinds:
+            sess[k].q(MEASURE_SETTINGS)
+        variants = []
+        for pset in sets:
+            for v in ("indexonly", "index"):
+                variants.append((pset, v))
+        for pset, v in variants:
+            key = "%s_%s" % (pset, v)
+            res[key] = {}
+            plans = {}
+            queries = {}
+            for k in kinds:
+                s = sess[k]
+                ptable = "probes_%s" % pset
+                if k == "brin":
+                    if v == "indexonly":
+                        continue
+                    # A bitmap scan per probe reads a whole block range: far
+                    # fewer probes, or it would take minutes.
+                    if after:
+                        continue  # no longer correlated after random inserts: minutes per run
+                    ptable = "(SELECT k FROM probes_%s LIMIT %d)" % (pset, self.brin_probes)
+                    s.q("SET enable_bitmapscan = on; SET enable_indexscan = off; SET enable_indexonlyscan = off")
+                    want = ["Nested Loop", "Bitmap Index Scan on i_brin"]
+                elif v == "indexonly":
+                    if k == "hash":
+                        continue
+                    s.q("SET enable_indexscan = on; SET enable_indexonlyscan = on")  # PG15 cost_index: indexscan off disables IOS too
+                    want = ["Nested Loop", "Index Only Scan using i_%s" % k]
+                else:
+                    s.q("SET enable_indexscan = on; SET enable_indexonlyscan = off")
+                    want = ["Nested Loop", "Index Scan using i_%s" % k]
+                if v == "indexonly":
+                    q = "SELECT count(*) FROM %s p JOIN t_%s t ON t.id = p.k" % (ptable, k)
+                else:
+                    q = "SELECT count(*) || ':' || coalesce(sum(t.val), 0) FROM %s p JOIN t_%s t ON t.id = p.k" % (ptable, k)
+                ok, plan = self.plan_ok(s, q, want)
+                if not ok:
+                    self.plan_note(r, key, k, want, plan)
+                    continue
+                queries[k] = q
+                plans[k] = plan
+                # Warm: the buffers, and learned's per-backend model cache.
+                s.q("SELECT bench_run(%s)" % lit(q.replace("probes_" + pset, "probes_small_" + pset)))
+            times = {k: [] for k in queries}
+            answers = {}
+            nall = int(self.admin.one("SELECT count(*) FROM probes_%s" % pset))
+            nprobes = {k: (min(nall, self.brin_probes) if k == "brin" else nall) for k in queries}
+            for rnd in range(ROUNDS):
+                for k in self.order([k for k in kinds if k in queries], rnd):
+                    ms, result = sess[k].q("SELECT * FROM bench_run(%s)" % lit(queries[k]))[0]
+                    times[k].append(float(ms) * 1e6 / nprobes[k])
+                    answers.setdefault(k, result)
+            # Every index must find the same rows (brin probes a subset).
+            ref = answers.get("btree")
+            for k, ans in answers.items():
+                if after and r.get("tables_differ"):
+                    break  # a cancelled COPY left the tables with different rows
+                if k != "brin" and ans != ref:
+                    self.failed(r, "WRONG RESULT (%s, %s): %s answers %s, btree %s" % (name, key, k, ans, ref))
+            for k in queries:
+                res[key][k] = {"ns": med(times[k]), "runs": times[k]}
+            res[key]["matches"] = ref
+        # Index pages per lookup (pg_statio), warm model cache, same sessions.
+        for pset in sets:
+            key = "pages_%s" % pset
+            res[key] = {}
+            for k in kinds:
+                if k == "brin":
+                    continue
+                s = sess[k]
+                if k == "hash":
+                    s.q("SET enable_indexscan = on; SET enable_indexonlyscan = off")
+                else:
+                    s.q("SET enable_indexscan = on; SET enable_indexonlyscan = on")  # PG15 cost_index: indexscan off disables IOS too
+                n = int(s.one("SELECT count(*) FROM probes_small_%s" % pset))
+                q = "SELECT count(*) FROM probes_small_%s p JOIN t_%s t ON t.id = p.k" % (pset, k)
+                s.q("SELECT bench_run(%s)" % lit(q))  # warm
+                pages = self.count_pages(s, "i_" + k, q)
+                res[key][k] = pages / n
+        # Cold: the first lookup in a new backend (planning included).
+        if not after:
+            res["cold_pages"] = {}
+            key0 = self.admin.one("SELECT k FROM probes_present OFFSET 7 LIMIT 1")
+            for k in kinds:
+                if k == "brin":
+                    continue
+                self.admin.q("SELECT pg_stat_reset_single_table_counters('i_%s'::regclass)" % k)
+                fresh = Session("cold")
+                fresh.q(MEASURE_SETTINGS)
+                fresh.q("SELECT val FROM t_%s WHERE id = %s" % (k, key0))
+                fresh.close()
+                v = 0
+                for _ in range(40):  # the backend flushes its counts as it exits
+                    time.sleep(0.05)
+                    self.admin.q("SELECT pg_stat_clear_snapshot()")
+                    v = int(self.admin.one("SELECT idx_blks_hit + idx_blks_read FROM pg_statio_user_indexes"
+                                           " WHERE indexrelname = 'i_%s'" % k))
+                    if v:
+                        break
+                res["cold_pages"][k] = v
+        if "learned" in kinds and self.has_info_fn:
+            info = json.loads(sess["learned"].one("SELECT row_to_json(i) FROM learned_index_info('i_learned') AS i"))
+            res["learned_info"] = info
+            res["cached_bytes"] = info.get("cached_bytes")
+        for s in sess.values():
+            s.close()
+        return res
+
+    def count_pages(self, s, idx, q):
+        # Flush what earlier statements left pending, then reset and count.
+        s.q("SELECT pg_stat_force_next_flush()")
+        s.q("SELECT pg_stat_reset_single_table_counters('%s'::regclass)" % idx)
+        s.q("SELECT bench_run(%s)" % lit(q))
+        s.q("SELECT pg_stat_force_next_flush()")
+        # The flush happens when the backend goes idle; then read it back.
+        for _ in range(50):
+            s.q("SELECT pg_stat_clear_snapshot()")
+            v = s.one("SELECT idx_blks_hit + idx_blks_read FROM pg_statio_user_indexes WHERE indexrelname = '%s'" % idx)
+            if v not in (None, "", "0"):
+                return int(v)
+            time.sleep(0.05)
+        return 0
+
+    # ------------------------------------------------------------------
+    def ranges(self, name, kinds, r):
+        res = {}
+        sess = {k: Session("range-" + k) for k in kinds if k != "hash"}
+        for s in sess.values():
+            s.q(MEASURE_SETTINGS)
+        for rname in ("r100", "r10k", "r1pct"):
+            for v in ("indexonly", "index"):
+                key = "%s_%s" % (rname, v)
+                res[key] = {}
+                queries = {}
+                for k, s in sess.items():
+                    if k == "brin":
+                        if v == "indexonly":
+                            continue
+                        s.q("SET enable_bitmapscan = on; SET enable_indexscan = off; SET enable_indexonlyscan = off")
+                        want = ["Nested Loop", "Bitmap Index Scan on i_brin"]
+                    elif v == "indexonly":
+                        s.q("SET enable_indexscan = on; SET enable_indexonlyscan = on")  # PG15 cost_index: indexscan off disables IOS too
+                        want = ["Nested Loop", "Index Only Scan using i_%s" % k]
+                    else:
+                        s.q("SET enable_indexscan = on; SET enable_indexonlyscan = off")
+                        want = ["Nested Loop", "Index Scan using i_%s" % k]
+                    rt = "ranges_%s" % rname
+                    if k == "brin":
+                        nr = int(self.admin.one("SELECT count(*) FROM " + rt))
+                        rt = "(SELECT * FROM ranges_%s LIMIT %d)" % (rname, max(3, nr // self.brin_range_div))
+                    if v == "indexonly":
+                        q = "SELECT count(*) FROM %s g JOIN t_%s t ON t.id >= g.lo AND t.id < g.hi" % (rt, k)
+                    else:
+                        q = ("SELECT count(*) || ':' || coalesce(sum(t.val), 0) FROM %s g JOIN t_%s t"
+                             " ON t.id >= g.lo AND t.id < g.hi" % (rt, k))
+                    ok, plan = self.plan_ok(s, q, want)
+                    if not ok:
+                        self.plan_note(r, key, k, want, plan)
+                        continue
+                    queries[k] = q
+                    s.q("SELECT bench_run(%s)" % lit(q))
+                times = {k: [] for k in queries}
+                answers = {}
+                for rnd in range(ROUNDS):
+                    for k in self.order(list(queries), rnd):
+                        ms, result = sess[k].q("SELECT * FROM bench_run(%s)" % lit(queries[k]))[0]
+                        nrows = int(result.split(":")[0])
+                        times[k].append(nrows / (float(ms) / 1000.0) if float(ms) > 0 else None)
+                        answers.setdefault(k, result)
+                ref = answers.get("btree")
+                for k, ans in answers.items():
+                    if ans != ref and k != "brin":
+                        self.failed(r, "WRONG RESULT (%s, %s): %s answers %s, btree %s" % (name, key, k, ans, ref))
+                for k in queries:
+                    res[key][k] = {"rows_per_s": med(times[k]), "runs": times[k]}
+                if ref:
+                    res[key]["rows"] = int(ref.split(":")[0])
+        for s in sess.values():
+            s.close()
+        return res
+
+    # ------------------------------------------------------------------
+    def pgbench(self, name, kinds, r):
+        res = {}
+        script_src = "pgbench_point_dense.sql" if name == "dense" else "pgbench_point.sql"
+        with open(os.path.join(self.args.bench_dir, script_src)) as f:
+            template = f.read()
+        pk = [k for k in kinds if k != "brin"]
+        res["script"] = script_src
+        for k in pk:
+            path = os.path.join(self.work, "pgb_%s_%s.sql" % (name, k))
+            with open(path, "w") as f:
+                f.write(template.replace("@TABLE@", "t_" + k))
+        nkeys = r["rows"] if name == "dense" else self.P
+        for clients in (1, 2):
+            key = "c%d" % clients
+            res[key] = {k: {"tps": [], "p50": [], "p95": [], "p99": []} for k in pk}
+            for rnd in range(ROUNDS):
+                for k in self.order(pk, rnd):
+                    tps, lat = self.pgbench_once(name, k, clients, nkeys)
+                    res[key][k]["tps"].append(tps)
+                    for p in ("p50", "p95", "p99"):
+                        res[key][k][p].append(lat[p])
+            for k in pk:
+                d = res[key][k]
+                d["tps_med"] = med(d["tps"])
+                for p in ("p50", "p95", "p99"):
+                    d[p + "_med"] = med(d[p])
+        return res
+
+    def pgbench_once(self, name, k, clients, nkeys):
+        logdir = tempfile.mkdtemp(dir=self.work, prefix="pgblog_")
+        script = os.path.join(self.work, "pgb_%s_%s.sql" % (name, k))
+        cmd = ["pgbench", "-n", "-M", "prepared", "-c", str(clients), "-j", str(clients)] + list(self.pgb) + \
+              ["-D", "nkeys=%d" % nkeys, "-f", script, "-l", "--log-prefix=" + os.path.join(logdir, "pgb")]
+        p = subprocess.run(cmd, capture_output=True, text=True)
+        if p.returncode != 0:
+            raise BenchError("pgbench failed (%s, %s):\n%s\n%s" % (name, k, p.stdout[-2000:], p.stderr[-2000:]))
+        m = re.search(r"tps = ([0-9.]+) \(without initial connection time\)", p.stdout)
+        if not m:
+            m = re.search(r"tps = ([0-9.]+)", p.stdout)
+        failed = re.search(r"number of failed transactions: (\d+)", p.stdout)
+        if failed and int(failed.group(1)) > 0:
+            raise BenchError("pgbench had failed transactions (%s, %s):\n%s" % (name, k, p.stdout))
+        lats = []
+        for fn in os.listdir(logdir):
+            with open(os.path.join(logdir, fn)) as f:
+                for line in f:
+                    parts = line.split()
+                    if len(parts) >= 3:
+                        lats.append(int(parts[2]))
+        shutil.rmtree(logdir, ignore_errors=True)
+        lats.sort()
+
+        def pct(q):
+            if not lats:
+                return None
+            return lats[min(len(lats) - 1, int(q * len(lats)))] / 1000.0
+        return float(m.group(1)), {"p50": pct(0.50), "p95": pct(0.95), "p99": pct(0.99)}
+
+    # ------------------------------------------------------------------
+    def writes(self, name, kinds, r):
+        """COPY copy_rows more rows (random keys, then ascending keys), ROUNDS
+        batches each, into every indexed table and the table without index."""
+        a = self.admin
+        M = self.copy_rows
+        res = {"rows": M}
+        wk = [k for k in kinds if self.quick or name == "dense" or k in ("learned", "btree")] + ["noidx"]
+        span = r["max"] - r["min"]
+        step = max(1, span // max(1, r["rows"]))
+        files = {}
+        for rnd in range(ROUNDS):
+            a.q("SELECT setseed(%f)" % (0.5 + rnd / 10.0))
+            fr = os.path.join(self.work, "copy_random_%d.tsv" % rnd)
+            a.q("COPY (SELECT id, id %% 1000 FROM (SELECT (%d::numeric + floor(random() * (%d::numeric + 1)))::int8 AS id"
+                " FROM generate_series(1, %d)) s) TO %s" % (r["min"], span, M, lit(fr)))
+            files[("random", rnd)] = fr
+        # Appends go after the largest key, with the data set's mean gap (or
+        # less, to stay in int8); the adversarial set keeps 16 keys at the
+        # int8 maximum: there the appends go after the largest key below 2^62.
+        INT8MAX = 9223372036854775807
+        top = r["max"]
+        if INT8MAX - top < ROUNDS * M + 1:
+            top = int(a.one("SELECT max(id) FROM t_noidx WHERE id < 4611686018427387904") or r["max"])
+        step = max(1, min(step, (INT8MAX - top) // (ROUNDS * M + 1)))
+        res["ascending_after"] = top
+        res["ascending_step"] = step
+        for rnd in range(ROUNDS):
+            fa = os.path.join(self.work, "copy_ascending_%d.tsv" % rnd)
+            base = top + 1 + rnd * M * step
+            a.q("COPY (SELECT %d::int8 + i::int8 * %d, i %% 1000 FROM generate_series(0, %d) i) TO %s"
+                % (base, step, M - 1, lit(fa)))
+            files[("ascending", rnd)] = fa
+        timedout = set()
+        for order in ("random", "ascending"):
+            res[order] = {k: {"ms": [], "wal": []} for k in wk}
+            for rnd in range(ROUNDS):
+                for k in self.order(wk, rnd):
+                    if k in timedout:
+                        continue
+                    a.q("CHECKPOINT")
+                    l0 = a.one("SELECT pg_current_wal_insert_lsn()")
+                    a.q("SET statement_timeout = '%ds'" % self.copy_timeout_s)
+                    try:
+                        ms, n = a.q("SELECT * FROM bench_exec(%s)" % lit("COPY t_%s FROM %s" % (k, lit(files[(order, rnd)]))))[0]
+                    except BenchError as e:
+                        if "statement timeout" not in str(e):
+                            raise
+                        # psql stopped (ON_ERROR_STOP): a new session.
+                        self.admin = a = Session("admin")
+                        log("COPY %s keys into t_%s cancelled after %d s" % (order, k, self.copy_timeout_s))
+                        res[order][k]["timed_out_after_s"] = self.copy_timeout_s
+                        r["tables_differ"] = True
+                        timedout.add(k)
+                        continue
+                    a.q("RESET statement_timeout")
+                    l1 = a.one("SELECT pg_current_wal_insert_lsn()")
+                    wal = int(float(a.one("SELECT pg_wal_lsn_diff('%s', '%s')" % (l1, l0))))
+                    if int(n) != M:
+                        raise BenchError("COPY into t_%s loaded %s rows, not %d" % (k, n, M))
+                    res[order][k]["ms"].append(float(ms))
+                    res[order][k]["wal"].append(wal)
+            for k in wk:
+                d = res[order][k]
+                if d["ms"]:
+                    d["rows_per_s"] = M / (med(d["ms"]) / 1000.0)
+                    d["wal_bytes"] = med(d["wal"])
+                elif d.get("timed_out_after_s"):
+                    d["rows_per_s_below"] = M / float(d["timed_out_after_s"])
+            timedout.clear()
+        for f in files.values():
+            try:
+                os.unlink(f)
+            except OSError:
+                pass
+        for k in kinds:
+            b = int(a.one("SELECT pg_relation_size('i_%s')" % k))
+            res.setdefault("size_after", {})[k] = {"bytes": b, "pages": b // 8192}
+        return res
+
+    # ------------------------------------------------------------------
+    def cdf_sample(self, name, r):
+        """The key CDF: 2000 evenly spaced ranks."""
+        rows = self.admin.q("SELECT id, rn FROM ranked WHERE rn %% %d = 1 OR rn = %d ORDER BY rn"
+                            % (max(1, self.N // 2000), self.N))
+        path = os.path.join(self.work, "cdf_%s.dat" % name)
+        with open(path, "w") as f:
+            for key, rn in rows:
+                f.write("%s %.9f\n" % (key, (int(rn) - 1) / max(1, self.N - 1)))
+        r["cdf_file"] = path
+
+    def model_chart_data(self, name, r):
+        """The model's fit and error per record, read from the index's own
+        pages with pageinspect (learned.h layout), or from
+        learned_index_model() when the extension has it."""
+        r["model_source"] = None
+        if self.has_info_fn:
+            r["info_build"] = self.info_row("i_learned")
+        try:
+            recs = self.read_model_pages("i_learned")
+        except Exception as e:  # the layout changed: chart the CDF only
+            r["model_error"] = str(e)[:300]
+            return
+        if not recs:
+            return
+        total = sum(x["npages"] for x in recs)
+        fitf = os.path.join(self.work, "fit_%s.dat" % name)
+        errf = os.path.join(self.work, "err_%s.dat" % name)
+        pos = 0
+        every = max(1, total // 4000)
+        with open(fitf, "w") as ff, open(errf, "w") as ef:
+            for j, rec in enumerate(recs):
+                seg = rec["seg"]
+                for i, key in enumerate(rec["fences"]):
+                    if (pos + i) % every == 0 or i == 0:
+                        # rmi_target(x) counts fences < x: ask for fence + 1
+                        pred = seg_predict(seg, key + 1) + seg["start"]
+                        actual = pos + i
+                        # fences are low fences; the first page's fence is -inf
+                        ff.write("%d %.9f %.9f %d\n" % (key, actual / total, pred / total, pred - actual))
+                ef.write("%d %d %d %d %d\n" % (j, seg["err_lo"], seg["err_hi"], rec["npages"], seg["first_key"]))
+                pos += rec["npages"]
+        r["model_source"] = "pageinspect"
+        r["fit_file"], r["err_file"] = fitf, errf
+        r["records_read"] = len(recs)
+        r["leaf_pages_listed"] = total
+
+    def read_model_pages(self, idx):
+        a = self.admin
+        meta = bytes.fromhex(a.one("SELECT encode(get_raw_page('%s', 0), 'hex')" % idx))
+        off = 24
+        magic, version = struct.unpack_from("<II", meta, off)
+        if magic != 0x4C524E44:
+            raise ValueError("metapage magic %x" % magic)
+        # LearnedMetaPageData: 8 uint32, 4 x 8-byte, pages_per_record + pad,
+        # mean window (double), max window + pad, RmiRoot (56 bytes), nrecords.
+        root_off = off + 32 + 32 + 8 + 8 + 8
+        nrec_off = root_off + 56
+        nrecords = struct.unpack_from("<I", meta, nrec_off)[0]
+        if not 0 < nrecords < 2000:
+            raise ValueError("nrecords %d" % nrecords)
+        blocks = struct.unpack_from("<%dI" % nrecords, meta, nrec_off + 4)
+        recs = []
+        batch = 64
+        for b0 in range(0, nrecords, batch):
+            bs = blocks[b0:b0 + batch]
+            rows = a.q("SELECT b, encode(get_raw_page('%s', b::int), 'hex') FROM unnest(ARRAY[%s]::int[]) WITH ORDINALITY AS u(b, o) ORDER BY o"
+                       % (idx, ",".join(str(x) for x in bs)))
+            for _, hx in rows:
+                page = bytes.fromhex(hx)
+                first_key, start, count, slope, intercept, err_lo, err_hi = struct.unpack_from("<qIIddii", page, 24)
+                npages, capacity, splits, unlisted = struct.unpack_from("<IIII", page, 24 + 40)
+                if not (0 < npages <= capacity < 10000) or count < 1:
+                    raise ValueError("record page looks wrong (npages %d, capacity %d)" % (npages, capacity))
+                keys_off = 24 + 56
+                fences = struct.unpack_from("<%dq" % npages, page, keys_off)
+                recs.append({"seg": {"first_key": first_key, "start": start, "count": count, "slope": slope,
+                                     "intercept": intercept, "err_lo": err_lo, "err_hi": err_hi},
+                             "npages": npages, "fences": fences})
+        return recs
+
+    # ------------------------------------------------------------------
+    def report(self):
+        from report import write_report  # bench/report.py
+        write_report(self.results, self.out, self.charts, self.work)
+
+
+def seg_predict(seg, x):
+    """rmi_segment_predict, in Python doubles (IEEE, as in rmi.c)."""
+    d = float(x - seg["first_key"]) if x > seg["first_key"] else 0.0
+    p = math.floor(seg["intercept"] + seg["slope"] * d)
+    return int(min(max(p, 0), seg["count"] - 1))
+
+
+def lit(s):
+    return "'" + str(s).replace("'", "''") + "'"
+
+
+def shq(s):
+    return "'" + s.replace("'", "'\\''") + "'"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--mode", choices=["quick", "full"], default="quick")
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--work", required=True)
+    ap.add_argument("--bench-dir", required=True)
+    ap.add_argument("--src", default="")
+    args = ap.parse_args()
+    sys.path.insert(0, args.bench_dir)
+    b = Bench(args)
+    try:
+        b.run()
+    except BenchError as e:
+        print("bench: " + str(e), file=sys.stderr)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,507 @@
+"""bench/report.py: RESULTS.md, targets.md and the gnuplot charts, from the
+results dictionary bench.py measured.  Every number comes from there."""
+
+import math
+import os
+import shutil
+import subprocess
+
+KIND_COLS = ["learned", "btree", "hash", "brin", "noidx"]
+KIND_NAMES = {"learned": "learned", "btree": "btree", "hash": "hash", "brin": "BRIN", "noidx": "no index"}
+
+
+def fmt(x, unit=""):
+    if x is None:
+        return "–"
+    if isinstance(x, str):
+        return x
+    if isinstance(x, bool):
+        return "yes" if x else "no"
+    if isinstance(x, int):
+        return "{:,}".format(x) + unit
+    a = abs(x)
+    if a == 0:
+        s = "0"
+    elif a >= 100000:
+        s = "{:,.0f}".format(x)
+    elif a >= 100:
+        s = "{:.0f}".format(x)
+    elif a >= 10:
+        s = "{:.1f}".format(x)
+    elif a >= 1:
+        s = "{:.2f}".format(x)
+    else:
+        s = "{:.3f}".format(x)
+    return s + unit
+
+
+def num(x):
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+
+def ratio(a, b):
+    if not num(a) or not num(b) or b == 0:
+        return None
+    return a / b
+
+
+def g(d, *path):
+    for p in path:
+        if d is None:
+            return None
+        if isinstance(d, dict):
+            d = d.get(p)
+        else:
+            return None
+    return d
+
+
+def metrics(r):
+    """(section, label, better, {kind: value}) for one data set."""
+    out = []
+
+    def add(section, label, better, vals):
+        out.append((section, label, better, vals))
+
+    def per(fn, kinds=KIND_COLS):
+        return {k: fn(k) for k in kinds}
+
+    kinds = r.get("kinds", [])
+    add("build", "CREATE INDEX ms", "lower", per(lambda k: med(g(r, "build_ms", k)), kinds))
+    add("build", "index size, bytes", "lower", per(lambda k: g(r, "size", k, "bytes"), kinds))
+    add("build", "index size, pages", "lower", per(lambda k: g(r, "size", k, "pages"), kinds))
+    add("build", "model cache, bytes per backend", "lower", {"learned": g(r, "before", "cached_bytes")})
+    for pset, plabel in (("present", "present keys"), ("absent", "absent keys")):
+        add("point", "ns per probe, index-only scan, %s" % plabel, "lower",
+            per(lambda k: g(r, "before", "%s_indexonly" % pset, k, "ns"), kinds))
+        add("point", "ns per probe, index scan, %s" % plabel, "lower",
+            per(lambda k: g(r, "before", "%s_index" % pset, k, "ns"), kinds))
+    add("point", "index pages per lookup, present keys (warm)", "lower",
+        per(lambda k: g(r, "before", "pages_present", k), kinds))
+    add("point", "index pages per lookup, absent keys (warm)", "lower",
+        per(lambda k: g(r, "before", "pages_absent", k), kinds))
+    add("point", "index pages, first lookup in a new backend", "lower",
+        per(lambda k: g(r, "before", "cold_pages", k), kinds))
+    for rname in ("r100", "r10k", "r1pct"):
+        w = g(r, "range_widths", rname, "rows")
+        n = g(r, "range_widths", rname, "ranges")
+        for v, vl in (("indexonly", "index-only"), ("index", "index scan")):
+            add("range", "rows/s, ~%s rows per range (%s ranges), %s" % (fmt(w), n, vl), "higher",
+                per(lambda k: g(r, "ranges", "%s_%s" % (rname, v), k, "rows_per_s"), kinds))
+    for c in ("c1", "c2"):
+        cl = c[1:]
+        add("pgbench", "TPS, %s client(s)" % cl, "higher", per(lambda k: g(r, "pgbench", c, k, "tps_med"), kinds))
+        for p in ("p50", "p95", "p99"):
+            add("pgbench", "latency %s ms, %s client(s)" % (p, cl), "lower",
+                per(lambda k: g(r, "pgbench", c, k, p + "_med"), kinds))
+    for order in ("random", "ascending"):
+        add("writes", "COPY %s keys: rows/s" % order, "higher",
+            per(lambda k: g(r, "writes", order, k, "rows_per_s") or copy_timeout(r, order, k), kinds + ["noidx"]))
+        add("writes", "COPY %s keys: WAL bytes" % order, "lower",
+            per(lambda k: g(r, "writes", order, k, "wal_bytes"), kinds + ["noidx"]))
+    add("writes", "index size after the writes, bytes", "lower",
+        per(lambda k: g(r, "writes", "size_after", k, "bytes"), kinds))
+    add("after", "ns per probe, index-only scan (after writes)", "lower",
+        per(lambda k: g(r, "after", "after_indexonly", k, "ns"), kinds))
+    add("after", "ns per probe, index scan (after writes)", "lower",
+        per(lambda k: g(r, "after", "after_index", k, "ns"), kinds))
+    add("after", "index pages per lookup (after writes)", "lower",
+        per(lambda k: g(r, "after", "pages_after", k), kinds))
+    return out
+
+
+def copy_timeout(r, order, k):
+    t = g(r, "writes", order, k, "timed_out_after_s")
+    if t:
+        return "< %s (cancelled after %d s)" % (fmt(g(r, "writes", order, k, "rows_per_s_below")), t)
+    return None
+
+
+def med(xs):
+    if not xs:
+        return None
+    xs = sorted(x for x in xs if x is not None)
+    if not xs:
+        return None
+    n = len(xs)
+    return xs[n // 2] if n % 2 else (xs[n // 2 - 1] + xs[n // 2]) / 2
+
+
+# --------------------------------------------------------------------------
+# Targets (full mode, learned against btree in the same run).
+# --------------------------------------------------------------------------
+def targets(r):
+    """[(target text, value text, met: True/False/None)] for one data set."""
+    t = []
+    b = r.get("before", {})
+
+    def row(label, val, ok, shown=None):
+        t.append((label, shown if shown is not None else fmt(val) + ("x" if val is not None else ""), ok))
+
+    x = ratio(g(b, "present_indexonly", "learned", "ns"), g(b, "present_indexonly", "btree", "ns"))
+    row("point lookup ns, index-only nested loop <= 0.7x btree", x, None if x is None else x <= 0.7)
+    h = ratio(g(b, "present_indexonly", "learned", "ns"), g(b, "present_index", "hash", "ns"))
+    row("point lookup ns (index-only) no slower than hash (index scan)", h, None if h is None else h <= 1.0)
+    p = g(b, "pages_present", "learned")
+    row("index pages per point lookup <= 1.1", p, None if p is None else p <= 1.1, fmt(p))
+    if r.get("unique"):
+        s = ratio(g(r, "size", "learned", "bytes"), g(r, "size", "btree", "bytes"))
+        row("index size (unique keys) <= 0.6x btree", s, None if s is None else s <= 0.6)
+    else:
+        row("index size (unique keys) <= 0.6x btree", None, None, "n/a (duplicates)")
+    c = ratio(med(g(r, "build_ms", "learned")), med(g(r, "build_ms", "btree")))
+    row("CREATE INDEX time <= 1.0x btree", c, None if c is None else c <= 1.0)
+    rr = [ratio(g(r, "ranges", "%s_indexonly" % w, "learned", "rows_per_s"),
+                g(r, "ranges", "%s_indexonly" % w, "btree", "rows_per_s")) for w in ("r100", "r10k", "r1pct")]
+    ok = None if None in rr else all(v >= 1.2 for v in rr)
+    row("range scan rows/s, index-only >= 1.2x btree (100 / 10K / 1%)", None, ok, " / ".join(fmt(v) + "x" for v in rr))
+    cr = [ratio(g(r, "writes", o, "learned", "rows_per_s"), g(r, "writes", o, "btree", "rows_per_s"))
+          for o in ("random", "ascending")]
+    to = [g(r, "writes", o, "learned", "timed_out_after_s") for o in ("random", "ascending")]
+    ok = False if any(to) else (None if None in cr else all(v >= 0.8 for v in cr))
+    row("COPY with the index rows/s >= 0.8x btree (random / ascending)", None, ok,
+        " / ".join(("timed out" if t else fmt(v) + "x") for v, t in zip(cr, to)))
+    wr = [ratio(g(r, "writes", o, "learned", "wal_bytes"), g(r, "writes", o, "btree", "wal_bytes"))
+          for o in ("random", "ascending")]
+    ok = None if None in wr else all(v <= 1.5 for v in wr)
+    row("COPY WAL bytes <= 1.5x btree (random / ascending)", None, ok, " / ".join(fmt(v) + "x" for v in wr))
+    tr = [ratio(g(r, "pgbench", c, "learned", "tps_med"), g(r, "pgbench", c, "btree", "tps_med")) for c in ("c1", "c2")]
+    ok = None if None in tr else all(v >= 1.0 for v in tr)
+    row("pgbench point SELECT TPS >= 1.0x btree (1 / 2 clients)", None, ok, " / ".join(fmt(v) + "x" for v in tr))
+    return t
+
+
+def mark(ok):
+    return "" if ok is None else (" ✅" if ok else " ❌")
+
+
+def dataset_names(res):
+    return [n for n in res.get("order", []) if n in res["datasets"]] or list(res["datasets"])
+
+
+def write_targets(res, out):
+    names = dataset_names(res)
+    per = {n: targets(res["datasets"][n]) for n in names}
+    env = res.get("env", {})
+    lines = []
+    lines.append("# Where the targets stand")
+    lines.append("")
+    lines.append("Written by `bench/run.sh` (%s mode, %s rows per data set, %s); learned against btree in the same run, "
+                 "each figure the median of 3 runs. ✅ met, ❌ missed. Details and every raw figure: "
+                 "[RESULTS.md](RESULTS.md)." % (env.get("mode"), fmt(env.get("rows")), env.get("date")))
+    lines.append("")
+    lines.append("| target | " + " | ".join(names) + " | met on |")
+    lines.append("|---|" + "---|" * len(names) + "---|")
+    if names:
+        for i, (label, _, _) in enumerate(per[names[0]]):
+            cells = []
+            met = tot = 0
+            for n in names:
+                _, shown, ok = per[n][i]
+                cells.append(shown + mark(ok))
+                if ok is not None:
+                    tot += 1
+                    met += 1 if ok else 0
+            lines.append("| %s | %s | %d of %d |" % (label, " | ".join(cells), met, tot))
+    lines.append("")
+    with open(os.path.join(out, "targets.md"), "w") as f:
+        f.write("\n".join(lines))
+    return per
+
+
+# --------------------------------------------------------------------------
+def write_report(res, out, charts, work):
+    per_targets = write_targets(res, out)
+    chart_files = make_charts(res, out, charts, work)
+    env = res.get("env", {})
+    L = []
+    L.append("# Benchmark results: learned against btree, hash and BRIN")
+    L.append("")
+    L.append("Written by `bench/run.sh%s` on %s; nothing here is typed by hand (raw figures: `results.json`). "
+             "Where the targets stand: [targets.md](targets.md)."
+             % (" --quick" if env.get("mode") == "quick" else "", env.get("date")))
+    L.append("")
+    L.append("## Machine and versions")
+    L.append("")
+    L.append("| | |")
+    L.append("|---|---|")
+    for k, label in (("cpu", "CPU"), ("cores", "cores"), ("memory", "memory"), ("os", "OS"), ("kernel", "kernel"),
+                     ("postgres", "PostgreSQL"), ("compiler", "compiler"), ("learned_am", "learned_am version"),
+                     ("commit", "source commit"), ("mode", "mode"), ("rows", "rows per data set"),
+                     ("probes", "point-lookup probes per run")):
+        L.append("| %s | %s |" % (label, fmt(env.get(k)) if isinstance(env.get(k), (int, float)) else env.get(k)))
+    L.append("| total run time | %s s |" % fmt(res.get("total_seconds")))
+    L.append("")
+    L.append("Server settings, the same for every index: " + ", ".join(
+        "`%s = %s`" % (k, v) for k, v in sorted(env.get("settings", {}).items())) + ".")
+    L.append("")
+    L.append("## Method")
+    L.append("")
+    L.append("""- Each data set is loaded once (SQL, `setseed` and hash functions: the same rows every run) and copied into identical
+  tables `t_learned`, `t_btree`, `t_hash`, `t_brin` and `t_noidx` (same rows, same physical order), `VACUUM (FREEZE, ANALYZE)`:
+  the visibility map is all-visible, so index-only scans read no heap page. Each table gets one index.
+- Every figure is the median of 3 runs. In each round learned and btree swap which one goes first, so machine drift hits both.
+  Every measuring session sets `max_parallel_workers_per_gather = 0`, `jit = off`, and turns off hash join, merge join,
+  memoize, material and seq scan so that each probe is one inner index scan of a nested loop (the harness checks the plan).
+- **CREATE INDEX**: 3 builds each (drop, checkpoint, build), timed by the server's clock.
+- **Point lookups**: `SELECT count(*) FROM probes p JOIN t ON t.id = p.k`, one statement, probes in random order; index-only
+  (`count(*)`, only `id` read) and index scan (`sum(t.val)`, index-only scans disabled); ns per probe = execution time / probes.
+  Absent keys are a present key + 1 where that is absent, then uniform in [min, max]; the dense set has no gap, so its absent
+  probes lie beyond the maximum. A warm-up run precedes the timed runs in the same backend (buffers and learned's per-backend model cache).
+  BRIN answers each probe with a bitmap scan of a whole block range, so it gets 1/1000 of the probes (at least 100).
+- **Index pages per lookup**: `pg_stat_reset_single_table_counters` on the index, 10,000 probes (index-only; hash: index scan),
+  `pg_stat_force_next_flush()`, then `idx_blks_hit + idx_blks_read` from `pg_statio_user_indexes` / probes. Warm model cache.
+  "first lookup in a new backend" is one `WHERE id = k` query in a fresh connection, planning included (btree's planner reads its metapage).
+- **Range scans**: a nested loop over random ranges `t.id >= lo AND t.id < hi` of about 100, 10,000 and 1%% of the rows
+  (bounds taken from the ranks, so duplicates can make a range a little larger); rows/s = rows returned / execution time.
+  BRIN: bitmap heap scan (its only kind).
+- **pgbench**: `-M prepared`, 1 and 2 clients (`-j` = clients), scripts `bench/pgbench_point_dense.sql` (dense set: `\\set k random(1, N)`)
+  and `bench/pgbench_point.sql` (other sets: a random key from a 1M-key table `bench_keys` by its primary key — a btree lookup
+  both sides pay — then the point SELECT). Latency percentiles from the per-transaction log (`-l`).
+- **Writes**: `COPY` of %s rows from a server-side file, 3 batches with random keys (uniform in [min, max] of the data set),
+  then 3 with ascending keys (after the maximum, the data set's mean gap apart); every batch goes into every table (learned
+  and btree alternating), after a `CHECKPOINT` (so every index pays its full-page images alike). WAL bytes =
+  `pg_current_wal_insert_lsn()` difference. The "no index" column is the same COPY into the table without an index.
+- **After the writes**: `VACUUM ANALYZE`, then point lookups again with probes sampled from the whole table (new rows included).
+- **Correctness guard**: after the build and after the writes, 9 queries (points, ranges, `= ANY`, `ORDER BY ... DESC LIMIT`, `IS NULL`)
+  through every index and every scan type it supports must equal the sequential scan's answer, and every timed query's answer
+  (count and sum) must be the same through every index; `learned_index_check` runs after the writes. A difference stops the run with an error."""
+             % fmt(res["datasets"][next(iter(res["datasets"]))]["writes"]["rows"] if res["datasets"] else 0))
+    for note in res.get("notes", []):
+        L.append("- **Note**: " + note)
+    if res.get("reductions"):
+        L.append("- **Reduced to keep the full run near 30 minutes on 2 cores**: " + "; ".join(res["reductions"]) + ".")
+    if res.get("failures"):
+        L.append("")
+        L.append("**This run found %d failure(s)** (the harness exits non-zero):" % len(res["failures"]))
+        L.append("")
+        for f_ in res["failures"]:
+            L.append("- `" + f_.replace("\n", " ")[:400] + "`")
+    L.append("")
+    L.append("## Ratios learned / btree")
+    L.append("")
+    L.append("Below 1 is better for time, size, pages and WAL; above 1 is better for rows/s and TPS.")
+    L.append("")
+    if "ratios_lower" in chart_files:
+        L.append("![lower is better](charts/ratios_lower.png)")
+        L.append("")
+    if "ratios_higher" in chart_files:
+        L.append("![higher is better](charts/ratios_higher.png)")
+        L.append("")
+    names = dataset_names(res)
+    all_metrics = {n: metrics(res["datasets"][n]) for n in names}
+    if names:
+        L.append("| metric | " + " | ".join(names) + " |")
+        L.append("|---|" + "---|" * len(names))
+        for i, (sec, label, better, _) in enumerate(all_metrics[names[0]]):
+            cells = []
+            for n in names:
+                vals = all_metrics[n][i][3]
+                cells.append(fmt(ratio(vals.get("learned"), vals.get("btree"))))
+            if all(c == "–" for c in cells):
+                continue
+            L.append("| %s (%s is better) | %s |" % (label, better, " | ".join(cells)))
+        L.append("")
+    for n in names:
+        r = res["datasets"][n]
+        L.append("## Data set `%s`" % n)
+        L.append("")
+        L.append("%s. %s rows, %s distinct keys (%s), keys %s .. %s, heap %s pages, heap/key correlation %s; indexes: %s; "
+                 "measured in %s s."
+                 % (r["description"][0].upper() + r["description"][1:], fmt(r.get("rows")), fmt(r.get("distinct")),
+                    "unique" if r.get("unique") else "with duplicates", r.get("min"), r.get("max"),
+                    fmt(r.get("heap_pages")), fmt(r.get("correlation")), ", ".join(r.get("kinds", [])), fmt(r.get("seconds"))))
+        L.append("")
+        if r.get("absent_beyond_max"):
+            L.append("%s of the absent probes lie beyond the largest key (too few gaps inside)." % fmt(r["absent_beyond_max"]))
+            L.append("")
+        cols = [k for k in KIND_COLS if k in r.get("kinds", []) or k == "noidx"]
+        L.append("| metric | " + " | ".join(KIND_NAMES[k] for k in cols) + " | learned/btree |")
+        L.append("|---|" + "---|" * len(cols) + "---|")
+        for sec, label, better, vals in all_metrics[n]:
+            if all(vals.get(k) is None for k in cols):
+                continue
+            cells = [fmt(vals.get(k)) for k in cols]
+            L.append("| %s | %s | %s |" % (label, " | ".join(cells), fmt(ratio(vals.get("learned"), vals.get("btree")))))
+        L.append("")
+        for which, title in (("info_build", "after build"), ("info_after", "after the writes and VACUUM")):
+            info = r.get(which)
+            if info:
+                L.append("`learned_index_info` %s: " % title + ", ".join("%s %s" % (k, fmt(v) if isinstance(v, (int, float)) else v)
+                                                                      for k, v in info.items()) + ".")
+                L.append("")
+        if "cdf_" + n in chart_files:
+            L.append("![key distribution and model fit: %s](charts/cdf_%s.png)" % (n, n))
+            L.append("")
+        if r.get("model_source") == "pageinspect":
+            L.append("The chart's model fit is read from the index's own pages (metapage and stage-2 record pages through "
+                     "`pageinspect`): the predicted leaf position of each listed leaf's low fence against its true position, "
+                     "and each record's error window (err_lo + err_hi, in leaf pages).")
+        else:
+            L.append("The model could not be read from the index pages (%s); the chart shows the key CDF only."
+                     % r.get("model_error", "no records"))
+        L.append("")
+        for c in r.get("checks", []):
+            L.append("- " + c)
+        for c in r.get("notes", []):
+            L.append("- Note: " + c)
+        L.append("")
+    L.append("## Targets")
+    L.append("")
+    with open(os.path.join(out, "targets.md")) as f:
+        body = f.read().split("\n", 2)[2]
+    L.append(body)
+    with open(os.path.join(out, "RESULTS.md"), "w") as f:
+        f.write("\n".join(L) + "\n")
+
+
+# --------------------------------------------------------------------------
+def gnuplot(script):
+    p = subprocess.run(["gnuplot"], input=script, capture_output=True, text=True)
+    if p.returncode != 0:
+        raise RuntimeError("gnuplot failed: " + p.stderr[-1500:])
+
+
+def make_charts(res, out, charts, work):
+    made = set()
+    os.makedirs(charts, exist_ok=True)
+    names = dataset_names(res)
+    groups = {
+        "lower": [("point ns, index-only, present", lambda r: ratio(g(r, "before", "present_indexonly", "learned", "ns"),
+                                                                     g(r, "before", "present_indexonly", "btree", "ns"))),
+                  ("point ns, index scan, present", lambda r: ratio(g(r, "before", "present_index", "learned", "ns"),
+                                                                     g(r, "before", "present_index", "btree", "ns"))),
+                  ("index pages per lookup", lambda r: ratio(g(r, "before", "pages_present", "learned"),
+                                                              g(r, "before", "pages_present", "btree"))),
+                  ("index size", lambda r: ratio(g(r, "size", "learned", "bytes"), g(r, "size", "btree", "bytes"))),
+                  ("CREATE INDEX time", lambda r: ratio(med(g(r, "build_ms", "learned")), med(g(r, "build_ms", "btree")))),
+                  ("WAL bytes, COPY random", lambda r: ratio(g(r, "writes", "random", "learned", "wal_bytes"),
+                                                              g(r, "writes", "random", "btree", "wal_bytes"))),
+                  ("point ns after writes", lambda r: ratio(g(r, "after", "after_indexonly", "learned", "ns"),
+                                                             g(r, "after", "after_indexonly", "btree", "ns")))],
+        "higher": [("range rows/s, index-only, ~100", lambda r: ratio(g(r, "ranges", "r100_indexonly", "learned", "rows_per_s"),
+                                                                       g(r, "ranges", "r100_indexonly", "btree", "rows_per_s"))),
+                   ("range rows/s, index-only, ~10K", lambda r: ratio(g(r, "ranges", "r10k_indexonly", "learned", "rows_per_s"),
+                                                                       g(r, "ranges", "r10k_indexonly", "btree", "rows_per_s"))),
+                   ("range rows/s, index-only, 1%", lambda r: ratio(g(r, "ranges", "r1pct_indexonly", "learned", "rows_per_s"),
+                                                                     g(r, "ranges", "r1pct_indexonly", "btree", "rows_per_s"))),
+                   ("COPY rows/s, random", lambda r: ratio(g(r, "writes", "random", "learned", "rows_per_s"),
+                                                            g(r, "writes", "random", "btree", "rows_per_s"))),
+                   ("COPY rows/s, ascending", lambda r: ratio(g(r, "writes", "ascending", "learned", "rows_per_s"),
+                                                               g(r, "writes", "ascending", "btree", "rows_per_s"))),
+                   ("pgbench TPS, 1 client", lambda r: ratio(g(r, "pgbench", "c1", "learned", "tps_med"),
+                                                              g(r, "pgbench", "c1", "btree", "tps_med"))),
+                   ("pgbench TPS, 2 clients", lambda r: ratio(g(r, "pgbench", "c2", "learned", "tps_med"),
+                                                               g(r, "pgbench", "c2", "btree", "tps_med")))],
+    }
+    for grp, series in groups.items():
+        dat = os.path.join(work, "ratios_%s.dat" % grp)
+        with open(dat, "w") as f:
+            f.write("dataset " + " ".join('"%s"' % s[0] for s in series) + "\n")
+            for n in names:
+                r = res["datasets"][n]
+                vals = [s[1](r) for s in series]
+                f.write(n + " " + " ".join("%.6g" % v if v else "NaN" for v in vals) + "\n")
+        title = ("learned / btree, lower is better (1 = parity)" if grp == "lower"
+                 else "learned / btree, higher is better (1 = parity)")
+        plot = ", ".join("'%s' using %d:xtic(1) title columnheader(%d)" % (dat, i + 2, i + 2) if i == 0
+                         else "'' using %d title columnheader(%d)" % (i + 2, i + 2) for i in range(len(series)))
+        script = """
+set terminal pngcairo size 1200,560 font ',10'
+set output '%s'
+set termoption noenhanced
+set title '%s'
+set style data histogram
+set style histogram clustered gap 1.5
+set style fill solid 0.85 border -1
+set logscale y 2
+set yrange [0.0625:16]
+set grid ytics
+set key outside right top vertical
+set ylabel 'ratio learned / btree'
+set arrow from graph 0, first 1 to graph 1, first 1 nohead lw 2 lc rgb 'black'
+plot %s
+""" % (os.path.join(charts, "ratios_%s.png" % grp), title, plot)
+        try:
+            gnuplot(script)
+            made.add("ratios_" + grp)
+        except RuntimeError as e:
+            print(str(e))
+    datadir = os.path.join(charts, "data")
+    os.makedirs(datadir, exist_ok=True)
+    for n in names:
+        r = res["datasets"][n]
+        # Keep the charts' data next to them (small), so they can be redrawn.
+        for f in ("cdf_file", "fit_file", "err_file"):
+            p = r.get(f)
+            if p and os.path.exists(p) and os.path.dirname(os.path.abspath(p)) != os.path.abspath(datadir):
+                shutil.copy(p, datadir)
+            if p:
+                r[f] = os.path.join(datadir, os.path.basename(p))
+        cdf = r.get("cdf_file")
+        if not cdf or not os.path.exists(cdf):
+            continue
+        logx = "set logscale x 10" if (r.get("min", 0) > 0 and r.get("max", 0) > 1000 * r.get("min", 1)) else "unset logscale x"
+        png = os.path.join(charts, "cdf_%s.png" % n)
+        info = r.get("info_build") or {}
+        sub = ""
+        if info:
+            sub = "records %s, mean window %s pages, max window %s, expected pages/lookup %s" % (
+                info.get("records"), fmt(info.get("mean_window")), info.get("max_window"),
+                fmt(info.get("expected_pages_per_lookup")))
+        if r.get("model_source") == "pageinspect":
+            script = """
+set terminal pngcairo size 1200,900 font ',10'
+set output '%(png)s'
+set termoption noenhanced
+set multiplot layout 2,1 title 'data set %(n)s: %(sub)s'
+%(logx)s
+set title 'key distribution (CDF) and the model: predicted against true leaf position of each leaf fence'
+set xlabel 'key'
+set ylabel 'fraction of keys / leaf pages'
+set key left top
+set grid
+set format x '%%.3g'
+plot '%(cdf)s' using 1:2 with lines lw 2 title 'CDF of the keys (2000 ranks)', \\
+     '%(fit)s' using 1:3 with points pt 7 ps 0.3 title 'model: predicted leaf position / leaf pages', \\
+     '%(fit)s' using 1:2 with points pt 1 ps 0.3 title 'true leaf position / leaf pages'
+set title 'error per stage-2 record: window err_lo + err_hi (leaf pages) and pages listed'
+set xlabel 'record'
+set ylabel 'leaf pages'
+unset logscale x
+set logscale y 2
+set yrange [0.5:*]
+set format x '%%g'
+plot '%(err)s' using 1:($2+$3+1) with impulses lw 2 title 'window (err_lo + err_hi + 1)', \\
+     '%(err)s' using 1:4 with lines title 'leaf pages in the record'
+unset multiplot
+""" % {"png": png, "n": n, "sub": sub, "cdf": cdf, "fit": r["fit_file"], "err": r["err_file"], "logx": logx}
+        else:
+            script = """
+set terminal pngcairo size 1200,500 font ',10'
+set output '%(png)s'
+set termoption noenhanced
+%(logx)s
+set title 'data set %(n)s: key distribution (CDF); %(sub)s'
+set xlabel 'key'
+set ylabel 'fraction of keys'
+set grid
+set format x '%%.3g'
+plot '%(cdf)s' using 1:2 with lines lw 2 title 'CDF of the keys'
+""" % {"png": png, "n": n, "sub": sub, "cdf": cdf, "logx": logx}
+        try:
+            gnuplot(script)
+            made.add("cdf_" + n)
+        except RuntimeError as e:
+            print(str(e))
+    return made
+
+
+if __name__ == "__main__":
+    import json
+    import sys
+    # python3 bench/report.py OUTDIR [WORKDIR]: rewrite the report from OUTDIR/results.json
+    o = sys.argv[1]
+    with open(os.path.join(o, "results.json")) as f:
+        res = json.load(f)
+    write_report(res, o, os.path.join(o, "charts"), sys.argv[2] if len(sys.argv) > 2 else o)

@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+#
+# bench/run.sh: the benchmark of the learned index against btree, hash and
+# BRIN on the same data in the same run.  On a fresh Debian 12 machine (as
+# root) it installs what is missing, builds the extension with warnings as
+# errors, installs it, starts a throwaway cluster, runs bench/bench.py and
+# stops the cluster.
+#
+#   sudo bash bench/run.sh           full mode: 10M rows per data set; writes
+#                                    bench/RESULTS.md, bench/targets.md and
+#                                    bench/charts/*.png (about 30 minutes)
+#   sudo bash bench/run.sh --quick   100K rows, the same measurements, into
+#                                    bench/out/ (gitignored); under 2 minutes.
+#                                    CI's smoke test: no timing assertions, it
+#                                    fails only on an error or a wrong answer.
+#
+# Environment: LRN_PGPORT (55450), BENCH_ROWS (rows per data set),
+# BENCH_DATASETS (comma-separated subset), BENCH_SKIP_BUILD=1 (use the
+# extension already installed), LRN_KEEP=1 (keep the cluster directory).
+
+set -euo pipefail
+
+BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
+export LRN_PGPORT=${LRN_PGPORT:-55450}
+# shellcheck source=../scripts/common.sh
+. "$BENCH_DIR/../scripts/common.sh"
+
+mode=full
+for arg in "$@"; do
+	case $arg in
+	--quick) mode=quick ;;
+	--full) mode=full ;;
+	-h | --help)
+		sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'
+		exit 0
+		;;
+	*) lrn_die "unknown argument: $arg (use --quick or nothing)" ;;
+	esac
+done
+
+trap lrn_cleanup EXIT
+trap 'exit 130' INT TERM
+
+lrn_require_root
+
+# Our own work directory (/tmp/bench_*): the cluster, the source copy, the
+# COPY files and pgbench logs.  lrn_make_tmp keeps a LRN_TMP already set.
+LRN_TMP=$(mktemp -d "${TMPDIR:-/tmp}/bench_XXXXXX")
+chmod 755 "$LRN_TMP"
+chown "$LRN_PG_USER:" "$LRN_TMP" 2>/dev/null || true
+
+extra=()
+command -v gnuplot >/dev/null || extra+=(gnuplot-nox)
+command -v python3 >/dev/null || extra+=(python3)
+lrn_install_deps "${extra[@]}"
+# lrn_install_deps creates the postgres OS user through the postgresql package.
+chown "$LRN_PG_USER:" "$LRN_TMP"
+
+if [ "${BENCH_SKIP_BUILD:-0}" != 1 ]; then
+	lrn_prepare_tree
+	lrn_build
+	lrn_install
+fi
+
+if [ "$mode" = quick ]; then
+	out=$BENCH_DIR/out
+	conf=("shared_buffers = 256MB" "maintenance_work_mem = 256MB" "work_mem = 64MB")
+else
+	out=$BENCH_DIR
+	conf=("shared_buffers = 4GB" "maintenance_work_mem = 1GB" "work_mem = 256MB")
+fi
+# The same settings for every index: one process per query (no parallel
+# workers, also not for CREATE INDEX), no JIT, no autovacuum, no checkpoint
+# in the middle of a measurement (the harness checkpoints before each COPY).
+conf+=(
+	"max_parallel_workers_per_gather = 0"
+	"max_parallel_maintenance_workers = 0"
+	"jit = off"
+	"autovacuum = off"
+	"max_wal_size = 64GB"
+	"checkpoint_timeout = 1h"
+	"track_io_timing = off"
+	"huge_pages = try"
+)
+lrn_cluster_start "${conf[@]}"
+
+work=$LRN_TMP/bench
+mkdir -p "$work" "$out"
+chown "$LRN_PG_USER:" "$work"
+
+lrn_log "running the $mode benchmark (results in ${out#"$LRN_ROOT"/})"
+python3 "$BENCH_DIR/bench.py" --mode "$mode" --out "$out" --work "$work" \
+	--bench-dir "$BENCH_DIR" --src "${LRN_SRC:-$LRN_ROOT}"
+
+lrn_log "done; stopping the cluster"
