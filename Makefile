@@ -8,6 +8,7 @@ OBJS = \
 	learned_funcs.o \
 	learned_insert.o \
 	learned_page.o \
+	learned_retrain.o \
 	learned_scan.o \
 	learned_vacuum.o \
 	rmi.o

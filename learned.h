@@ -147,20 +147,29 @@ typedef LearnedPageOpaqueData *LearnedPageOpaque;
 
 /*
  * Model page: one stage-2 record.  The fit maps a key to a position in the
- * list as it was at build (fit.start is the list's first position in the
- * whole leaf order then); splits insert new pages into the list, so later
- * positions drift and the lookup corrects with a search of the fences.  A
- * split whose list is full leaves its new page unlisted: a lookup reaches it
- * by moving right (counted in unlisted_splits) until the record is rebuilt.
+ * list as it was when fitted (fit.start is then the list's first position
+ * in the whole leaf order, or 0); splits insert new pages into the list, so
+ * later positions drift and the lookup corrects with a search of the
+ * fences.  A full list splits the record; only when the metapage's
+ * directory is full does a split leave its new page unlisted (counted in
+ * unlisted_splits): a lookup reaches it by moving right.
+ *
+ * There are two fit slots: the one in force is fits[model_version & 1]
+ * (model_version is in the metapage).  Retraining writes the other slot of
+ * every record and then flips model_version in one metapage change, so a
+ * crash leaves either the old model or the new one in force, never a mix.
  */
 typedef struct LearnedRecordHeader
 {
-	RmiSegment	fit;
+	RmiSegment	fits[2];
 	uint32		npages;			/* pages in the list now */
 	uint32		capacity;		/* LEARNED_RECORD_CAPACITY */
-	uint32		splits;			/* splits since build that entered the list */
+	uint32		splits;			/* splits that entered the list since the fit */
 	uint32		unlisted_splits;	/* splits that could not enter it */
 } LearnedRecordHeader;
+
+#define LearnedRecordFit(header, model_version) \
+	(&(header)->fits[(model_version) & 1])
 
 #define LEARNED_RECORD_ENTRY_SIZE \
 	(sizeof(int64) + sizeof(BlockNumber) + sizeof(ItemPointerData))
@@ -192,8 +201,10 @@ typedef struct LearnedMetaPageData
 	int64		build_min_key;
 	int64		build_max_key;
 	uint32		pages_per_record;	/* list length per record at build */
-	double		build_mean_window;	/* mean model window, pages, at build */
-	uint32		build_max_window;
+	uint32		model_version;	/* fit slot in force; bumped by retraining */
+	uint32		trained_nrecords;	/* records when the root was trained */
+	double		mean_window;	/* mean model window, pages, when trained */
+	uint32		max_window;
 	RmiRoot		root;
 	uint32		nrecords;
 	BlockNumber records[FLEXIBLE_ARRAY_MEMBER];	/* model pages, key order */
@@ -247,6 +258,7 @@ typedef struct LearnedCache
 	LearnedRelFile file;		/* relation file the cache was read from */
 	MemoryContext context;		/* holds everything below */
 	uint32		generation;
+	uint32		model_version;	/* which fit slot of each record is in force */
 	BlockNumber leaf_head;
 	BlockNumber null_head;
 	RmiRoot		root;
@@ -287,6 +299,14 @@ extern LearnedTarget learned_cache_locate(Relation index,
 										  const LearnedSearchKey *skey);
 extern void learned_cache_refresh_record(Relation index, uint32 record);
 extern void learned_cache_reset(Relation index);
+
+/* learned_funcs.c */
+extern Relation learned_open_index(Oid indexoid, LOCKMODE lockmode);
+
+/* learned_retrain.c */
+extern bool learned_retrain(Relation index);
+extern bool learned_model_drifted(Relation index);
+extern void learned_record_refit(Page recpage, uint32 slot_mask);
 extern Size learned_cache_bytes(Relation index);
 
 /* ----------------------------------------------------------------

@@ -134,6 +134,33 @@ RETURNS void
 AS 'MODULE_PATHNAME'
 LANGUAGE C STRICT;
 
+-- The model, record by record: what the index learned.  Keys are the
+-- internal int64 form (dates: days since 2000-01-01; timestamps:
+-- microseconds since 2000-01-01).
+CREATE FUNCTION learned_index_model(index regclass,
+	OUT record int4,
+	OUT block int8,
+	OUT first_key int8,
+	OUT last_fence_key int8,
+	OUT pages int4,
+	OUT slope float8,
+	OUT intercept float8,
+	OUT err_lo int4,
+	OUT err_hi int4,
+	OUT splits int8,
+	OUT unlisted_splits int8)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME'
+LANGUAGE C STRICT;
+
+-- Refit the model from the current leaves without rewriting them; readers
+-- and writers keep working.
+CREATE FUNCTION learned_index_retrain(index regclass)
+RETURNS void
+AS 'MODULE_PATHNAME'
+LANGUAGE C STRICT;
+REVOKE ALL ON FUNCTION learned_index_retrain(regclass) FROM PUBLIC;
+
 -- The check takes ShareLock on the table and the index, like amcheck's
 -- bt_index_parent_check: only those granted it may block writers.
 REVOKE ALL ON FUNCTION learned_index_check(regclass, boolean) FROM PUBLIC;

@@ -260,7 +260,7 @@ learned_write_record(Page page, const RmiSegment *fit,
 
 	header = LearnedRecordGetHeader(page);
 	memset(header, 0, sizeof(LearnedRecordHeader));
-	header->fit = *fit;
+	header->fits[0] = header->fits[1] = *fit;
 	header->npages = fit->count;
 	header->capacity = LEARNED_RECORD_CAPACITY;
 
@@ -453,8 +453,9 @@ learned_build(Relation heap, Relation index, IndexInfo *indexInfo)
 	meta->build_min_key = state.nkeys > 0 ? fences.keys[0] : 0;
 	meta->build_max_key = state.max_key;
 	meta->pages_per_record = pages_per_record;
-	meta->build_mean_window = window_sum / fences.n;
-	meta->build_max_window = window_max;
+	meta->mean_window = window_sum / fences.n;
+	meta->max_window = window_max;
+	meta->trained_nrecords = nrecords;
 	meta->root = root;
 	meta->nrecords = nrecords;
 	for (i = 0; i < nrecords; i++)
@@ -521,8 +522,9 @@ learned_buildempty(Relation index)
 	meta->leaf_head = leaf_block;
 	meta->build_leaf_pages = 1;
 	meta->pages_per_record = LEARNED_DEFAULT_PAGES_PER_RECORD;
-	meta->build_mean_window = 1;
-	meta->build_max_window = 1;
+	meta->mean_window = 1;
+	meta->max_window = 1;
+	meta->trained_nrecords = 1;
 	meta->nrecords = 1;
 	meta->records[0] = BufferGetBlockNumber(recbuf);
 

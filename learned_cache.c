@@ -103,7 +103,7 @@ learned_cache_reserve(MemoryContext context, LearnedCachedRecord *record,
 /* Copy a record page's list into a cached record. */
 static void
 learned_cache_copy_record(MemoryContext context, LearnedCachedRecord *record,
-						  RmiSegment *fit, Page page)
+						  RmiSegment *fit, Page page, uint32 model_version)
 {
 	LearnedRecordHeader *header = LearnedRecordGetHeader(page);
 	uint32		n = header->npages;
@@ -113,7 +113,7 @@ learned_cache_copy_record(MemoryContext context, LearnedCachedRecord *record,
 	memcpy(record->fence_tids, LearnedRecordTids(page), n * sizeof(ItemPointerData));
 	memcpy(record->blocks, LearnedRecordBlocks(page), n * sizeof(BlockNumber));
 	record->npages = n;
-	*fit = header->fit;
+	*fit = *LearnedRecordFit(header, model_version);
 }
 
 /* Read the metapage and every record page into a new cache. */
@@ -143,6 +143,7 @@ learned_cache_load(Relation index, LearnedCache *cache)
 							meta->magic, meta->version),
 					 errhint("Please REINDEX it.")));
 		cache->generation = meta->generation;
+		cache->model_version = meta->model_version;
 		cache->leaf_head = meta->leaf_head;
 		cache->null_head = meta->null_head;
 		cache->root = meta->root;
@@ -169,7 +170,8 @@ learned_cache_load(Relation index, LearnedCache *cache)
 			learned_check_page(index, buf, LEARNED_PAGE_RECORD);
 			learned_cache_copy_record(context, &cache->records[i],
 									  &cache->segments[i],
-									  BufferGetPage(buf));
+									  BufferGetPage(buf),
+									  cache->model_version);
 			UnlockReleaseBuffer(buf);
 		}
 	}
@@ -336,7 +338,7 @@ learned_cache_refresh_record(Relation index, uint32 record)
 	if (record < cache->nrecords && cache->records[record].block == block)
 		learned_cache_copy_record(cache->context, &cache->records[record],
 								  &cache->segments[record],
-								  (Page) copy.data);
+								  (Page) copy.data, cache->model_version);
 }
 
 /* Memory this backend spends on the index's model. */

@@ -51,6 +51,7 @@
 
 PG_FUNCTION_INFO_V1(learned_index_info);
 PG_FUNCTION_INFO_V1(learned_index_check);
+PG_FUNCTION_INFO_V1(learned_index_model);
 
 /* Every page kind, for learned_check_page. */
 #define LEARNED_ANY_PAGE \
@@ -144,7 +145,7 @@ learned_corrupt(Relation index, BlockNumber blkno, const char *fmt,...)
  * Open a relation and make sure it is an index of this access method that
  * this backend can read.
  */
-static Relation
+Relation
 learned_open_index(Oid indexoid, LOCKMODE lockmode)
 {
 	Relation	index = relation_open(indexoid, lockmode);
@@ -202,6 +203,86 @@ learned_read_metapage(Relation index, BufferAccessStrategy strategy)
 						"metapage lists %u records, more than the %u that fit",
 						meta->nrecords, (uint32) LEARNED_MAX_RECORDS);
 	return copy;
+}
+
+/*
+ * learned_index_model(regclass): one row per record, in key order: its
+ * model page, key range, list length, the fit in force and its error
+ * bounds, and its split counters.
+ */
+#define LEARNED_MODEL_COLUMNS 11
+
+Datum
+learned_index_model(PG_FUNCTION_ARGS)
+{
+	FuncCallContext *funcctx;
+	HeapTuple  *rows;
+
+	if (SRF_IS_FIRSTCALL())
+	{
+		Oid			indexoid = PG_GETARG_OID(0);
+		MemoryContext oldcxt;
+		TupleDesc	tupdesc;
+		Relation	index;
+		LearnedMetaPage meta;
+		uint32		j;
+
+		funcctx = SRF_FIRSTCALL_INIT();
+		oldcxt = MemoryContextSwitchTo(funcctx->multi_call_memory_ctx);
+		if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+			elog(ERROR, "return type must be a row type");
+		tupdesc = BlessTupleDesc(tupdesc);
+
+		index = learned_open_index(indexoid, AccessShareLock);
+		meta = LearnedPageGetMeta(learned_read_metapage(index, NULL));
+		rows = palloc(Max(meta->nrecords, 1) * sizeof(HeapTuple));
+		for (j = 0; j < meta->nrecords; j++)
+		{
+			Buffer		buf = ReadBuffer(index, meta->records[j]);
+			Page		page;
+			LearnedRecordHeader *header;
+			const RmiSegment *fit;
+			Datum		values[LEARNED_MODEL_COLUMNS];
+			bool		nulls[LEARNED_MODEL_COLUMNS] = {false};
+
+			LockBuffer(buf, BUFFER_LOCK_SHARE);
+			learned_check_page(index, buf, LEARNED_PAGE_RECORD);
+			page = BufferGetPage(buf);
+			header = LearnedRecordGetHeader(page);
+			fit = LearnedRecordFit(header, meta->model_version);
+			values[0] = Int32GetDatum((int32) j);
+			values[1] = Int64GetDatum((int64) meta->records[j]);
+			values[2] = Int64GetDatum(fit->first_key);
+			values[3] = Int64GetDatum(header->npages > 0 ?
+									  LearnedRecordKeys(page)[header->npages - 1] :
+									  fit->first_key);
+			values[4] = Int32GetDatum((int32) header->npages);
+			values[5] = Float8GetDatum(fit->slope);
+			values[6] = Float8GetDatum(fit->intercept);
+			values[7] = Int32GetDatum(fit->err_lo);
+			values[8] = Int32GetDatum(fit->err_hi);
+			values[9] = Int64GetDatum((int64) header->splits);
+			values[10] = Int64GetDatum((int64) header->unlisted_splits);
+			UnlockReleaseBuffer(buf);
+			rows[j] = heap_form_tuple(tupdesc, values, nulls);
+		}
+		relation_close(index, AccessShareLock);
+
+		funcctx->user_fctx = rows;
+		funcctx->max_calls = meta->nrecords;
+		MemoryContextSwitchTo(oldcxt);
+	}
+
+	funcctx = SRF_PERCALL_SETUP();
+	rows = (HeapTuple *) funcctx->user_fctx;
+	if (funcctx->call_cntr < funcctx->max_calls)
+	{
+		/* SRF_RETURN_NEXT advances call_cntr before it reads its argument. */
+		Datum		row = HeapTupleGetDatum(rows[funcctx->call_cntr]);
+
+		SRF_RETURN_NEXT(funcctx, row);
+	}
+	SRF_RETURN_DONE(funcctx);
 }
 
 /* How the root model is called in learned_index_info. */
@@ -347,8 +428,8 @@ learned_index_info(PG_FUNCTION_ARGS)
 	values[11] = Int32GetDatum((int32) meta->fillfactor);
 	values[12] = Int32GetDatum(meta->root.err_lo);
 	values[13] = Int32GetDatum(meta->root.err_hi);
-	values[14] = Float8GetDatum(meta->build_mean_window);
-	values[15] = Int32GetDatum((int32) meta->build_max_window);
+	values[14] = Float8GetDatum(meta->mean_window);
+	values[15] = Int32GetDatum((int32) meta->max_window);
 	values[16] = Float8GetDatum(expected_pages);
 	values[17] = Int64GetDatum((int64) cached_bytes);
 	tuple = heap_form_tuple(tupdesc, values, nulls);
@@ -854,11 +935,12 @@ learned_check_records(LearnedCheckState *state)
 		fence_tids = LearnedRecordTids(page);
 		blocks = LearnedRecordBlocks(page);
 
-		if (j > 0 && fence_keys[0] != header->fit.first_key)
-			learned_corrupt(index, blkno,
-							"first listed fence key %lld differs from the fit's first_key %lld",
-							(long long) fence_keys[0],
-							(long long) header->fit.first_key);
+		for (int slot = 0; slot < 2; slot++)
+			if (j > 0 && fence_keys[0] != header->fits[slot].first_key)
+				learned_corrupt(index, blkno,
+								"first listed fence key %lld differs from first_key %lld of fit %d",
+								(long long) fence_keys[0],
+								(long long) header->fits[slot].first_key, slot);
 
 		for (uint32 i = 0; i < header->npages; i++)
 		{

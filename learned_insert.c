@@ -118,17 +118,6 @@ learned_find_record(Relation index, BlockNumber hint,
 	}
 }
 
-/* Fit a record's list from scratch: one segment over its fences. */
-static void
-learned_record_refit(Page recpage)
-{
-	LearnedRecordHeader *header = LearnedRecordGetHeader(recpage);
-	RmiRoot		unused_root;
-
-	rmi_train(LearnedRecordKeys(recpage), header->npages, header->npages,
-			  &unused_root, &header->fit);
-}
-
 /*
  * Split a full record in two: the upper part of its list moves to a new
  * model page, linked on its right and entered in the metapage's directory
@@ -236,10 +225,10 @@ learned_record_split(Relation index, BlockNumber recblock,
 		   nmove * sizeof(ItemPointerData));
 	memcpy(LearnedRecordBlocks(newpage), LearnedRecordBlocks(recpage) + nkeep,
 		   nmove * sizeof(BlockNumber));
-	learned_record_refit(newpage);
+	learned_record_refit(newpage, 3);
 
 	header->npages = nkeep;
-	learned_record_refit(recpage);
+	learned_record_refit(recpage, 3);
 
 	recopaque = LearnedPageGetOpaque(recpage);
 	LearnedPageGetOpaque(newpage)->left = BufferGetBlockNumber(recbuf);

@@ -287,15 +287,29 @@ learned_bulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 }
 
 /*
- * amvacuumcleanup: report the index's size and entries.  After a bulkdelete
- * its counts are already exact; otherwise (nothing to delete this cycle)
- * count with a read-only pass.
+ * amvacuumcleanup: retrain the model if its fits have drifted, and report
+ * the index's size and entries.  After a bulkdelete the counts are already
+ * exact; otherwise (nothing to delete this cycle) count with a read-only
+ * pass.
+ *
+ * Retraining here is what keeps an insert-only table's model fresh: insert
+ * driven autovacuum runs this cleanup even when nothing was deleted.  It is
+ * skipped, not waited for, when a learned_index_retrain() is running.
  */
 IndexBulkDeleteResult *
 learned_vacuumcleanup(IndexVacuumInfo *info, IndexBulkDeleteResult *stats)
 {
+	Relation	index = info->index;
+
 	if (info->analyze_only)
 		return stats;
+
+	if (learned_model_drifted(index) &&
+		ConditionalLockRelation(index, ShareUpdateExclusiveLock))
+	{
+		(void) learned_retrain(index);
+		UnlockRelation(index, ShareUpdateExclusiveLock);
+	}
 
 	if (stats == NULL)
 	{
