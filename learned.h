@@ -221,13 +221,17 @@ typedef struct LearnedOptions
 {
 	int32		vl_len_;		/* varlena header (do not touch directly!) */
 	int			fillfactor;
+	int			root_model;		/* LEARNED_ROOT_AUTO or an RMI_ROOT_* kind */
+	int			pages_per_record;
 } LearnedOptions;
 
 #define LEARNED_DEFAULT_FILLFACTOR	90
 #define LEARNED_MIN_FILLFACTOR		10
+#define LEARNED_ROOT_AUTO			0
 
 /* List length per record at build: leaves room for splits to enter it. */
 #define LEARNED_DEFAULT_PAGES_PER_RECORD	128
+#define LEARNED_MIN_PAGES_PER_RECORD		8
 
 /* CREATE INDEX progress phases (pg_stat_progress_create_index). */
 #define LEARNED_PHASE_TABLESCAN		2
@@ -332,6 +336,8 @@ extern void learned_nulls_set_count(Page page, int n);
 extern Buffer learned_new_buffer(Relation index, ForkNumber fork);
 extern void learned_check_page(Relation index, Buffer buf, uint16 kind);
 extern int	learned_get_fillfactor(Relation index);
+extern uint32 learned_get_root_kinds(Relation index);
+extern uint32 learned_get_pages_per_record(Relation index);
 extern int64 learned_datum_to_key(Datum value, Oid typid);
 extern Datum learned_key_to_datum(int64 key, Oid typid);
 extern bool learned_type_supported(Oid typid);

@@ -121,7 +121,9 @@ CREATE FUNCTION learned_index_info(index regclass,
 	OUT mean_window float8,
 	OUT max_window int4,
 	OUT expected_pages_per_lookup float8,
-	OUT cached_bytes int8)
+	OUT cached_bytes int8,
+	OUT pages_per_record int4,
+	OUT model_choice text)
 RETURNS record
 AS 'MODULE_PATHNAME'
 LANGUAGE C STRICT;

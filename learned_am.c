@@ -37,6 +37,14 @@ PG_MODULE_MAGIC;
 /* Set once when the library loads, like every index AM's reloption kind. */
 static relopt_kind learned_relopt_kind;
 
+/* The root_model reloption's values: let the model choose, or pin a kind. */
+static relopt_enum_elt_def learned_root_model_values[] = {
+	{"auto", LEARNED_ROOT_AUTO},
+	{"linear", RMI_ROOT_LINEAR},
+	{"cubic", RMI_ROOT_CUBIC},
+	{(const char *) NULL}
+};
+
 /*
  * CPU cost of asking the model for a leaf: a root evaluation, a record
  * evaluation and a short search of the cached fences, in units of
@@ -54,6 +62,19 @@ _PG_init(void)
 	add_int_reloption(learned_relopt_kind, "fillfactor",
 					  "Packs learned index leaf pages only to this percentage",
 					  LEARNED_DEFAULT_FILLFACTOR, LEARNED_MIN_FILLFACTOR, 100
+#if PG_VERSION_NUM >= 130000
+					  ,AccessExclusiveLock
+#endif
+		);
+	add_enum_reloption(learned_relopt_kind, "root_model",
+					   "Root model kind of a learned index: auto chooses the narrowest window",
+					   learned_root_model_values, LEARNED_ROOT_AUTO,
+					   "Valid values are \"auto\", \"linear\" and \"cubic\".",
+					   AccessExclusiveLock);
+	add_int_reloption(learned_relopt_kind, "pages_per_record",
+					  "Leaf pages each model record lists when the index is built",
+					  LEARNED_DEFAULT_PAGES_PER_RECORD,
+					  LEARNED_MIN_PAGES_PER_RECORD, LEARNED_RECORD_CAPACITY
 #if PG_VERSION_NUM >= 130000
 					  ,AccessExclusiveLock
 #endif
@@ -141,6 +162,8 @@ learned_options(Datum reloptions, bool validate)
 {
 	static const relopt_parse_elt tab[] = {
 		{"fillfactor", RELOPT_TYPE_INT, offsetof(LearnedOptions, fillfactor)},
+		{"root_model", RELOPT_TYPE_ENUM, offsetof(LearnedOptions, root_model)},
+		{"pages_per_record", RELOPT_TYPE_INT, offsetof(LearnedOptions, pages_per_record)},
 	};
 
 	return (bytea *) build_reloptions(reloptions, validate,

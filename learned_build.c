@@ -284,7 +284,7 @@ learned_write_record(Page page, const RmiSegment *fit,
 static uint32
 learned_pages_per_record(Relation index, uint64 leaf_pages)
 {
-	uint64		per_record = LEARNED_DEFAULT_PAGES_PER_RECORD;
+	uint64		per_record = learned_get_pages_per_record(index);
 
 	if (leaf_pages > (uint64) LEARNED_MAX_RECORDS * per_record)
 		per_record = (leaf_pages + LEARNED_MAX_RECORDS - 1) / LEARNED_MAX_RECORDS;
@@ -415,6 +415,8 @@ learned_build(Relation heap, Relation index, IndexInfo *indexInfo)
 								 LEARNED_PHASE_TRAIN);
 	segments = palloc(nrecords * sizeof(RmiSegment));
 	rmi_train(fences.keys, fences.n, pages_per_record, &root, segments);
+	if (learned_get_root_kinds(index) != RMI_ROOT_KINDS_ALL)
+		rmi_train_root(&root, segments, nrecords, learned_get_root_kinds(index));
 	for (i = 0; i < fences.n; i++)
 	{
 		uint32		lo,

@@ -58,7 +58,7 @@ PG_FUNCTION_INFO_V1(learned_index_model);
 	(LEARNED_PAGE_META | LEARNED_PAGE_RECORD | LEARNED_PAGE_LEAF | LEARNED_PAGE_NULLS)
 
 /* Number of OUT columns of learned_index_info. */
-#define LEARNED_INFO_COLUMNS	18
+#define LEARNED_INFO_COLUMNS	20
 
 /* A (key, TID) pair in messages: "(key,(block,offset))". */
 #define FENCE_FMT	"(%lld,(%u,%u))"
@@ -285,18 +285,6 @@ learned_index_model(PG_FUNCTION_ARGS)
 	SRF_RETURN_DONE(funcctx);
 }
 
-/* How the root model is called in learned_index_info. */
-static const char *
-learned_root_type_name(int32 type)
-{
-	switch (type)
-	{
-		case RMI_ROOT_LINEAR:
-			return "linear";
-	}
-	return "unknown";
-}
-
 /*
  * learned_index_info(regclass): what the index learned and how it is doing.
  */
@@ -320,6 +308,7 @@ learned_index_info(PG_FUNCTION_ARGS)
 	int64		unlisted_splits = 0;
 	double		expected_pages;
 	Size		cached_bytes;
+	const char *model_choice;
 	Datum		values[LEARNED_INFO_COLUMNS];
 	bool		nulls[LEARNED_INFO_COLUMNS];
 	HeapTuple	tuple;
@@ -407,6 +396,9 @@ learned_index_info(PG_FUNCTION_ARGS)
 
 	/* No buffer lock is held here: the cache may read pages. */
 	cached_bytes = learned_cache_bytes(index);
+	model_choice = learned_get_root_kinds(index) == RMI_ROOT_KINDS_ALL ?
+		"auto: the root kind with the narrowest window" :
+		"pinned by the root_model option";
 
 	FreeAccessStrategy(strategy);
 	relation_close(index, AccessShareLock);
@@ -414,7 +406,7 @@ learned_index_info(PG_FUNCTION_ARGS)
 	MemoryContextSwitchTo(oldcxt);
 
 	memset(nulls, 0, sizeof(nulls));
-	values[0] = CStringGetTextDatum(learned_root_type_name(meta->root.type));
+	values[0] = CStringGetTextDatum(rmi_root_kind_name(meta->root.type));
 	values[1] = Int32GetDatum((int32) meta->nrecords);
 	values[2] = Int32GetDatum(model_pages);
 	values[3] = Int64GetDatum(leaf_pages);
@@ -432,6 +424,8 @@ learned_index_info(PG_FUNCTION_ARGS)
 	values[15] = Int32GetDatum((int32) meta->max_window);
 	values[16] = Float8GetDatum(expected_pages);
 	values[17] = Int64GetDatum((int64) cached_bytes);
+	values[18] = Int32GetDatum((int32) meta->pages_per_record);
+	values[19] = CStringGetTextDatum(model_choice);
 	tuple = heap_form_tuple(tupdesc, values, nulls);
 
 	MemoryContextDelete(infocxt);
@@ -588,7 +582,7 @@ learned_check_meta(LearnedCheckState *state)
 	if (meta->fillfactor < LEARNED_MIN_FILLFACTOR || meta->fillfactor > 100)
 		learned_corrupt(state->index, LEARNED_METAPAGE_BLKNO,
 						"fillfactor %u is out of range", meta->fillfactor);
-	if (meta->root.type != RMI_ROOT_LINEAR)
+	if (meta->root.type != RMI_ROOT_LINEAR && meta->root.type != RMI_ROOT_CUBIC)
 		learned_corrupt(state->index, LEARNED_METAPAGE_BLKNO,
 						"unknown root model type %d", (int) meta->root.type);
 	if (meta->root.nsegments != meta->nrecords)

@@ -420,6 +420,25 @@ learned_get_fillfactor(Relation index)
 	return options ? options->fillfactor : LEARNED_DEFAULT_FILLFACTOR;
 }
 
+/* The root kinds the model may choose from: all, unless root_model pins one. */
+uint32
+learned_get_root_kinds(Relation index)
+{
+	LearnedOptions *options = (LearnedOptions *) index->rd_options;
+
+	if (options == NULL || options->root_model == LEARNED_ROOT_AUTO)
+		return RMI_ROOT_KINDS_ALL;
+	return 1u << options->root_model;
+}
+
+uint32
+learned_get_pages_per_record(Relation index)
+{
+	LearnedOptions *options = (LearnedOptions *) index->rd_options;
+
+	return options ? options->pages_per_record : LEARNED_DEFAULT_PAGES_PER_RECORD;
+}
+
 /* The types an index column may have; each maps to int64 in order. */
 bool
 learned_type_supported(Oid typid)

@@ -141,8 +141,6 @@ learned_retrain(Relation index)
 		LearnedDirectory dir = learned_read_directory(index);
 		uint32		slot = (dir.model_version + 1) & 1;
 		RmiSegment *segments = palloc(dir.nrecords * sizeof(RmiSegment));
-		int64	   *first_keys = palloc(dir.nrecords * sizeof(int64));
-		RmiSegment *unit_segments = palloc(dir.nrecords * sizeof(RmiSegment));
 		RmiRoot		root;
 		double		window_sum = 0;
 		uint64		nwindows = 0;
@@ -182,12 +180,12 @@ learned_retrain(Relation index)
 			}
 			GenericXLogFinish(xlog);
 			UnlockReleaseBuffer(buf);
-			first_keys[j] = segments[j].first_key;
 			CHECK_FOR_INTERRUPTS();
 		}
 
 		/* The root: from key to record, over the records' first keys. */
-		rmi_train(first_keys, dir.nrecords, 1, &root, unit_segments);
+		rmi_train_root(&root, segments, dir.nrecords,
+					   learned_get_root_kinds(index));
 
 		/* The switch, unless records split meanwhile. */
 		metabuf = ReadBuffer(index, LEARNED_METAPAGE_BLKNO);
@@ -213,8 +211,6 @@ learned_retrain(Relation index)
 		UnlockReleaseBuffer(metabuf);
 
 		pfree(segments);
-		pfree(first_keys);
-		pfree(unit_segments);
 		pfree(dir.records);
 
 		if (switched)

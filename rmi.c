@@ -9,8 +9,9 @@
  * For a segment the run is its own keys; for the root it is every segment's
  * first_key.  One fitter serves both (see KeySeq).
  *
- * A model is a line through (x - base, r), floored and clamped.  Each step of
- * that computation is monotone non-decreasing in x, so over an interval of x
+ * A model is a line through (x - base, r), floored and clamped, or for the
+ * root optionally a monotone cubic (see cubic_shape).  Each step of that
+ * computation is monotone non-decreasing in x, so over an interval of x
  * the prediction is smallest at the left end and largest at the right end.
  * The error bounds therefore come from evaluating the real prediction
  * function at the two ends of every non-empty interval: that is exact for
@@ -25,6 +26,7 @@
 #include <math.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "rmi.h"
 
@@ -36,13 +38,14 @@
 #define RMI_ERR_UNBOUNDED	(INT64_C(1) << 32)
 
 /*
- * A sorted run of keys as one model sees it: a segment's keys (stride 1) or
- * the first keys of all segments (stride positions_per_segment).
+ * A sorted run of keys as one model sees it: a segment's keys (stride
+ * sizeof(int64_t)) or the first_key of every segment (stride
+ * sizeof(RmiSegment)).  The stride is in bytes.
  */
 typedef struct KeySeq
 {
-	const int64_t *keys;
-	size_t		stride;
+	const char *keys;			/* address of entry 0's key */
+	size_t		stride;			/* bytes from one entry's key to the next */
 	uint32_t	count;			/* entries, >= 1 */
 	int			open_below;		/* entry 0 also answers every x <= k(0) */
 	int64_t		upper;			/* last entry answers x up to this */
@@ -59,7 +62,10 @@ typedef struct LinearModel
 static inline int64_t
 seq_key(const KeySeq *seq, uint32_t r)
 {
-	return seq->keys[(size_t) r * seq->stride];
+	int64_t		k;
+
+	memcpy(&k, seq->keys + (size_t) r * seq->stride, sizeof(k));
+	return k;
 }
 
 /*
@@ -102,25 +108,91 @@ key_diff(int64_t base, int64_t x)
 }
 
 /*
- * floor(intercept + slope * (x - base)), clamped to [0, last].
+ * Every model predicts floor(intercept + shape(x)), clamped to [0, last],
+ * where shape is monotone non-decreasing in x and does not depend on the
+ * intercept (so training can fix the shape first and the intercept after).
  *
- * The product and the sum go through volatile doubles.  Without that, a
- * compiler may fuse them into one fused multiply-add (GCC does so across
- * statements by default in GNU C mode on FMA hardware) or keep them at
- * extended precision (x87).  Either is monotone, but the bounds stored in an
- * index would then only hold for builds that happen to make the same choice.
- * Forcing both roundings to IEEE double makes every build agree.
+ * Every rounding step goes through a volatile double.  Without that, a
+ * compiler may fuse a product and a sum into one fused multiply-add (GCC
+ * does so across statements by default in GNU C mode on FMA hardware) or
+ * keep them at extended precision (x87).  Either is monotone, but the
+ * bounds stored in an index would then only hold for builds that happen to
+ * make the same choice.  Forcing each rounding to IEEE double makes every
+ * build agree.
  */
-static uint32_t
-linear_predict(int64_t base, double intercept, double slope, int64_t x,
-			   uint32_t last)
+
+/* slope * (x - base): the linear shape */
+static double
+linear_shape(int64_t base, double slope, int64_t x)
 {
 	volatile double prod;
+
+	prod = slope * key_diff(base, x);
+	return prod;
+}
+
+/*
+ * The cubic shape (RMI_ROOT_CUBIC, see rmi.h), with d = x - base:
+ *
+ *		c3 * (u * (u * u)) + c1 * d,	u = d - a.
+ *
+ * Why it is monotone non-decreasing in x as evaluated in IEEE double with
+ * round-to-nearest, given c1 >= 0 and c3 >= 0 (training guarantees both;
+ * a damaged root is caught by rmi_find_segment's window check):
+ *
+ * - d = key_diff(base, x) is non-decreasing in x (see key_diff), and >= 0.
+ * - u = fl(d - a) is non-decreasing in d: rounding is a non-decreasing
+ *   function of the exact value, and d - a is increasing in d.
+ * - w = fl(u * u) depends only on |u| (rounding to nearest is symmetric:
+ *   fl(-v) = -fl(v)) and is non-decreasing in |u|.
+ * - q = fl(u * w): for u >= 0 it is a rounded product of two non-negative
+ *   non-decreasing functions of u, so non-decreasing; for u <= 0 it equals
+ *   -fl(|u| * w(|u|)), the negation of a function non-decreasing in |u|,
+ *   so again non-decreasing in u; and it is <= 0 for u <= 0 and >= 0 for
+ *   u >= 0, so it is non-decreasing across zero as well.  (Computing
+ *   (u * u) * u would be the same product; what matters is that the cube is
+ *   formed as one odd function of u, never as a polynomial in d with terms
+ *   of both signs, whose rounded sum could wobble.)
+ * - fl(c3 * q) and fl(c1 * d) are non-decreasing (non-negative constants
+ *   times non-decreasing values), and so is the rounded sum of two
+ *   non-decreasing values, and then intercept + that sum, floor and the
+ *   clamp.
+ *
+ * Nothing can overflow to produce inf - inf: training keeps |a| and both
+ * coefficients finite and checks that each term is finite at d = 0 and at
+ * the largest d (2^64), and each term is monotone, so it is finite in
+ * between.  The cubic is never flattened by clamping d: c1 >= 0 and c3 >= 0
+ * make its derivative c1 + 3 c3 (d - a)^2 non-negative everywhere, so no
+ * stored range is needed.
+ */
+static double
+cubic_shape(int64_t base, const double *coef, int64_t x)
+{
+	double		d = key_diff(base, x);
+	volatile double u;
+	volatile double w;
+	volatile double q;
+	volatile double t3;
+	volatile double t1;
+	volatile double s;
+
+	u = d - coef[2];
+	w = u * u;
+	q = u * w;
+	t3 = coef[3] * q;
+	t1 = coef[1] * d;
+	s = t3 + t1;
+	return s;
+}
+
+/* floor(intercept + shape), clamped to [0, last] */
+static uint32_t
+floor_clamp(double intercept, double shape, uint32_t last)
+{
 	volatile double sum;
 	double		p;
 
-	prod = slope * key_diff(base, x);
-	sum = intercept + prod;
+	sum = intercept + shape;
 	p = floor(sum);
 
 	/* written so that a NaN (corrupt coefficients) lands on 0 */
@@ -157,14 +229,32 @@ rmi_segment_count(uint32_t n, uint32_t positions_per_segment)
 	return n / pps + (n % pps != 0);
 }
 
+const char *
+rmi_root_kind_name(int32_t type)
+{
+	switch (type)
+	{
+		case RMI_ROOT_LINEAR:
+			return "linear";
+		case RMI_ROOT_CUBIC:
+			return "cubic";
+	}
+	return "unknown";
+}
+
 uint32_t
 rmi_root_predict(const RmiRoot *root, int64_t x)
 {
 	if (root->nsegments <= 1)
 		return 0;
 	if (root->type == RMI_ROOT_LINEAR)
-		return linear_predict(root->min_key, root->coef[0], root->coef[1],
-							  x, root->nsegments - 1);
+		return floor_clamp(root->coef[0],
+						   linear_shape(root->min_key, root->coef[1], x),
+						   root->nsegments - 1);
+	if (root->type == RMI_ROOT_CUBIC)
+		return floor_clamp(root->coef[0],
+						   cubic_shape(root->min_key, root->coef, x),
+						   root->nsegments - 1);
 
 	/*
 	 * Unknown root type.  Any answer in range is safe: rmi_find_segment
@@ -178,8 +268,9 @@ rmi_segment_predict(const RmiSegment *seg, int64_t x)
 {
 	if (seg->count <= 1)
 		return 0;
-	return linear_predict(seg->first_key, seg->intercept, seg->slope, x,
-						  seg->count - 1);
+	return floor_clamp(seg->intercept,
+					   linear_shape(seg->first_key, seg->slope, x),
+					   seg->count - 1);
 }
 
 /*
@@ -278,14 +369,26 @@ model_set(LinearModel *m, double slope, double intercept)
 {
 	if (m->is_root)
 	{
+		m->root.type = RMI_ROOT_LINEAR;
 		m->root.coef[0] = intercept;
 		m->root.coef[1] = slope;
+		m->root.coef[2] = 0.0;
+		m->root.coef[3] = 0.0;
 	}
 	else
 	{
 		m->seg.intercept = intercept;
 		m->seg.slope = slope;
 	}
+}
+
+static void
+model_set_intercept(LinearModel *m, double intercept)
+{
+	if (m->is_root)
+		m->root.coef[0] = intercept;
+	else
+		m->seg.intercept = intercept;
 }
 
 /* The lookup-time prediction: the bounds are only exact if this is it. */
@@ -301,6 +404,17 @@ static int64_t
 model_base(const LinearModel *m)
 {
 	return m->is_root ? m->root.min_key : m->seg.first_key;
+}
+
+/* The prediction before the intercept is added and the sum floored. */
+static double
+model_shape(const LinearModel *m, int64_t x)
+{
+	if (!m->is_root)
+		return linear_shape(m->seg.first_key, m->seg.slope, x);
+	if (m->root.type == RMI_ROOT_CUBIC)
+		return cubic_shape(m->root.min_key, m->root.coef, x);
+	return linear_shape(m->root.min_key, m->root.coef[1], x);
 }
 
 /*
@@ -338,23 +452,66 @@ model_bounds(const KeySeq *seq, const LinearModel *m,
 }
 
 /*
- * Candidate slopes, all finite and >= 0, fitted to one point per non-empty
- * answer interval: (left end - base, r).  Entries followed by an equal key
- * have no interval, so duplicates contribute only their last copy (the answer
- * just above a duplicated key) and cannot drag the line; and a run of equal
- * keys at the very start still shows up as a step, which lets a segment of
- * all-equal keys be fitted exactly.  Candidates:
+ * The training points are one per non-empty answer interval: (left end -
+ * base, r).  Entries followed by an equal key have no interval, so
+ * duplicates contribute only their last copy (the answer just above a
+ * duplicated key) and cannot drag a fit; and a run of equal keys at the very
+ * start still shows up as a step, which lets a segment of all-equal keys be
+ * fitted exactly.
+ *
+ * A fit may leave out the first tlo and the last thi points (see
+ * fit_linear); point_range finds the entries [*r_lo, *r_hi] of the points
+ * kept, returning 0 if fewer than two are left.
+ */
+static int
+point_range(const KeySeq *seq, uint32_t tlo, uint32_t thi,
+			uint32_t *r_lo, uint32_t *r_hi)
+{
+	uint32_t	seen = 0;
+	uint32_t	r;
+	int64_t		left;
+	int64_t		right;
+
+	/* the tlo-th point from the start */
+	for (r = 0; r < seq->count; r++)
+	{
+		if (!seq_interval(seq, r, &left, &right))
+			continue;
+		if (seen++ == tlo)
+			break;
+	}
+	if (r >= seq->count)
+		return 0;
+	*r_lo = r;
+
+	/* the thi-th point from the end */
+	seen = 0;
+	for (r = seq->count; r-- > 0;)
+	{
+		if (!seq_interval(seq, r, &left, &right))
+			continue;
+		if (seen++ == thi)
+			break;
+	}
+	if (r == UINT32_MAX || r <= *r_lo)
+		return 0;
+	*r_hi = r;
+	return 1;
+}
+
+/*
+ * Candidate slopes over the points of entries [r_lo, r_hi] (at least two),
+ * all finite and > 0:
  *
  * - least squares, the usual choice;
  * - the line through the first and last point, which copes better when a
- *   few outliers dominate the squares;
- * - zero, the fallback for a single point and for data no line fits, where
- *   it bounds the window by the entry count.
+ *   few outliers dominate the squares.
  *
- * The caller keeps whichever gives the narrowest exact window.
+ * Returns how many were stored in slopes[] (at most 2).
  */
 static int
-slope_candidates(const KeySeq *seq, int64_t base, double *slopes)
+slope_candidates(const KeySeq *seq, int64_t base, uint32_t r_lo,
+				 uint32_t r_hi, double *slopes)
 {
 	int			nslopes = 0;
 	uint32_t	npoints = 0;
@@ -370,9 +527,7 @@ slope_candidates(const KeySeq *seq, int64_t base, double *slopes)
 	double		last_y = 0.0;
 	uint32_t	r;
 
-	slopes[nslopes++] = 0.0;
-
-	for (r = 0; r < seq->count; r++)
+	for (r = r_lo; r <= r_hi; r++)
 	{
 		int64_t		left;
 		int64_t		right;
@@ -398,7 +553,7 @@ slope_candidates(const KeySeq *seq, int64_t base, double *slopes)
 	/* second pass on centred values, for accuracy with large keys */
 	mean_x = sum_x / npoints;
 	mean_y = sum_y / npoints;
-	for (r = 0; r < seq->count; r++)
+	for (r = r_lo; r <= r_hi; r++)
 	{
 		int64_t		left;
 		int64_t		right;
@@ -431,23 +586,30 @@ slope_candidates(const KeySeq *seq, int64_t base, double *slopes)
 }
 
 /*
- * Intercept for a given slope.  Entry r wants b + slope * d >= r at its
+ * Intercept for m's shape (everything but the intercept is already set),
+ * looking only at entries [r_lo, r_hi].  Entry r wants b + shape >= r at its
  * interval's left end and < r + 1 at its right end, i.e. b >= U and b < V
- * over all entries.  If U < V a perfect b exists and the midpoint keeps a
+ * over those entries.  If U < V a perfect b exists and the midpoint keeps a
  * margin against rounding; otherwise the midpoint splits the shortfall
  * between err_hi and err_lo.  The clamp already satisfies the left end of
  * entry 0 and the right end of the last entry, so those are not constraints
- * (the last entry's interval may reach INT64_MAX).
+ * (the last entry's interval may reach INT64_MAX).  drop_fence leaves out
+ * the right end of entry r_hi as well (see fit_linear).
+ *
+ * Entries left out of the range (a trimmed fit's outliers) get whatever
+ * error the result gives them; model_bounds counts it.  For an outlier at
+ * either end that error is small anyway, because the clamp absorbs it.
  */
 static double
-choose_intercept(const KeySeq *seq, int64_t base, double slope)
+choose_intercept(const KeySeq *seq, const LinearModel *m,
+				 uint32_t r_lo, uint32_t r_hi, int drop_fence)
 {
 	double		u = -HUGE_VAL;
 	double		v = HUGE_VAL;
 	double		b;
 	uint32_t	r;
 
-	for (r = 0; r < seq->count; r++)
+	for (r = r_lo; r <= r_hi; r++)
 	{
 		int64_t		left;
 		int64_t		right;
@@ -456,14 +618,14 @@ choose_intercept(const KeySeq *seq, int64_t base, double slope)
 			continue;
 		if (r > 0)
 		{
-			double		c = (double) r - slope * key_diff(base, left);
+			double		c = (double) r - model_shape(m, left);
 
 			if (c > u)
 				u = c;
 		}
-		if (r + 1 < seq->count)
+		if (r + 1 < seq->count && !(drop_fence && r == r_hi))
 		{
-			double		c = (double) r + 1.0 - slope * key_diff(base, right);
+			double		c = (double) r + 1.0 - model_shape(m, right);
 
 			if (c < v)
 				v = c;
@@ -483,40 +645,533 @@ choose_intercept(const KeySeq *seq, int64_t base, double slope)
 }
 
 /*
- * Fit m (whose base, count and type are already set) to seq: try each
- * candidate slope with its intercept and keep the narrowest exact window.
+ * "A handful of extreme keys must not stretch a fit": one huge key drags
+ * both the least-squares line and the end-to-end line until the window
+ * covers the whole run, while a line fitted without it keeps the dense part
+ * narrow and the clamp absorbs the outlier's own error.  So besides the
+ * plain fit, fit_linear tries fits that leave out the first and/or last few
+ * points, wherever a point is followed (from that end) by a gap much wider
+ * than the average.  Exact bounds are computed for every candidate, so a
+ * trim that does not help simply loses.
  */
-static void
+#define TRIM_MAX		16		/* points left out at one end, at most */
+#define TRIM_CHOICES	3		/* trims tried per end, besides none */
+#define TRIM_GAP_RATIO	4.0		/* a gap this many times the mean is one */
+
+/*
+ * Trims worth trying at one end (from_end: the last points), widest gaps
+ * first: k such that the gap between the (k-1)-th and the k-th point from
+ * that end is over TRIM_GAP_RATIO times the mean gap of the middle half of
+ * the points (the mean over all points would be dominated by the very
+ * outliers sought).  trims[0] is always 0 (no trim).  Returns how many were
+ * stored.
+ *
+ * At the top the last point's right end counts as an extra point (a
+ * "fence") when it constrains the intercept, that is when the last point is
+ * not the last entry: keys ending in INT64_MAX, or a segment followed by one
+ * starting at a huge key.  *fence says so; a top trim of k then means
+ * dropping that constraint and k - 1 points.
+ */
+static int
+trim_choices(const KeySeq *seq, int64_t base, int from_end, uint32_t *trims,
+			 int *fence)
+{
+	double		xs[TRIM_MAX + 1];
+	double		gaps[TRIM_CHOICES];
+	double		q1 = 0.0;
+	double		q3 = 0.0;
+	double		mean_gap;
+	uint32_t	npoints = 0;
+	uint32_t	nx = 0;
+	uint32_t	i;
+	uint32_t	r;
+	int			nchoices = 0;
+	int			nfound = 0;
+	uint32_t	r_last = 0;
+
+	trims[nchoices++] = 0;
+	*fence = 0;
+
+	for (r = 0; r < seq->count; r++)
+	{
+		int64_t		left;
+		int64_t		right;
+
+		if (!seq_interval(seq, r, &left, &right))
+			continue;
+		r_last = r;
+		npoints++;
+	}
+	if (npoints < 8)
+		return nchoices;
+
+	/* mean gap between the points at the quartiles */
+	nx = 0;
+	for (r = 0; r < seq->count; r++)
+	{
+		int64_t		left;
+		int64_t		right;
+
+		if (!seq_interval(seq, r, &left, &right))
+			continue;
+		if (nx == npoints / 4)
+			q1 = key_diff(base, left);
+		if (nx == npoints - 1 - npoints / 4)
+		{
+			q3 = key_diff(base, left);
+			break;
+		}
+		nx++;
+	}
+	mean_gap = (q3 - q1) / (double) (npoints - 1 - 2 * (npoints / 4));
+	nx = 0;
+
+	/* the x of the first TRIM_MAX + 1 points from the chosen end */
+	if (from_end && r_last + 1 < seq->count)
+	{
+		int64_t		left;
+		int64_t		right;
+
+		(void) seq_interval(seq, r_last, &left, &right);
+		xs[nx++] = key_diff(base, right);
+		*fence = 1;
+	}
+	/* (never more than a quarter of the points) */
+	for (i = 0; i < seq->count && nx <= TRIM_MAX && nx < npoints / 4; i++)
+	{
+		int64_t		left;
+		int64_t		right;
+
+		r = from_end ? seq->count - 1 - i : i;
+		if (!seq_interval(seq, r, &left, &right))
+			continue;
+		xs[nx++] = key_diff(base, left);
+	}
+
+	for (i = 1; i < nx; i++)
+	{
+		double		gap = from_end ? xs[i - 1] - xs[i] : xs[i] - xs[i - 1];
+		int			j;
+
+		/* with no spread in the middle, any gap qualifies */
+		if (!(gap > TRIM_GAP_RATIO * mean_gap))
+			continue;
+		/* insertion into the widest TRIM_CHOICES gaps so far */
+		for (j = nfound; j > 0 && gaps[j - 1] < gap; j--)
+		{
+			if (j < TRIM_CHOICES)
+			{
+				gaps[j] = gaps[j - 1];
+				trims[1 + j] = trims[j];
+			}
+		}
+		if (j < TRIM_CHOICES)
+		{
+			gaps[j] = gap;
+			trims[1 + j] = i;
+			if (nfound < TRIM_CHOICES)
+				nfound++;
+		}
+	}
+	return nchoices + nfound;
+}
+
+/*
+ * Fit m (whose base, count and, for a root, type fields are already set) to
+ * seq as a line: try each candidate slope with its intercept and keep the
+ * narrowest exact window.  Candidates are slope zero (the fallback for a
+ * single point and for data no line fits, where it bounds the window by the
+ * entry count) and, for the plain fit and each combination of trims, the
+ * least-squares and end-to-end slopes of the points kept.  Returns the
+ * window width (err_lo + err_hi).
+ */
+static int64_t
 fit_linear(const KeySeq *seq, LinearModel *m, int64_t *err_lo, int64_t *err_hi)
 {
-	double		slopes[3];
-	int			nslopes;
+	uint32_t	trims_lo[1 + TRIM_CHOICES];
+	uint32_t	trims_hi[1 + TRIM_CHOICES];
+	int			ntrims_lo;
+	int			ntrims_hi;
+	int			fence_lo;
+	int			fence_hi;
+	double		tried_slope[1 + 2 * (1 + TRIM_CHOICES) * (1 + TRIM_CHOICES)];
+	double		tried_icpt[1 + 2 * (1 + TRIM_CHOICES) * (1 + TRIM_CHOICES)];
+	int			ntried = 0;
 	int64_t		base = model_base(m);
 	int64_t		best_width = -1;
 	double		best_slope = 0.0;
 	double		best_intercept = 0.0;
+	int			t;
+
+	ntrims_lo = trim_choices(seq, base, 0, trims_lo, &fence_lo);
+	ntrims_hi = trim_choices(seq, base, 1, trims_hi, &fence_hi);
+
+	/* t = -1: slope zero; then each (trims_lo, trims_hi) combination */
+	for (t = -1; t < ntrims_lo * ntrims_hi; t++)
+	{
+		double		slopes[2];
+		int			nslopes;
+		uint32_t	r_lo = 0;
+		uint32_t	r_hi = seq->count - 1;
+		int			drop_fence = 0;
+		int			i;
+
+		if (t < 0)
+		{
+			slopes[0] = 0.0;
+			nslopes = 1;
+		}
+		else
+		{
+			uint32_t	thi = trims_hi[t % ntrims_hi];
+
+			/*
+			 * The right end of the last point kept lies at the first point
+			 * (or fence) left out, so its constraint goes with them.
+			 */
+			if (thi > 0)
+			{
+				drop_fence = 1;
+				if (fence_hi)
+					thi--;
+			}
+			if (!point_range(seq, trims_lo[t / ntrims_hi], thi,
+							 &r_lo, &r_hi))
+				continue;
+			nslopes = slope_candidates(seq, base, r_lo, r_hi, slopes);
+		}
+
+		for (i = 0; i < nslopes; i++)
+		{
+			double		b;
+			int64_t		lo;
+			int64_t		hi;
+			int64_t		width;
+			int			k;
+
+			model_set(m, slopes[i], 0.0);
+			b = choose_intercept(seq, m, r_lo, r_hi, drop_fence);
+
+			/* trims can change nothing: skip repeated candidates */
+			for (k = 0; k < ntried; k++)
+				if (tried_slope[k] == slopes[i] && tried_icpt[k] == b)
+					break;
+			if (k < ntried)
+				continue;
+			tried_slope[ntried] = slopes[i];
+			tried_icpt[ntried] = b;
+			ntried++;
+
+			model_set_intercept(m, b);
+			width = model_bounds(seq, m, &lo, &hi);
+			if (best_width < 0 || width < best_width)
+			{
+				best_width = width;
+				best_slope = slopes[i];
+				best_intercept = b;
+				*err_lo = lo;
+				*err_hi = hi;
+			}
+		}
+	}
+	model_set(m, best_slope, best_intercept);
+	return best_width;
+}
+
+/* ------------------------------------------------------------ cubic root */
+
+/*
+ * Set m's root to the cubic with shape c (t - a)^3 + s t, t = d / dmax,
+ * rescaled to the units of d; the intercept is chosen afterwards.  Returns
+ * 0 if the coefficients are unusable: not finite, negative, or a term that
+ * is not finite somewhere in d = [0, 2^64] (see cubic_shape).
+ */
+static int
+cubic_set(LinearModel *m, double dmax, double s, double c, double a)
+{
+	double	   *coef = m->root.coef;
+	double		ends[2] = {0.0, 18446744073709551616.0};
 	int			i;
 
-	nslopes = slope_candidates(seq, base, slopes);
-	for (i = 0; i < nslopes; i++)
+	m->root.type = RMI_ROOT_CUBIC;
+	coef[0] = 0.0;
+	coef[1] = s / dmax;
+	coef[2] = a * dmax;
+	coef[3] = c / dmax / dmax / dmax;
+	if (!isfinite(coef[1]) || !isfinite(coef[2]) || !isfinite(coef[3]) ||
+		!(coef[1] >= 0.0) || !(coef[3] > 0.0))
+		return 0;
+	for (i = 0; i < 2; i++)
 	{
-		double		b = choose_intercept(seq, base, slopes[i]);
+		double		u = ends[i] - coef[2];
+		double		q = u * (u * u);
+
+		if (!isfinite(q) || !isfinite(coef[3] * q) ||
+			!isfinite(coef[1] * ends[i]) ||
+			!isfinite(coef[3] * q + coef[1] * ends[i]))
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * Least-squares fit of r ~ K + s t + c (t - a)^3 over the points, t =
+ * x / dmax, for a fixed a, with s >= 0 and c > 0.  Returns 0 if there is no
+ * such fit with c > 0 (the data want a line or worse).
+ */
+static int
+cubic_lsq(const KeySeq *seq, int64_t base, double dmax, double a,
+		  double mean_t, double mean_y, double *s_out, double *c_out)
+{
+	double		sum_f = 0.0;
+	double		mean_f;
+	double		stt = 0.0;
+	double		stf = 0.0;
+	double		sff = 0.0;
+	double		sty = 0.0;
+	double		sfy = 0.0;
+	double		det;
+	uint32_t	npoints = 0;
+	uint32_t	r;
+
+	for (r = 0; r < seq->count; r++)
+	{
+		int64_t		left;
+		int64_t		right;
+		double		t;
+
+		if (!seq_interval(seq, r, &left, &right))
+			continue;
+		t = key_diff(base, left) / dmax - a;
+		sum_f += t * t * t;
+		npoints++;
+	}
+	mean_f = sum_f / npoints;
+	for (r = 0; r < seq->count; r++)
+	{
+		int64_t		left;
+		int64_t		right;
+		double		t;
+		double		f;
+		double		dy;
+
+		if (!seq_interval(seq, r, &left, &right))
+			continue;
+		t = key_diff(base, left) / dmax;
+		f = (t - a) * (t - a) * (t - a) - mean_f;
+		t -= mean_t;
+		dy = (double) r - mean_y;
+		stt += t * t;
+		stf += t * f;
+		sff += f * f;
+		sty += t * dy;
+		sfy += f * dy;
+	}
+
+	det = stt * sff - stf * stf;
+	if (det > 1e-12 * stt * sff && isfinite(det))
+	{
+		double		s = (sty * sff - sfy * stf) / det;
+		double		c = (sfy * stt - sty * stf) / det;
+
+		if (s >= 0.0 && c > 0.0 && isfinite(s) && isfinite(c))
+		{
+			*s_out = s;
+			*c_out = c;
+			return 1;
+		}
+	}
+	/* the unconstrained optimum has s < 0 (or is degenerate): s = 0 */
+	if (sff > 0.0 && sfy > 0.0)
+	{
+		double		c = sfy / sff;
+
+		if (isfinite(c) && c > 0.0)
+		{
+			*s_out = 0.0;
+			*c_out = c;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Inflection points tried, in units of the key range: outside [0, 1] the
+ * cubic is convex (a < 0) or concave (a > 1) over the keys, inside it bends
+ * both ways.  The best of these is then refined by bisection.
+ */
+static const double cubic_grid[] = {
+	-2.0, -1.0, -0.5, -0.25, 0.0, 0.125, 0.25, 0.375, 0.5, 0.625, 0.75,
+	0.875, 1.0, 1.125, 1.25, 1.5, 2.0, 3.0
+};
+#define NCUBIC_GRID	((int) (sizeof(cubic_grid) / sizeof(cubic_grid[0])))
+
+/*
+ * Fit m's root (min_key and nsegments set) to seq as a monotone cubic,
+ * keeping the narrowest exact window among the candidates.  Returns the
+ * width, or -1 if no usable cubic was found (m is then unspecified).
+ *
+ * The shape is fitted by least squares for each inflection point a, which
+ * is only a proxy for the window; the intercept is then chosen as for a
+ * line, and the window is the exact one of the real prediction.
+ */
+static int64_t
+fit_cubic(const KeySeq *seq, LinearModel *m, int64_t *err_lo, int64_t *err_hi)
+{
+	int64_t		base = m->root.min_key;
+	uint32_t	npoints = 0;
+	double		dmax = 0.0;
+	double		sum_t = 0.0;
+	double		sum_y = 0.0;
+	double		mean_t;
+	double		mean_y;
+	int64_t		best_width = -1;
+	double		best_coef[4] = {0.0, 0.0, 0.0, 0.0};
+	double		best_a = 0.0;
+	double		step;
+	uint32_t	r;
+	int			i;
+
+	for (r = 0; r < seq->count; r++)
+	{
+		int64_t		left;
+		int64_t		right;
+
+		if (!seq_interval(seq, r, &left, &right))
+			continue;
+		dmax = key_diff(base, left);	/* non-decreasing: ends as the max */
+		sum_y += r;
+		npoints++;
+	}
+	if (npoints < 4 || !(dmax > 0.0))
+		return -1;
+	for (r = 0; r < seq->count; r++)
+	{
+		int64_t		left;
+		int64_t		right;
+
+		if (seq_interval(seq, r, &left, &right))
+			sum_t += key_diff(base, left) / dmax;
+	}
+	mean_t = sum_t / npoints;
+	mean_y = sum_y / npoints;
+
+	/* grid over a, then bisection around the best */
+	step = 0.0625;
+	for (i = 0; i < NCUBIC_GRID + 12; i++)
+	{
+		double		a;
+		double		s;
+		double		c;
+		double		b;
 		int64_t		lo;
 		int64_t		hi;
 		int64_t		width;
 
-		model_set(m, slopes[i], b);
+		if (i < NCUBIC_GRID)
+			a = cubic_grid[i];
+		else
+		{
+			if (best_width < 0)
+				break;
+			a = best_a + (((i - NCUBIC_GRID) % 2) ? step : -step);
+			if ((i - NCUBIC_GRID) % 2)
+				step /= 2.0;
+		}
+
+		if (!cubic_lsq(seq, base, dmax, a, mean_t, mean_y, &s, &c))
+			continue;
+		if (!cubic_set(m, dmax, s, c, a))
+			continue;
+		b = choose_intercept(seq, m, 0, seq->count - 1, 0);
+		m->root.coef[0] = b;
 		width = model_bounds(seq, m, &lo, &hi);
 		if (best_width < 0 || width < best_width)
 		{
 			best_width = width;
-			best_slope = slopes[i];
-			best_intercept = b;
+			memcpy(best_coef, m->root.coef, sizeof(best_coef));
+			best_a = a;
 			*err_lo = lo;
 			*err_hi = hi;
 		}
 	}
-	model_set(m, best_slope, best_intercept);
+	if (best_width < 0)
+		return -1;
+	m->root.type = RMI_ROOT_CUBIC;
+	memcpy(m->root.coef, best_coef, sizeof(best_coef));
+	return best_width;
+}
+
+void
+rmi_train_root(RmiRoot *root, const RmiSegment *segments, uint32_t nsegments,
+			   uint32_t kinds_mask)
+{
+	KeySeq		seq;
+	LinearModel m;
+	LinearModel best;
+	int64_t		best_lo = 0;
+	int64_t		best_hi = 0;
+	int64_t		best_width = -1;
+	int			want_linear = (kinds_mask & (1u << RMI_ROOT_LINEAR)) != 0;
+	int			want_cubic = (kinds_mask & (1u << RMI_ROOT_CUBIC)) != 0;
+
+	memset(root, 0, sizeof(*root));
+	root->type = RMI_ROOT_LINEAR;
+	root->nsegments = nsegments;
+	if (nsegments == 0)
+		return;
+	root->min_key = segments[0].first_key;
+	if (nsegments == 1)
+		return;					/* the prediction is 0 whatever the model */
+
+	seq.keys = (const char *) &segments[0].first_key;
+	seq.stride = sizeof(RmiSegment);
+	seq.count = nsegments;
+	seq.open_below = 1;
+	seq.upper = INT64_MAX;
+
+	memset(&m, 0, sizeof(m));
+	m.is_root = 1;
+	m.root = *root;
+	best = m;
+
+	if (want_cubic)
+	{
+		int64_t		lo;
+		int64_t		hi;
+		int64_t		width = fit_cubic(&seq, &m, &lo, &hi);
+
+		if (width >= 0)
+		{
+			best = m;
+			best_width = width;
+			best_lo = lo;
+			best_hi = hi;
+		}
+	}
+
+	/* linear if asked for, or as the fallback when nothing else was had */
+	if (want_linear || best_width < 0)
+	{
+		int64_t		lo;
+		int64_t		hi;
+		int64_t		width;
+
+		m.root = *root;
+		width = fit_linear(&seq, &m, &lo, &hi);
+		if (best_width < 0 || width <= best_width)
+		{
+			best = m;
+			best_width = width;
+			best_lo = lo;
+			best_hi = hi;
+		}
+	}
+
+	*root = best.root;
+	root->err_lo = err_store(best_lo);
+	root->err_hi = err_store(best_hi);
 }
 
 void
@@ -531,13 +1186,11 @@ rmi_train(const int64_t *keys, uint32_t n, uint32_t positions_per_segment,
 	int64_t		err_hi;
 	uint32_t	j;
 
-	root->type = RMI_ROOT_LINEAR;
-	root->nsegments = nseg;
-	root->min_key = n ? keys[0] : 0;
-	root->coef[0] = root->coef[1] = root->coef[2] = root->coef[3] = 0.0;
-	root->err_lo = root->err_hi = 0;
 	if (n == 0)
+	{
+		rmi_train_root(root, segments, 0, RMI_ROOT_KINDS_ALL);
 		return;
+	}
 
 	for (j = 0; j < nseg; j++)
 	{
@@ -545,12 +1198,13 @@ rmi_train(const int64_t *keys, uint32_t n, uint32_t positions_per_segment,
 		uint32_t	start = j * pps;
 		uint32_t	count = (n - start < pps) ? n - start : pps;
 
-		seq.keys = keys + start;
-		seq.stride = 1;
+		seq.keys = (const char *) (keys + start);
+		seq.stride = sizeof(int64_t);
 		seq.count = count;
 		seq.open_below = (j == 0);
 		seq.upper = (j + 1 < nseg) ? keys[start + count] : INT64_MAX;
 
+		memset(&m, 0, sizeof(m));
 		m.is_root = 0;
 		m.seg.first_key = keys[start];
 		m.seg.start = start;
@@ -565,16 +1219,5 @@ rmi_train(const int64_t *keys, uint32_t n, uint32_t positions_per_segment,
 		segments[j] = m.seg;
 	}
 
-	seq.keys = keys;
-	seq.stride = pps;
-	seq.count = nseg;
-	seq.open_below = 1;
-	seq.upper = INT64_MAX;
-
-	m.is_root = 1;
-	m.root = *root;
-	fit_linear(&seq, &m, &err_lo, &err_hi);
-	m.root.err_lo = err_store(err_lo);
-	m.root.err_hi = err_store(err_hi);
-	*root = m.root;
+	rmi_train_root(root, segments, nseg, RMI_ROOT_KINDS_ALL);
 }

@@ -46,6 +46,28 @@
 #define RMI_ROOT_LINEAR		1
 
 /*
+ * RMI_ROOT_CUBIC: segment = floor(coef[0] + S(d)), clamped, with d as for
+ * the linear root and
+ *
+ *		S(d) = coef[3] * u * (u * u) + coef[1] * d,	u = d - coef[2],
+ *
+ * each operation rounded to IEEE double in that order (see rmi.c).  This is
+ * the cubic c0 + c1*d + c2*d^2 + c3*d^3 written as
+ *
+ *		coef[0] + coef[1] * d + coef[3] * (d - coef[2])^3
+ *
+ * (coef[0] an intercept, coef[1] >= 0 a slope, coef[2] the inflection point
+ * in the units of d, coef[3] >= 0 the cubic term): exactly the cubics whose
+ * derivative is never negative, so the prediction is monotone over the
+ * whole int64 domain without clamping d, and each rounded step is monotone
+ * too.  No scale is stored: coefficients are in the units of d.
+ */
+#define RMI_ROOT_CUBIC		2
+
+/* rmi_train_root's kinds_mask: bit (1u << RMI_ROOT_x) enables kind x. */
+#define RMI_ROOT_KINDS_ALL	((1u << RMI_ROOT_LINEAR) | (1u << RMI_ROOT_CUBIC))
+
+/*
  * A segment predicts floor(intercept + slope * d), clamped, with
  * d = x - first_key as for the root.  Both stages round the product and the
  * sum to IEEE double separately (never a fused multiply-add), so the stored
@@ -86,11 +108,28 @@ extern uint32_t rmi_segment_count(uint32_t n, uint32_t positions_per_segment);
  * Train on keys[0..n) (sorted, n >= 1) with segments of
  * positions_per_segment positions (the last may be shorter; 0 is taken as
  * 1).  segments must have room for rmi_segment_count(n,
- * positions_per_segment) entries.
+ * positions_per_segment) entries.  The root is trained by rmi_train_root
+ * with RMI_ROOT_KINDS_ALL.
  */
 extern void rmi_train(const int64_t *keys, uint32_t n,
 					  uint32_t positions_per_segment,
 					  RmiRoot *root, RmiSegment *segments);
+
+/*
+ * (Re)train the root over segments[0..nsegments), already filled in (by
+ * rmi_train or by the caller, with first_key non-decreasing): sets every
+ * field of *root, with min_key = segments[0].first_key.  Each kind whose bit
+ * (1u << RMI_ROOT_x) is set in kinds_mask is fitted and the one with the
+ * narrowest exact window (err_lo + err_hi + 1) is kept, ties going to
+ * RMI_ROOT_LINEAR.  A mask with no known kind's bit, or a cubic-only mask
+ * for which no usable cubic exists (fewer than 4 distinct first keys, say),
+ * gives a linear root.  Never allocates; O(nsegments) per candidate model.
+ */
+extern void rmi_train_root(RmiRoot *root, const RmiSegment *segments,
+						   uint32_t nsegments, uint32_t kinds_mask);
+
+/* "linear", "cubic" or "unknown". */
+extern const char *rmi_root_kind_name(int32_t type);
 
 /* Root prediction, clamped to [0, nsegments - 1]. */
 extern uint32_t rmi_root_predict(const RmiRoot *root, int64_t x);

@@ -9,9 +9,19 @@
  * window must hold the target, for every key, for the keys' neighbours and
  * midpoints, for INT64_MIN/INT64_MAX and for random probes.
  *
- * Prints a line per key set, then "N passed, M failed" counting key-set x
- * segment-size combinations; exits 0 only if M == 0.  An optional argument
- * skips key sets of more keys than it says (for valgrind and the like).
+ * Every combination also retrains the root with each single kind and with
+ * all kinds (rmi_train_root) and checks routing for each root the same way;
+ * the root rmi_train chose must be the all-kinds one, and no narrower than
+ * any single kind.  Separate checks: the cubic root's prediction is monotone
+ * for adversarial coefficients, the cubic wins on keys it should, and a few
+ * huge outliers do not widen a segment's window over its dense keys.
+ *
+ * Prints a line per key set (window widths, then the root kind chosen per
+ * segment size with the root windows of each kind), a summary per root
+ * kind, then "N passed, M failed" counting key-set x segment-size
+ * combinations and the separate checks; exits 0 only if M == 0.  An
+ * optional argument skips key sets of more keys than it says (for valgrind
+ * and the like).
  *
  * Build: gcc -O2 -Wall -Wextra -Werror -std=gnu99 -I. \
  *			-o rmi_test test/rmi_test.c rmi.c -lm
@@ -385,6 +395,18 @@ build_sets(void)
 		k[i] = i;
 	k[n - 1] = INT64_MAX;
 
+	/* keys growing polynomially: curved CDFs a cubic root should follow */
+	n = 100000;
+	k = new_set("quadratic_keys", n);
+	for (i = 0; i < n; i++)
+		k[i] = (int64_t) i * i;
+	k = new_set("cubic_keys", n);
+	for (i = 0; i < n; i++)
+		k[i] = (int64_t) i * i * i - INT64_C(500000000000000);
+	k = new_set("sqrt_keys", n);
+	for (i = 0; i < n; i++)
+		k[i] = (int64_t) floor(sqrt((double) i) * 1e6);
+
 	/* long runs of duplicates of varying length */
 	rng_seed(7);
 	n = 100000;
@@ -406,12 +428,23 @@ build_sets(void)
 
 /* ------------------------------------------------------------- checking */
 
+/* the roots retrained per combination, by kinds mask */
+#define NROOTS	3
+static const uint32_t root_masks[NROOTS] = {
+	1u << RMI_ROOT_LINEAR, 1u << RMI_ROOT_CUBIC, RMI_ROOT_KINDS_ALL
+};
+static const char *const root_mask_names[NROOTS] = {"linear", "cubic", "all"};
+
 typedef struct Stats
 {
 	uint64_t	probes;
 	uint64_t	failures;
 	double		width_sum;
 	uint32_t	width_max;
+	/* per retrained root: stored window and mean routed (clamped) window */
+	int32_t		root_type[NROOTS];
+	uint32_t	root_width[NROOTS];
+	double		route_width_sum[NROOTS];
 } Stats;
 
 typedef struct Context
@@ -422,6 +455,7 @@ typedef struct Context
 	const RmiRoot *root;
 	const RmiSegment *segs;
 	RmiRoot		bad_roots[3];	/* damaged copies: find_segment must cope */
+	RmiRoot		roots[NROOTS];	/* retrained with root_masks[] */
 	Stats	   *st;
 } Context;
 
@@ -454,6 +488,26 @@ check_probe(Context *c, int64_t x)
 
 	if (fs != r)
 		report(c, "find_segment != route", x, fs, r);
+	for (b = 0; b < NROOTS; b++)
+	{
+		const RmiRoot *rt = &c->roots[b];
+		int64_t		p = rmi_root_predict(rt, x);
+		int64_t		wl = p - rt->err_lo;
+		int64_t		wh = p + rt->err_hi;
+
+		if (rmi_find_segment(rt, c->segs, x) != r)
+			report(c, root_mask_names[b], x,
+				   rmi_find_segment(rt, c->segs, x), r);
+		if (p >= (nseg ? nseg : 1))
+			report(c, "retrained root prediction out of range", x, p, nseg);
+		if ((int64_t) r < wl || (int64_t) r > wh)
+			report(c, "route outside retrained root window", x, r, p);
+		if (wl < 0)
+			wl = 0;
+		if (wh > (int64_t) nseg - 1)
+			wh = (int64_t) nseg - 1;
+		c->st->route_width_sum[b] += (double) (wh - wl + 1);
+	}
 	if (r != t / c->pps_eff)
 		report(c, "route does not hold target", x, r, t / c->pps_eff);
 	for (b = 0; b < 3; b++)
@@ -513,14 +567,47 @@ check_structure(Context *c)
 	if (nseg != (n + (uint64_t) c->pps_eff - 1) / c->pps_eff)
 		report(c, "segment count", 0, nseg,
 			   (long long) ((n + (uint64_t) c->pps_eff - 1) / c->pps_eff));
-	if (root->type != RMI_ROOT_LINEAR || root->nsegments != nseg ||
-		root->min_key != keys[0])
-		report(c, "root header", 0, root->nsegments, nseg);
-	if (!(root->coef[1] >= 0.0) || !isfinite(root->coef[0]) ||
-		!isfinite(root->coef[1]))
-		report(c, "root coefficients", 0, 0, 0);
-	if (root->err_lo < 0 || root->err_hi < 0)
-		report(c, "root negative error", 0, root->err_lo, root->err_hi);
+	int			b;
+
+	for (b = -1; b < NROOTS; b++)
+	{
+		const RmiRoot *rt = b < 0 ? root : &c->roots[b];
+
+		if ((rt->type != RMI_ROOT_LINEAR && rt->type != RMI_ROOT_CUBIC) ||
+			rt->nsegments != nseg || rt->min_key != keys[0])
+			report(c, "root header", b, rt->nsegments, nseg);
+		if (!(rt->coef[1] >= 0.0) || !isfinite(rt->coef[0]) ||
+			!isfinite(rt->coef[1]) || !isfinite(rt->coef[2]) ||
+			!isfinite(rt->coef[3]))
+			report(c, "root coefficients", b, 0, 0);
+		if (rt->type == RMI_ROOT_LINEAR &&
+			(rt->coef[2] != 0.0 || rt->coef[3] != 0.0))
+			report(c, "linear root with cubic terms", b, 0, 0);
+		if (rt->type == RMI_ROOT_CUBIC && !(rt->coef[3] > 0.0))
+			report(c, "cubic root without a cubic term", b, 0, 0);
+		if (rt->err_lo < 0 || rt->err_hi < 0)
+			report(c, "root negative error", b, rt->err_lo, rt->err_hi);
+	}
+
+	/* each single-kind mask gives that kind, or linear as the fallback */
+	if (c->roots[0].type != RMI_ROOT_LINEAR)
+		report(c, "linear-only root is not linear", 0, c->roots[0].type, 0);
+	/* rmi_train's root is the all-kinds one */
+	if (memcmp(root, &c->roots[2], sizeof(RmiRoot)) != 0)
+		report(c, "rmi_train root != rmi_train_root(ALL)", 0, root->type,
+			   c->roots[2].type);
+	/* and no wider than any single kind; ties go to linear */
+	for (b = 0; b < 2; b++)
+	{
+		int64_t		w_all = (int64_t) root->err_lo + root->err_hi;
+		int64_t		w = (int64_t) c->roots[b].err_lo + c->roots[b].err_hi;
+
+		if (w_all > w)
+			report(c, "chosen root wider than a single kind", b, w_all, w);
+		if (w_all == w && c->roots[b].type == RMI_ROOT_LINEAR &&
+			root->type != RMI_ROOT_LINEAR)
+			report(c, "tie not given to linear", b, w_all, w);
+	}
 
 	for (j = 0; j < nseg; j++)
 	{
@@ -610,6 +697,15 @@ run_combination(const KeySet *ks, uint32_t pps_arg, Stats *st)
 	rmi_train(ks->keys, ks->n, pps, &root, segs);
 
 	memset(&c, 0, sizeof(c));
+	{
+		int			b;
+
+		for (b = 0; b < NROOTS; b++)
+		{
+			memset(&c.roots[b], 0x7f, sizeof(RmiRoot));
+			rmi_train_root(&c.roots[b], segs, nseg, root_masks[b]);
+		}
+	}
 	c.ks = ks;
 	c.pps = pps;
 	c.pps_eff = pps;
@@ -632,9 +728,212 @@ run_combination(const KeySet *ks, uint32_t pps_arg, Stats *st)
 
 	check_structure(&c);
 	check_all_probes(&c);
+	{
+		int			b;
+
+		for (b = 0; b < NROOTS; b++)
+		{
+			st->root_type[b] = c.roots[b].type;
+			st->root_width[b] = (uint32_t) c.roots[b].err_lo +
+				(uint32_t) c.roots[b].err_hi + 1;
+		}
+	}
 
 	free(segs);
 	return st->failures == 0;
+}
+
+/* ------------------------------------------------------- separate checks */
+
+/*
+ * The cubic root's prediction must be monotone as evaluated, not just in
+ * exact arithmetic.  Use roots over the full uint32 range of segments (so
+ * that floor() exposes small steps) with random coefficients of every
+ * scale, and probe sorted x at random, around the inflection point (where
+ * u = d - a changes sign) and in runs of consecutive keys.
+ */
+static int
+check_cubic_monotone(void)
+{
+	int			trial;
+	uint64_t	violations = 0;
+	uint64_t	probes = 0;
+
+	rng_seed(99);
+	for (trial = 0; trial < 3000; trial++)
+	{
+		RmiRoot		root;
+		double		dmax = ldexp(1.0, 1 + (int) rng_below(64));
+		double		a = (rng_unit() * 5.0 - 2.0) * dmax;
+		double		span = ldexp(1.0, (int) rng_below(32));
+		double		c3 = span * rng_unit() / (dmax * dmax * dmax);
+		double		c1 = (trial % 3 == 0) ? 0.0 : span * rng_unit() / dmax;
+		uint32_t	prev = 0;
+		int64_t		xs[600];
+		int			nx = 0;
+		int			i;
+
+		memset(&root, 0, sizeof(root));
+		root.type = RMI_ROOT_CUBIC;
+		root.nsegments = UINT32_MAX;
+		root.min_key = (trial % 4 == 0) ? INT64_MIN : (int64_t) rng_next();
+		root.coef[1] = c1;
+		root.coef[2] = a;
+		root.coef[3] = c3;
+		/* put the inflection point's prediction mid-range */
+		root.coef[0] = 2147483648.0 - c1 * (a > 0 ? a : 0);
+
+		for (i = 0; i < 200; i++)
+			xs[nx++] = (int64_t) rng_next();
+		/* around the inflection point, where u changes sign */
+		{
+			uint64_t	ai = a > 0 ? (uint64_t) a : 0;
+			int64_t		xa = (int64_t) ((uint64_t) root.min_key + ai);
+
+			for (i = 0; i < 200; i++)
+				xs[nx++] = sat_add(xa, (int64_t) rng_below(2000) - 1000);
+			for (i = 0; i < 200; i++)
+				xs[nx++] = sat_add(xa, (int64_t) (rng_normal() * dmax / 64));
+		}
+		qsort(xs, nx, sizeof(int64_t), cmp_int64);
+		for (i = 0; i < nx; i++)
+		{
+			uint32_t	p = rmi_root_predict(&root, xs[i]);
+
+			probes++;
+			if (i > 0 && p < prev)
+			{
+				if (violations++ < MAX_REPORTED)
+					printf("  FAIL cubic not monotone: x=%lld p=%u prev=%u\n",
+						   (long long) xs[i], p, prev);
+			}
+			prev = p;
+		}
+	}
+	printf("%-5s cubic root monotone: %llu probes, %llu decreases\n",
+		   violations ? "FAIL" : "ok", (unsigned long long) probes,
+		   (unsigned long long) violations);
+	return violations == 0;
+}
+
+/* Mean lookup window over the given keys (all present in the index). */
+static double
+mean_window(const RmiRoot *root, const RmiSegment *segs,
+			const int64_t *keys, uint32_t from, uint32_t to)
+{
+	double		sum = 0.0;
+	uint32_t	i;
+
+	for (i = from; i < to; i++)
+	{
+		uint32_t	lo;
+		uint32_t	hi;
+
+		rmi_lookup(root, segs, keys[i], &lo, &hi);
+		sum += (double) (hi - lo) + 1.0;
+	}
+	return sum / (double) (to - from);
+}
+
+/*
+ * "A handful of extreme keys must not stretch a record's fit": one segment
+ * of dense keys plus 1-3 huge outliers must keep a narrow window over the
+ * dense keys.  The limit allows for the one thing no fit can avoid: with an
+ * outlier below, the segment's base is that outlier, so x - base is huge
+ * and both it and slope * (x - base) round to doubles with coarse ulps.
+ */
+static int
+check_outliers(int *passed, int *failed)
+{
+	static const struct
+	{
+		const char *name;
+		int			nlow;
+		int64_t		low[3];
+		int			nhigh;
+		int64_t		high[3];
+	}			cases[] = {
+		{"top INT64_MAX", 0, {0}, 1, {INT64_MAX}},
+		{"top 1e15", 0, {0}, 1, {INT64_C(1000000000000000)}},
+		{"top 3 huge", 0, {0}, 3, {INT64_MAX / 2, INT64_MAX - 5, INT64_MAX}},
+		{"top 2 huge", 0, {0}, 2, {INT64_C(1) << 50, INT64_C(1) << 61}},
+		{"bottom -1e15", 1, {-INT64_C(1000000000000000)}, 0, {0}},
+		{"bottom INT64_MIN", 1, {INT64_MIN}, 0, {0}},
+		{"1 below, 2 above", 1, {-(INT64_C(1) << 52)}, 2,
+		{INT64_C(1) << 55, INT64_MAX}},
+		{"2 below, 1 above", 2, {INT64_MIN, INT64_MIN / 3}, 1, {INT64_MAX}},
+		{"3 below, 3 above", 3, {INT64_MIN, -(INT64_C(1) << 60), -(INT64_C(1) << 40)},
+		3, {INT64_C(1) << 40, INT64_C(1) << 60, INT64_MAX}},
+	};
+	const uint32_t ndense = 20000;
+	int			ncases = (int) (sizeof(cases) / sizeof(cases[0]));
+	int			ok_all = 1;
+	int			t;
+
+	for (t = 0; t < ncases; t++)
+	{
+		uint32_t	n = ndense + cases[t].nlow + cases[t].nhigh;
+		int64_t    *keys = malloc(n * sizeof(int64_t));
+		RmiSegment	seg;
+		RmiRoot		root;
+		uint32_t	i;
+		uint32_t	k = 0;
+		double		w;
+		double		dspan;
+		double		limit;
+		int			ok;
+
+		if (!keys)
+			abort();
+		for (i = 0; i < (uint32_t) cases[t].nlow; i++)
+			keys[k++] = cases[t].low[i];
+		for (i = 0; i < ndense; i++)
+			keys[k++] = 1000 + 7 * (int64_t) i;
+		for (i = 0; i < (uint32_t) cases[t].nhigh; i++)
+			keys[k++] = cases[t].high[i];
+
+		rmi_train(keys, n, n, &root, &seg);
+		w = mean_window(&root, &seg, keys, cases[t].nlow,
+						cases[t].nlow + ndense);
+		/*
+		 * Resolution of the prediction over the dense keys, in positions:
+		 * x - base rounds to ulp(dspan) keys, i.e. ulp / 7 positions, and
+		 * slope * (x - base), about dspan / 7, rounds to its own ulp.
+		 */
+		dspan = (double) ((uint64_t) keys[cases[t].nlow + ndense - 1] -
+						  (uint64_t) keys[0]);
+		limit = 8.0 + 2.0 * (ldexp(1.0, ilogb(dspan) - 52) / 7.0 +
+							 ldexp(1.0, ilogb(dspan / 7.0) - 52));
+		ok = w <= limit;
+		printf("%-5s outliers %-18s n=%-6u dense-key window mean %.2f"
+			   " (limit %.0f)\n", ok ? "ok" : "FAIL", cases[t].name, n, w,
+			   limit);
+		if (ok)
+			(*passed)++;
+		else
+		{
+			(*failed)++;
+			ok_all = 0;
+		}
+		free(keys);
+	}
+	return ok_all;
+}
+
+/* key sets on which the cubic root must beat the linear one */
+static const char *const cubic_should_win[] = {
+	"quadratic_keys", "cubic_keys", "sqrt_keys"
+};
+
+static int
+is_cubic_set(const char *name)
+{
+	size_t		i;
+
+	for (i = 0; i < sizeof(cubic_should_win) / sizeof(cubic_should_win[0]); i++)
+		if (strcmp(name, cubic_should_win[i]) == 0)
+			return 1;
+	return 0;
 }
 
 int
@@ -643,18 +942,30 @@ main(int argc, char **argv)
 	int			passed = 0;
 	int			failed = 0;
 	int			s;
+	int			b;
 	/* optional argument: skip key sets larger than this (quick runs) */
 	unsigned long max_n = (argc > 1) ? strtoul(argv[1], NULL, 10) : 0;
+	/* per root mask: combinations, chosen cubic, sums of windows */
+	int			ncombos = 0;
+	int			ncombos_multi = 0;
+	int			nchosen_cubic = 0;
+	double		sum_root_width[NROOTS] = {0};
+	double		sum_route_width[NROOTS] = {0};
+	double		sum_log_width[NROOTS] = {0};
 
 	build_sets();
 	rng_seed(12345);
 
 	printf("window width (positions) per segment size: mean/max\n");
+	printf("root: kind chosen per segment size, stored root windows"
+		   " linear/cubic (segments)\n");
 	for (s = 0; s < nsets; s++)
 	{
 		const KeySet *ks = &sets[s];
 		char		line[512];
+		char		rline[512];
 		size_t		len = 0;
+		size_t		rlen = 0;
 		int			set_failed = 0;
 		int			p;
 
@@ -664,8 +975,21 @@ main(int argc, char **argv)
 		{
 			Stats		st;
 			char		label[16];
+			int			ok = run_combination(ks, pps_list[p], &st);
+			uint32_t	nseg = rmi_segment_count(ks->n,
+												 pps_list[p] ? pps_list[p] : ks->n + 1);
 
-			if (run_combination(ks, pps_list[p], &st))
+			/* the cubic must win where it should (enough segments to tell) */
+			if (ok && is_cubic_set(ks->name) && nseg >= 64 &&
+				!(st.root_type[2] == RMI_ROOT_CUBIC &&
+				  st.root_width[2] < st.root_width[0]))
+			{
+				printf("  FAIL %s pps=%u: cubic root not chosen or not"
+					   " narrower (%u vs linear %u)\n", ks->name, pps_list[p],
+					   st.root_width[2], st.root_width[0]);
+				ok = 0;
+			}
+			if (ok)
 				passed++;
 			else
 			{
@@ -681,10 +1005,46 @@ main(int argc, char **argv)
 			len += snprintf(line + len, sizeof(line) - len, " %s:%.2f/%u",
 							label, st.width_sum / (double) st.probes,
 							st.width_max);
+
+			ncombos++;
+			if (nseg >= 2)
+			{
+				ncombos_multi++;
+				rlen += snprintf(rline + rlen, sizeof(rline) - rlen,
+								 " %s:%s %u/%u", label,
+								 rmi_root_kind_name(st.root_type[2]),
+								 st.root_width[0], st.root_width[1]);
+				if (st.root_type[2] == RMI_ROOT_CUBIC)
+					nchosen_cubic++;
+				for (b = 0; b < NROOTS; b++)
+				{
+					sum_root_width[b] += st.root_width[b];
+					sum_log_width[b] += log((double) st.root_width[b]);
+					sum_route_width[b] += st.route_width_sum[b] /
+						(double) st.probes;
+				}
+			}
 		}
 		printf("%-5s %-22s n=%-7u%s\n", set_failed ? "FAIL" : "ok",
 			   ks->name, ks->n, line);
+		if (rlen > 0)
+			printf("      %-22s root   %s\n", "", rline);
 	}
+
+	printf("root windows over %d combinations with >= 2 segments"
+		   " (cubic chosen in %d):\n", ncombos_multi, nchosen_cubic);
+	for (b = 0; b < NROOTS; b++)
+		printf("  %-6s stored mean %10.2f  geomean %7.2f  routed mean %9.2f\n",
+			   root_mask_names[b],
+			   sum_root_width[b] / (ncombos_multi ? ncombos_multi : 1),
+			   exp(sum_log_width[b] / (ncombos_multi ? ncombos_multi : 1)),
+			   sum_route_width[b] / (ncombos_multi ? ncombos_multi : 1));
+
+	if (check_cubic_monotone())
+		passed++;
+	else
+		failed++;
+	check_outliers(&passed, &failed);
 
 	printf("%d passed, %d failed\n", passed, failed);
 
