@@ -226,6 +226,22 @@ fence_at_or_before(const LearnedCachedRecord *record, uint32 i,
 							  &record->fence_tids[i]) >= 0;
 }
 
+/* What rmi_segment_search asks about: a cached record and a search key. */
+typedef struct LearnedLocateContext
+{
+	const LearnedCachedRecord *record;
+	const LearnedSearchKey *skey;
+} LearnedLocateContext;
+
+/* rmi_segment_search's predicate: fence_at_or_before on the record. */
+static int
+locate_at_or_before(const void *ctx, uint32 position)
+{
+	const LearnedLocateContext *lc = (const LearnedLocateContext *) ctx;
+
+	return fence_at_or_before(lc->record, position, lc->skey);
+}
+
 /*
  * The leaf where a search for skey starts: the last listed leaf whose low
  * fence is at or before the search key (the index's first leaf counts as
@@ -238,11 +254,8 @@ learned_cache_locate(Relation index, const LearnedSearchKey *skey)
 {
 	LearnedCache *cache = learned_cache_get(index);
 	uint32		r;
-	const LearnedCachedRecord *record;
-	const RmiSegment *fit;
-	uint32		lo,
-				hi,
-				last;
+	uint32		position;
+	LearnedLocateContext lc;
 	LearnedTarget target;
 
 	/* The root routes on the key alone; equal keys may continue right. */
@@ -251,40 +264,16 @@ learned_cache_locate(Relation index, const LearnedSearchKey *skey)
 		   fence_at_or_before(&cache->records[r + 1], 0, skey))
 		r++;
 
-	record = &cache->records[r];
-	fit = &cache->segments[r];
-	last = record->npages - 1;
-
-	rmi_segment_window(fit, skey->key, &lo, &hi);
-	lo -= fit->start;
-	hi -= fit->start;
-	if (hi > last)
-		hi = last;
-	if (lo > hi)
-		lo = hi;
-
 	/*
 	 * Position 0 is at or before every key routed here (for record 0 it
-	 * stands for minus infinity).  Widen the window where splits since the
-	 * build moved the answer outside it.
+	 * stands for minus infinity).  The fit's window is widened where splits
+	 * since the fit moved the answer outside it.
 	 */
-	if (lo > 0 && !fence_at_or_before(record, lo, skey))
-		lo = 0;
-	if (hi < last && fence_at_or_before(record, hi + 1, skey))
-		hi = last;
-
-	/* The last position in [lo, hi] whose fence is at or before skey. */
-	while (lo < hi)
-	{
-		uint32		mid = lo + (hi - lo + 1) / 2;
-
-		if (fence_at_or_before(record, mid, skey))
-			lo = mid;
-		else
-			hi = mid - 1;
-	}
-
-	target.block = record->blocks[lo];
+	lc.record = &cache->records[r];
+	lc.skey = skey;
+	position = rmi_segment_search(&cache->segments[r], skey->key,
+								  lc.record->npages, locate_at_or_before, &lc);
+	target.block = lc.record->blocks[position];
 	target.record = r;
 	return target;
 }

@@ -349,6 +349,59 @@ rmi_segment_window(const RmiSegment *seg, int64_t x,
 	*hi = seg->start + (uint32_t) h;
 }
 
+uint32_t
+rmi_segment_search(const RmiSegment *seg, int64_t x, uint32_t npositions,
+				   int (*at_or_before) (const void *ctx, uint32_t position),
+				   const void *ctx)
+{
+	uint32_t	last;
+	uint32_t	lo;
+	uint32_t	hi;
+
+	if (npositions <= 1)
+		return 0;
+	last = npositions - 1;
+
+	/* The fit's window, relative to the list, clamped to its length now. */
+	rmi_segment_window(seg, x, &lo, &hi);
+	lo -= seg->start;
+	hi -= seg->start;
+	if (hi > last)
+		hi = last;
+	if (lo > hi)
+		lo = hi;
+
+	/*
+	 * The answer is in [lo, hi] iff position lo counts (or lo is 0, which
+	 * always does) and position hi + 1 does not (or hi is last).  Otherwise
+	 * it lies wholly on one side, and that side is searched: positions only
+	 * move right as entries are inserted, so a stale window is mostly too
+	 * far left.
+	 */
+	if (lo > 0 && !at_or_before(ctx, lo))
+	{
+		hi = lo - 1;
+		lo = 0;
+	}
+	else if (hi < last && at_or_before(ctx, hi + 1))
+	{
+		lo = hi + 1;
+		hi = last;
+	}
+
+	/* The last position in [lo, hi] that counts; lo always does. */
+	while (lo < hi)
+	{
+		uint32_t	mid = lo + (hi - lo + 1) / 2;
+
+		if (at_or_before(ctx, mid))
+			lo = mid;
+		else
+			hi = mid - 1;
+	}
+	return lo;
+}
+
 void
 rmi_lookup(const RmiRoot *root, const RmiSegment *segments, int64_t x,
 		   uint32_t *lo, uint32_t *hi)

@@ -152,6 +152,28 @@ extern uint32_t rmi_segment_predict(const RmiSegment *seg, int64_t x);
 extern void rmi_segment_window(const RmiSegment *seg, int64_t x,
 							   uint32_t *lo, uint32_t *hi);
 
+/*
+ * The last position p in [0, npositions) whose entry is at or before the
+ * search, that is for which at_or_before(ctx, p) is true, position 0 always
+ * counting (it is never asked about).  The predicate must be monotone: true
+ * for a prefix of the positions and false after it.  With "keys[p] < x" it
+ * gives rmi_target(x) over the list keys[0..npositions).
+ *
+ * The list is the segment's as it is now: positions are relative to its
+ * first entry (position seg->start at training), and it may have grown or
+ * been cut since seg was fitted.  The fit's window (rmi_segment_window) is
+ * only a hint: it is clamped to npositions, checked with at most two calls,
+ * and where the answer lies outside it the whole list on that side is
+ * searched, so the result is exact however stale the fit.  With a correct
+ * window the cost is those two calls plus a binary search of the window.
+ * npositions 0 or 1 gives 0 without any call.
+ */
+extern uint32_t rmi_segment_search(const RmiSegment *seg, int64_t x,
+								   uint32_t npositions,
+								   int (*at_or_before) (const void *ctx,
+														uint32_t position),
+								   const void *ctx);
+
 /* Both stages: window [*lo, *hi] of absolute positions holding rmi_target(x). */
 extern void rmi_lookup(const RmiRoot *root, const RmiSegment *segments,
 					   int64_t x, uint32_t *lo, uint32_t *hi);

@@ -13,15 +13,22 @@
  * all kinds (rmi_train_root) and checks routing for each root the same way;
  * the root rmi_train chose must be the all-kinds one, and no narrower than
  * any single kind.  Separate checks: the cubic root's prediction is monotone
- * for adversarial coefficients, the cubic wins on keys it should, and a few
- * huge outliers do not widen a segment's window over its dense keys.
+ * for adversarial coefficients, the cubic wins on keys it should, a few
+ * huge outliers do not widen a segment's window over its dense keys, and
+ * rmi_segment_search handles tiny lists.
+ *
+ * Simulated splits and regrowth: every combination also grows a sample of
+ * its segments' lists as leaf splits would (1x to 10x, fits left stale),
+ * splits some into two records (refitting the new half) and grows them
+ * again, and checks that rmi_segment_search on the list as it is then, and
+ * rmi_find_segment, still give the exact answers (see check_splits).
  *
  * Prints a line per key set (window widths, then the root kind chosen per
  * segment size with the root windows of each kind), a summary per root
- * kind, then "N passed, M failed" counting key-set x segment-size
- * combinations and the separate checks; exits 0 only if M == 0.  An
- * optional argument skips key sets of more keys than it says (for valgrind
- * and the like).
+ * kind, a summary of the simulated splits, then "N passed, M failed"
+ * counting key-set x segment-size combinations and the separate checks;
+ * exits 0 only if M == 0.  An optional argument skips key sets of more keys
+ * than it says (for valgrind and the like).
  *
  * Build: gcc -O2 -Wall -Wextra -Werror -std=gnu99 -I. \
  *			-o rmi_test test/rmi_test.c rmi.c -lm
@@ -679,6 +686,570 @@ check_all_probes(Context *c)
 	}
 }
 
+/* -------------------------------------------- simulated splits and regrowth */
+
+/*
+ * After training, leaves keep splitting: each split inserts a new fence into
+ * one segment's list (never before position 0, with a key between its
+ * neighbours or equal to one), so positions move right while the segment's
+ * fit stays as trained.  A full record splits in two and only the new half
+ * is refitted.  rmi_segment_search must still give the exact answer over the
+ * list as it is now, and rmi_find_segment the exact segment, since no first
+ * key changed (the new halves bring their own).
+ *
+ * Per combination, a sample of segments (always the first and the last) is
+ * grown by 1x to 10x its count (or by a few splits), in one of four
+ * patterns; each is probed, then record-split and grown again and probed,
+ * and its original list thinned and probed with the original fit (windows
+ * too far right even for keys routed there, which growth never gives).
+ * Every probe is also searched in the probed list whatever its route, so
+ * keys outside the list's range are covered.  Lists longer than
+ * SIM_PROBE_ALL positions are probed at a random sample of positions.
+ */
+#define SIM_PROBE_BUDGET	80000	/* probes per combination, roughly */
+#define SIM_PROBE_ALL		8000	/* positions probed per list, at most */
+#define SIM_SPLIT_MAX		20000	/* entries refitted per record split */
+#define SIM_REGROW_MAX		(1u << 21)	/* regrowth stops adding 1x at this */
+
+typedef struct SimList
+{
+	int64_t    *keys;
+	uint32_t	n;
+} SimList;
+
+typedef struct SimSearch
+{
+	const int64_t *keys;
+	uint32_t	n;
+	int64_t		x;
+	uint32_t	calls;
+	uint32_t	bad_calls;		/* position 0 or past the list */
+} SimSearch;
+
+typedef struct Sim
+{
+	Context    *c;
+	RmiRoot		root;			/* the trained root, adjusted for record splits */
+	RmiSegment *segs;			/* stale fits, the new halves' fits inserted */
+	SimList    *lists;			/* each segment's list now */
+	uint32_t	nseg;
+	int64_t   **owned;			/* grown lists to free */
+	uint32_t	nowned;
+	uint32_t	owned_alloc;
+} Sim;
+
+static struct
+{
+	uint64_t	lists_grown;
+	double		growth_sum;		/* grown length / original length */
+	uint32_t	grown_max;		/* longest list, positions */
+	uint64_t	record_splits;
+	uint64_t	thinned;
+	uint64_t	probes;
+	uint64_t	searches;
+	uint64_t	outside_left;	/* answer left of the (clamped) fit window */
+	uint64_t	outside_right;
+} sim_stats;
+
+static int
+sim_at_or_before(const void *ctx, uint32_t position)
+{
+	SimSearch  *s = (SimSearch *) ctx;
+
+	s->calls++;
+	if (position == 0 || position >= s->n)
+	{
+		s->bad_calls++;
+		return position == 0;
+	}
+	return s->keys[position] < s->x;
+}
+
+static int64_t *
+sim_alloc(Sim *sim, uint64_t n)
+{
+	int64_t    *p = malloc((size_t) (n ? n : 1) * sizeof(int64_t));
+
+	if (!p)
+		abort();
+	if (sim->nowned == sim->owned_alloc)
+	{
+		sim->owned_alloc = sim->owned_alloc ? sim->owned_alloc * 2 : 64;
+		sim->owned = realloc(sim->owned, sim->owned_alloc * sizeof(int64_t *));
+		if (!sim->owned)
+			abort();
+	}
+	sim->owned[sim->nowned++] = p;
+	return p;
+}
+
+/* ceil(log2(n)) */
+static uint32_t
+ceil_log2(uint32_t n)
+{
+	uint32_t	b = 0;
+
+	while (b < 32 && (UINT64_C(1) << b) < n)
+		b++;
+	return b;
+}
+
+/*
+ * rmi_segment_search of fit over list[0..n) against brute force; where says
+ * which check failed.
+ */
+static void
+sim_check_search(Sim *sim, const RmiSegment *fit, const int64_t *list,
+				 uint32_t n, int64_t x, const char *where)
+{
+	SimSearch	s;
+	uint32_t	got;
+	uint32_t	want = oracle_target(list, n, x);
+	uint32_t	lo;
+	uint32_t	hi;
+
+	s.keys = list;
+	s.n = n;
+	s.x = x;
+	s.calls = 0;
+	s.bad_calls = 0;
+	got = rmi_segment_search(fit, x, n, sim_at_or_before, &s);
+	sim_stats.searches++;
+	if (got != want)
+		report(sim->c, where, x, got, want);
+	if (s.bad_calls)
+		report(sim->c, "segment_search asked about position 0 or past the list",
+			   x, s.bad_calls, n);
+	/* two checks of the window, then one binary search */
+	if (s.calls > 2 + ceil_log2(n))
+		report(sim->c, "segment_search made too many calls", x, s.calls, n);
+
+	/* how often the answer was outside the stale window */
+	rmi_segment_window(fit, x, &lo, &hi);
+	lo -= fit->start;
+	hi -= fit->start;
+	if (hi > n - 1)
+		hi = n - 1;
+	if (lo > hi)
+		lo = hi;
+	if (want < lo)
+		sim_stats.outside_left++;
+	else if (want > hi)
+		sim_stats.outside_right++;
+}
+
+/* max { j : lists[j].keys[0] < x }, or 0: the segment holding the target */
+static uint32_t
+sim_oracle_route(const Sim *sim, int64_t x)
+{
+	uint32_t	lo = 0;
+	uint32_t	hi = sim->nseg;
+
+	while (lo < hi)
+	{
+		uint32_t	mid = lo + (hi - lo) / 2;
+
+		if (sim->lists[mid].keys[0] < x)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo ? lo - 1 : 0;
+}
+
+/* One probe around segment j: its own search, then the routed lookup. */
+static void
+sim_probe(Sim *sim, uint32_t j, int64_t x)
+{
+	uint32_t	r = rmi_find_segment(&sim->root, sim->segs, x);
+	uint32_t	want = sim_oracle_route(sim, x);
+
+	sim_stats.probes++;
+	sim_check_search(sim, &sim->segs[j], sim->lists[j].keys, sim->lists[j].n,
+					 x, "segment_search on a grown list");
+	if (r != want)
+		report(sim->c, "find_segment after splits", x, r, want);
+	else if (r != j)
+		sim_check_search(sim, &sim->segs[r], sim->lists[r].keys,
+						 sim->lists[r].n, x, "segment_search on a routed list");
+}
+
+/* The first key of the segment after j, or INT64_MAX: appends stay below. */
+static int64_t
+sim_upper(const Sim *sim, uint32_t j)
+{
+	return j + 1 < sim->nseg ? sim->lists[j + 1].keys[0] : INT64_MAX;
+}
+
+/* Every present key (or a sample), neighbours, midpoints, extremes. */
+static void
+sim_probe_list(Sim *sim, uint32_t j)
+{
+	const int64_t *k = sim->lists[j].keys;
+	uint32_t	n = sim->lists[j].n;
+	int64_t		upper = sim_upper(sim, j);
+	uint64_t	span = (uint64_t) upper - (uint64_t) k[0];
+	int64_t		fixed[] = {
+		INT64_MIN, INT64_MAX, sat_add(k[0], -1), k[0], sat_add(k[0], 1),
+		sat_add(k[n - 1], 1), sat_add(upper, -1), upper, sat_add(upper, 1)
+	};
+	uint32_t	nprobe = n <= SIM_PROBE_ALL ? n : SIM_PROBE_ALL;
+	uint32_t	t;
+
+	for (t = 0; t < sizeof(fixed) / sizeof(fixed[0]); t++)
+		sim_probe(sim, j, fixed[t]);
+	for (t = 0; t < nprobe; t++)
+	{
+		uint32_t	i = n <= SIM_PROBE_ALL ? t : (uint32_t) rng_below(n);
+		int64_t		x = k[i];
+		int64_t		next = i + 1 < n ? k[i + 1] : upper;
+
+		if (i > 0 && k[i - 1] == x && n <= SIM_PROBE_ALL)
+			continue;
+		sim_probe(sim, j, x);
+		sim_probe(sim, j, sat_add(x, -1));
+		sim_probe(sim, j, sat_add(x, 1));
+		if ((uint64_t) next - (uint64_t) x > 2)
+			sim_probe(sim, j, (int64_t) ((uint64_t) x +
+										 ((uint64_t) next - (uint64_t) x) / 2));
+	}
+	for (t = 0; t < 16; t++)
+		sim_probe(sim, j, t < 4 ? (int64_t) rng_next() :
+				  (int64_t) ((uint64_t) k[0] +
+							 (span == UINT64_MAX ? rng_next() : rng_below(span + 1))));
+}
+
+/*
+ * m keys in [a, b] (a <= b), non-decreasing: between a and b where there is
+ * room, sometimes in a dense ascending run, and sometimes equal to a or b.
+ */
+static void
+sim_fill_gap(int64_t *out, uint64_t m, int64_t a, int64_t b)
+{
+	uint64_t	span = (uint64_t) b - (uint64_t) a;
+	uint64_t	ndup_a = 0;
+	uint64_t	ndup_b = 0;
+	uint64_t	nmid;
+	uint64_t	i;
+	int			kind = (int) rng_below(8);
+
+	if (kind == 0)
+		ndup_a = m;
+	else if (kind == 1)
+		ndup_b = m;
+	else if (kind == 2)
+	{
+		ndup_a = m / 3;
+		ndup_b = m / 3;
+	}
+	nmid = m - ndup_a - ndup_b;
+	if (span < 2)
+	{
+		/* no room between: duplicates only */
+		ndup_a += nmid / 2;
+		ndup_b += nmid - nmid / 2;
+		nmid = 0;
+	}
+
+	for (i = 0; i < ndup_a; i++)
+		*out++ = a;
+	if (nmid > 0 && rng_below(2) && nmid <= span - 1)
+	{
+		/* an ascending run: a + step, a + 2 step, ... */
+		uint64_t	step = 1 + rng_below((span - 1) / nmid);
+
+		for (i = 0; i < nmid; i++)
+			*out++ = (int64_t) ((uint64_t) a + 1 + i * step);
+	}
+	else if (nmid > 0)
+	{
+		/* one random key in each of nmid equal strata of (a, b) */
+		double		w = (double) (span - 1) / (double) nmid;
+		uint64_t	prev = 0;
+
+		for (i = 0; i < nmid; i++)
+		{
+			double		d = ((double) i + rng_unit()) * w;
+			uint64_t	off = d >= (double) (span - 1) ? span - 2 : (uint64_t) d;
+
+			if (off > span - 2)
+				off = span - 2;
+			if (off < prev)
+				off = prev;
+			prev = off;
+			*out++ = (int64_t) ((uint64_t) a + 1 + off);
+		}
+	}
+	for (i = 0; i < ndup_b; i++)
+		*out++ = b;
+}
+
+/*
+ * Grow segment j's list by ninsert fences, as leaf splits would: after
+ * position 0, between neighbours (appends below the next segment's first
+ * key).  Patterns: 0 random places, 1 appends only, 2 half of each, 3 one
+ * hot spot.
+ */
+static void
+sim_grow(Sim *sim, uint32_t j, uint64_t ninsert, int pattern)
+{
+	const int64_t *k = sim->lists[j].keys;
+	uint32_t	n = sim->lists[j].n;
+	int64_t		upper = sim_upper(sim, j);
+	uint32_t   *cnt = calloc(n, sizeof(uint32_t));
+	int64_t    *out;
+	uint64_t	len = n + ninsert;
+	uint64_t	i;
+	uint32_t	g;
+
+	if (!cnt)
+		abort();
+	if (len > UINT32_MAX / 2)
+		abort();
+	switch (pattern)
+	{
+		case 0:
+			for (i = 0; i < ninsert; i++)
+				cnt[rng_below(n)]++;
+			break;
+		case 1:
+			cnt[n - 1] += ninsert;
+			break;
+		case 2:
+			for (i = 0; i < ninsert / 2; i++)
+				cnt[rng_below(n)]++;
+			cnt[n - 1] += ninsert - ninsert / 2;
+			break;
+		default:
+			cnt[rng_below(n)] += ninsert;
+			break;
+	}
+
+	out = sim_alloc(sim, len);
+	i = 0;
+	for (g = 0; g < n; g++)
+	{
+		out[i++] = k[g];
+		sim_fill_gap(out + i, cnt[g], k[g], g + 1 < n ? k[g + 1] : upper);
+		i += cnt[g];
+	}
+	free(cnt);
+
+	sim_stats.lists_grown++;
+	sim_stats.growth_sum += (double) len / (double) n;
+	if (len > sim_stats.grown_max)
+		sim_stats.grown_max = (uint32_t) len;
+	sim->lists[j].keys = out;
+	sim->lists[j].n = (uint32_t) len;
+}
+
+/*
+ * Inserts for one growth: a few splits, or 1x to 10x the list; a regrowth
+ * keeps a list longer than SIM_REGROW_MAX to a few splits.
+ */
+static uint64_t
+sim_growth(uint32_t n, int regrow)
+{
+	static const uint32_t factors[] = {0, 1, 2, 4, 10};
+	uint32_t	f = (uint32_t) rng_below(6);
+	uint64_t	few = 1 + rng_below(n / 10 + 1);
+	uint64_t	m;
+
+	if (f == 0)
+		return few;
+	if (f == 5)
+		m = (uint64_t) n * (1 + rng_below(10));
+	else
+		m = (uint64_t) n * factors[f];
+	if (regrow && n + m > SIM_REGROW_MAX)
+		m = n < SIM_REGROW_MAX ? SIM_REGROW_MAX - n : few;
+	return m;
+}
+
+/*
+ * The original list of segment j thinned (position 0 kept), probed with the
+ * original fit: answers move left of the window, which growth never does.
+ */
+static void
+sim_thin(Sim *sim, const RmiSegment *fit, const int64_t *k, uint32_t n)
+{
+	int64_t    *t = malloc((size_t) n * sizeof(int64_t));
+	uint32_t	m = 0;
+	uint32_t	i;
+	uint32_t	nprobe = n <= SIM_PROBE_ALL ? n : SIM_PROBE_ALL;
+	uint32_t	keep = 1 + (uint32_t) rng_below(4);	/* keep 1 in keep */
+
+	if (!t)
+		abort();
+	for (i = 0; i < n; i++)
+		if (i == 0 || rng_below(keep) == 0)
+			t[m++] = k[i];
+	sim_stats.thinned++;
+	for (i = 0; i < nprobe; i++)
+	{
+		int64_t		x = k[n <= SIM_PROBE_ALL ? i : rng_below(n)];
+
+		sim_check_search(sim, fit, t, m, x, "segment_search on a thinned list");
+		sim_check_search(sim, fit, t, m, sat_add(x, 1),
+						 "segment_search on a thinned list");
+	}
+	free(t);
+}
+
+/*
+ * Record splits: each segment j with split[j] set is cut in two at a random
+ * place, the upper part becoming a new segment refitted on its own list
+ * (start 0), the lower keeping its stale fit (learned_record_split refits
+ * both; a stale one also covers a fit longer than its list).  The root
+ * keeps its coefficients with bounds one wider per split, as
+ * learned_record_split leaves it.  Then both halves grow again.
+ */
+static void
+sim_record_splits(Sim *sim, const uint8_t *split, uint32_t nsplits)
+{
+	uint32_t	old = sim->nseg;
+	RmiSegment *segs = malloc((size_t) (old + nsplits) * sizeof(RmiSegment));
+	SimList    *lists = malloc((size_t) (old + nsplits) * sizeof(SimList));
+	uint8_t    *probe = calloc(old + nsplits, 1);
+	uint32_t	nseg;
+	uint32_t	j;
+	uint32_t	k = 0;
+
+	if (!segs || !lists || !probe)
+		abort();
+	for (j = 0; j < old; j++)
+	{
+		SimList		l = sim->lists[j];
+
+		segs[k] = sim->segs[j];
+		lists[k] = l;
+		if (split[j] && l.n >= 2)
+		{
+			uint32_t	how = (uint32_t) rng_below(3);
+			uint32_t	cut = how == 0 ? l.n / 2 : how == 1 ? l.n - l.n / 10 :
+				1 + (uint32_t) rng_below(l.n - 1);
+			RmiRoot		unused;
+
+			if (cut < 1)
+				cut = 1;
+			if (cut > l.n - 1)
+				cut = l.n - 1;
+			if (l.n - cut > SIM_SPLIT_MAX)
+				cut = l.n - SIM_SPLIT_MAX;
+			lists[k].n = cut;
+			probe[k] = 1;
+			k++;
+			lists[k].keys = l.keys + cut;
+			lists[k].n = l.n - cut;
+			rmi_train(lists[k].keys, lists[k].n, lists[k].n, &unused, &segs[k]);
+			probe[k] = 1;
+			sim_stats.record_splits++;
+		}
+		k++;
+	}
+	nseg = k;
+	nsplits = nseg - old;
+	free(sim->segs);
+	free(sim->lists);
+	sim->segs = segs;
+	sim->lists = lists;
+	sim->nseg = nseg;
+	sim->root.nsegments += nsplits;
+	if (sim->root.err_lo < INT32_MAX - (int32_t) nsplits)
+		sim->root.err_lo += nsplits;
+	if (sim->root.err_hi < INT32_MAX - (int32_t) nsplits)
+		sim->root.err_hi += nsplits;
+
+	/* check the cut lists, then regrow them and check again */
+	for (j = 0; j < nseg; j++)
+		if (probe[j])
+			sim_probe_list(sim, j);
+	for (j = 0; j < nseg; j++)
+		if (probe[j])
+		{
+			sim_grow(sim, j, sim_growth(sim->lists[j].n, 1), (int) rng_below(4));
+			sim_probe_list(sim, j);
+		}
+	free(probe);
+}
+
+static uint64_t
+sim_seed(const char *name, uint32_t pps)
+{
+	uint64_t	h = UINT64_C(1469598103934665603);
+
+	while (*name)
+		h = (h ^ (uint8_t) *name++) * UINT64_C(1099511628211);
+	return h ^ ((uint64_t) pps * UINT64_C(0x9E3779B97F4A7C15));
+}
+
+static void
+check_splits(Context *c)
+{
+	const KeySet *ks = c->ks;
+	uint32_t	nseg = c->root->nsegments;
+	uint64_t	saved_rng = rng_state;
+	uint64_t	per_segment;
+	uint64_t	want;
+	uint8_t    *chosen;
+	uint32_t	nchosen = 0;
+	Sim			sim;
+	uint32_t	j;
+
+	if (nseg == 0)
+		return;
+	rng_seed(sim_seed(ks->name, c->pps));
+
+	memset(&sim, 0, sizeof(sim));
+	sim.c = c;
+	sim.root = *c->root;
+	sim.nseg = nseg;
+	sim.segs = malloc((size_t) nseg * sizeof(RmiSegment));
+	sim.lists = malloc((size_t) nseg * sizeof(SimList));
+	chosen = calloc(nseg, 1);
+	if (!sim.segs || !sim.lists || !chosen)
+		abort();
+	memcpy(sim.segs, c->segs, (size_t) nseg * sizeof(RmiSegment));
+	for (j = 0; j < nseg; j++)
+	{
+		sim.lists[j].keys = ks->keys + c->segs[j].start;
+		sim.lists[j].n = c->segs[j].count;
+	}
+
+	/* about SIM_PROBE_BUDGET probes in all; the first and last segment */
+	per_segment = 8 * ((uint64_t) (ks->n / nseg) * 5 < SIM_PROBE_ALL ?
+					   (uint64_t) (ks->n / nseg) * 5 : SIM_PROBE_ALL) + 50;
+	want = SIM_PROBE_BUDGET / per_segment;
+	for (j = 0; j < nseg; j++)
+		if (j == 0 || j == nseg - 1 || rng_below(nseg) < want)
+		{
+			chosen[j] = 1;
+			nchosen++;
+		}
+
+	for (j = 0; j < nseg; j++)
+		if (chosen[j])
+			sim_grow(&sim, j, sim_growth(sim.lists[j].n, 0), (int) rng_below(4));
+	for (j = 0; j < nseg; j++)
+		if (chosen[j])
+		{
+			sim_probe_list(&sim, j);
+			sim_thin(&sim, &c->segs[j], ks->keys + c->segs[j].start,
+					 c->segs[j].count);
+		}
+
+	/* then record splits of those lists, and growth again */
+	sim_record_splits(&sim, chosen, nchosen);
+
+	for (j = 0; j < sim.nowned; j++)
+		free(sim.owned[j]);
+	free(sim.owned);
+	free(sim.segs);
+	free(sim.lists);
+	free(chosen);
+	rng_state = saved_rng;
+}
+
 /* Returns 1 if the combination passed. */
 static int
 run_combination(const KeySet *ks, uint32_t pps_arg, Stats *st)
@@ -728,6 +1299,7 @@ run_combination(const KeySet *ks, uint32_t pps_arg, Stats *st)
 
 	check_structure(&c);
 	check_all_probes(&c);
+	check_splits(&c);
 	{
 		int			b;
 
@@ -920,6 +1492,45 @@ check_outliers(int *passed, int *failed)
 	return ok_all;
 }
 
+/*
+ * rmi_segment_search on tiny lists: no call for 0 or 1 positions, and the
+ * exact answer for every x around a list grown far past a stale fit.
+ */
+static int
+check_search_basics(void)
+{
+	static const int64_t trained[] = {10, 20, 30, 40};
+	static const int64_t grown[] = {10, 10, 12, 20, 25, 30, 30, 31, 40, 50, 60};
+	RmiRoot		root;
+	RmiSegment	seg;
+	SimSearch	s;
+	uint32_t	n = sizeof(grown) / sizeof(grown[0]);
+	int64_t		x;
+	int			bad = 0;
+
+	rmi_train(trained, 4, 4, &root, &seg);
+	s.keys = grown;
+	s.x = 35;
+	s.calls = 0;
+	s.bad_calls = 0;
+	s.n = 0;
+	bad += rmi_segment_search(&seg, 35, 0, sim_at_or_before, &s) != 0;
+	s.n = 1;
+	bad += rmi_segment_search(&seg, 35, 1, sim_at_or_before, &s) != 0;
+	bad += s.calls != 0;
+	for (x = 0; x <= 70; x++)
+	{
+		s.n = n;
+		s.x = x;
+		if (rmi_segment_search(&seg, x, n, sim_at_or_before, &s) !=
+			oracle_target(grown, n, x))
+			bad++;
+	}
+	bad += s.bad_calls != 0;
+	printf("%-5s segment_search basics\n", bad ? "FAIL" : "ok");
+	return bad == 0;
+}
+
 /* key sets on which the cubic root must beat the linear one */
 static const char *const cubic_should_win[] = {
 	"quadratic_keys", "cubic_keys", "sqrt_keys"
@@ -1045,6 +1656,23 @@ main(int argc, char **argv)
 	else
 		failed++;
 	check_outliers(&passed, &failed);
+	if (check_search_basics())
+		passed++;
+	else
+		failed++;
+
+	printf("simulated splits: %llu lists grown (mean %.1fx, longest %u),"
+		   " %llu record splits, %llu lists thinned\n"
+		   "  %llu probes, %llu searches: answer left of the stale window"
+		   " %llu, right of it %llu\n",
+		   (unsigned long long) sim_stats.lists_grown,
+		   sim_stats.growth_sum / (sim_stats.lists_grown ? sim_stats.lists_grown : 1),
+		   sim_stats.grown_max, (unsigned long long) sim_stats.record_splits,
+		   (unsigned long long) sim_stats.thinned,
+		   (unsigned long long) sim_stats.probes,
+		   (unsigned long long) sim_stats.searches,
+		   (unsigned long long) sim_stats.outside_left,
+		   (unsigned long long) sim_stats.outside_right);
 
 	printf("%d passed, %d failed\n", passed, failed);
 
