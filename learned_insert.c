@@ -1,16 +1,19 @@
 /*-------------------------------------------------------------------------
  *
  * learned_insert.c
- *	  Inserting an entry: find the leaf as a scan does, lock it exclusively,
- *	  insert in (key, TID) order; a full leaf splits to a new page linked on
- *	  its right, and the new page enters its record's list in the same WAL
- *	  record, so the model stays exact without retraining.
+ *	  Inserting an entry: find the leaf as a scan does, lock it exclusively
+ *	  and append the entry to the leaf's pending entries (merged into the
+ *	  sorted ones every LEARNED_LEAF_PENDING_MAX appends).  A full leaf
+ *	  splits to a new page linked on its right, and the new page enters its
+ *	  record's list in the same WAL record, so the model stays exact without
+ *	  retraining; a full list first splits the record.
  *
- * Locks are taken left to right along the leaf chain, then the record page,
- * then the metapage; nothing locks in the other order, so inserts, scans and
- * VACUUM cannot deadlock.  A split changes at most four pages (the leaf, the
- * new leaf, the old right sibling and the record page), which is one Generic
- * WAL record.
+ * Locks are taken left to right along the leaf chain, then record pages
+ * left to right, then the metapage; nothing locks in another order, so
+ * inserts, scans, retraining and VACUUM cannot deadlock.  A leaf split
+ * changes at most four pages (the leaf, the new leaf, the old right sibling
+ * and the record page), a record split too (the record, the new record, its
+ * right neighbour and the metapage): each is one Generic WAL record.
  *
  *-------------------------------------------------------------------------
  */
