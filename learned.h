@@ -263,8 +263,6 @@ typedef struct LearnedCache
 	MemoryContext context;		/* holds everything below */
 	uint32		generation;
 	uint32		model_version;	/* which fit slot of each record is in force */
-	BlockNumber leaf_head;
-	BlockNumber null_head;
 	RmiRoot		root;
 	uint32		nrecords;
 	RmiSegment *segments;		/* record fits, for routing by the root */

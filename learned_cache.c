@@ -144,8 +144,6 @@ learned_cache_load(Relation index, LearnedCache *cache)
 					 errhint("Please REINDEX it.")));
 		cache->generation = meta->generation;
 		cache->model_version = meta->model_version;
-		cache->leaf_head = meta->leaf_head;
-		cache->null_head = meta->null_head;
 		cache->root = meta->root;
 		cache->nrecords = meta->nrecords;
 		cache->segments = MemoryContextAllocZero(context,
@@ -293,7 +291,7 @@ learned_cache_reset(Relation index)
 void
 learned_cache_refresh_record(Relation index, uint32 record)
 {
-	LearnedCache *cache = learned_cache_get(index);
+	LearnedCache *cache;
 	BlockNumber block;
 	Buffer		buf;
 	PGAlignedBlock copy;
@@ -308,8 +306,8 @@ learned_cache_refresh_record(Relation index, uint32 record)
 	cache = learned_cache_get(index);
 	if (generation != cache->generation)
 	{
+		/* The next lookup reloads the whole model. */
 		learned_cache_reset(index);
-		(void) learned_cache_get(index);
 		return;
 	}
 	if (record >= cache->nrecords)

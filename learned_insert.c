@@ -157,7 +157,8 @@ learned_record_split(Relation index, BlockNumber recblock,
 	uint32		nkeep;
 	uint32		nmove;
 	uint32		j;
-	uint32		position = InvalidBlockNumber;
+	uint32		position = 0;
+	bool		listed = false;	/* is the record in the directory? */
 	BlockNumber newblock;
 
 	recbuf = learned_find_record(index, recblock, incoming,
@@ -183,8 +184,11 @@ learned_record_split(Relation index, BlockNumber recblock,
 	meta = LearnedPageGetMeta(BufferGetPage(metabuf));
 	for (j = 0; j < meta->nrecords; j++)
 		if (meta->records[j] == BufferGetBlockNumber(recbuf))
+		{
 			position = j;
-	if (meta->nrecords >= LEARNED_MAX_RECORDS || position == InvalidBlockNumber)
+			listed = true;
+		}
+	if (meta->nrecords >= LEARNED_MAX_RECORDS || !listed)
 	{
 		UnlockReleaseBuffer(metabuf);
 		if (BufferIsValid(nextbuf))

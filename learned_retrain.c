@@ -129,12 +129,8 @@ learned_retrain(Relation index)
 {
 	int			attempt;
 
-	if (RecoveryInProgress())
-		ereport(ERROR,
-				(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
-				 errmsg("cannot retrain index \"%s\" during recovery",
-						RelationGetRelationName(index)),
-				 errhint("Retrain it on the primary; the standby replays it.")));
+	/* Callers: VACUUM, and the SQL function, which refuses recovery. */
+	Assert(!RecoveryInProgress());
 
 	for (attempt = 0; attempt < LEARNED_RETRAIN_ATTEMPTS; attempt++)
 	{

@@ -27,8 +27,8 @@
  */
 #include "postgres.h"
 
-#include "access/nbtree.h"
 #include "access/relscan.h"
+#include "access/stratnum.h"
 #include "catalog/pg_type_d.h"
 #include "miscadmin.h"
 #include "nodes/tidbitmap.h"
