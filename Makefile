@@ -10,7 +10,9 @@ OBJS = \
 	learned_page.o \
 	learned_retrain.o \
 	learned_scan.o \
+	learned_sort.o \
 	learned_vacuum.o \
+	learned_wal.o \
 	rmi.o
 PGFILEDESC = "learned_am - learned index access method"
 

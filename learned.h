@@ -341,6 +341,21 @@ extern Datum learned_key_to_datum(int64 key, Oid typid);
 extern bool learned_type_supported(Oid typid);
 extern Oid	learned_index_keytype(Relation index);
 
+/* learned_sort.c: CREATE INDEX's sort of (key, heap TID) entries */
+typedef struct LearnedSort LearnedSort;
+extern LearnedSort *learned_sort_begin(int work_mem_kb);
+extern void learned_sort_put(LearnedSort *sort, int64 key, ItemPointer tid);
+extern void learned_sort_perform(LearnedSort *sort);
+extern bool learned_sort_next(LearnedSort *sort, int64 *key,
+							  ItemPointerData *tid);
+extern void learned_sort_end(LearnedSort *sort);
+
+/* learned_wal.c */
+extern void learned_leaf_append_logged(Relation index, Buffer buf, int64 key,
+									   ItemPointer tid);
+extern void learned_nulls_append_logged(Relation index, Buffer buf,
+										ItemPointer tid);
+
 /* ----------------------------------------------------------------
  *	Access method entry points
  * ----------------------------------------------------------------

@@ -20,16 +20,13 @@
 #include "access/xloginsert.h"
 #include "catalog/index.h"
 #include "catalog/pg_index.h"
-#include "catalog/pg_operator_d.h"
 #include "catalog/pg_type_d.h"
 #include "commands/progress.h"
-#include "executor/tuptable.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
-#include "utils/tuplesort.h"
 
 #include "learned.h"
 
@@ -37,8 +34,7 @@ typedef struct LearnedBuildState
 {
 	Relation	index;
 	Oid			keytype;
-	Tuplesortstate *sort;
-	TupleTableSlot *slot;		/* (key int8, tid) for the sort */
+	LearnedSort *sort;			/* the non-NULL (key, TID) entries */
 	double		indtuples;		/* heap tuples indexed, NULL or not */
 	uint64		nkeys;			/* non-NULL keys */
 	uint64		nnulls;
@@ -123,16 +119,8 @@ learned_build_callback(Relation index, ItemPointer tid, Datum *values,
 		learned_build_add_null(state, tid);
 	else
 	{
-		TupleTableSlot *slot = state->slot;
-
-		ExecClearTuple(slot);
-		slot->tts_values[0] = Int64GetDatum(learned_datum_to_key(values[0],
-																 state->keytype));
-		slot->tts_isnull[0] = false;
-		slot->tts_values[1] = PointerGetDatum(tid);
-		slot->tts_isnull[1] = false;
-		ExecStoreVirtualTuple(slot);
-		tuplesort_puttupleslot(state->sort, slot);
+		learned_sort_put(state->sort,
+						 learned_datum_to_key(values[0], state->keytype), tid);
 		state->nkeys++;
 	}
 	state->indtuples += 1;
@@ -169,6 +157,9 @@ learned_write_leaves(LearnedBuildState *state, uint32 leaf_fill,
 	Page		page;
 	uint64		done = 0;
 	LearnedPageOpaque opaque;
+	int64		key;
+	ItemPointerData tid_data;
+	ItemPointer tid = &tid_data;
 
 	buf = learned_new_buffer(index, MAIN_FORKNUM);
 	page = BufferGetPage(buf);
@@ -176,11 +167,8 @@ learned_write_leaves(LearnedBuildState *state, uint32 leaf_fill,
 	opaque = LearnedPageGetOpaque(page);
 	opaque->owner_record = first_record_block;
 
-	while (tuplesort_gettupleslot(state->sort, true, false, state->slot, NULL))
+	while (learned_sort_next(state->sort, &key, tid))
 	{
-		bool		isnull;
-		int64		key = DatumGetInt64(slot_getattr(state->slot, 1, &isnull));
-		ItemPointer tid = (ItemPointer) DatumGetPointer(slot_getattr(state->slot, 2, &isnull));
 		int			n = LearnedLeafCount(page);
 
 		if (n == 0 && fences->n == 0)
@@ -303,11 +291,6 @@ learned_build(Relation heap, Relation index, IndexInfo *indexInfo)
 {
 	IndexBuildResult *result;
 	LearnedBuildState state;
-	TupleDesc	sortdesc;
-	AttrNumber	sortcols[2] = {1, 2};
-	Oid			sortops[2] = {Int8LessOperator, TIDLessOperator};
-	Oid			collations[2] = {InvalidOid, InvalidOid};
-	bool		nullsfirst[2] = {false, false};
 	int			fillfactor = learned_get_fillfactor(index);
 	uint32		leaf_fill;
 	uint64		leaf_pages;
@@ -343,19 +326,7 @@ learned_build(Relation heap, Relation index, IndexInfo *indexInfo)
 	state.null_buf = InvalidBuffer;
 	state.null_head = state.null_tail = InvalidBlockNumber;
 
-	sortdesc = CreateTemplateTupleDesc(2);
-	TupleDescInitEntry(sortdesc, (AttrNumber) 1, "key", INT8OID, -1, 0);
-	TupleDescInitEntry(sortdesc, (AttrNumber) 2, "tid", TIDOID, -1, 0);
-	state.slot = MakeSingleTupleTableSlot(sortdesc, &TTSOpsMinimalTuple);
-	state.sort = tuplesort_begin_heap(sortdesc, 2, sortcols, sortops,
-									  collations, nullsfirst,
-									  maintenance_work_mem, NULL,
-#if PG_VERSION_NUM >= 150000
-									  TUPLESORT_NONE
-#else
-									  false
-#endif
-		);
+	state.sort = learned_sort_begin(maintenance_work_mem);
 
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE,
 								 LEARNED_PHASE_TABLESCAN);
@@ -369,7 +340,7 @@ learned_build(Relation heap, Relation index, IndexInfo *indexInfo)
 
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE,
 								 LEARNED_PHASE_SORT);
-	tuplesort_performsort(state.sort);
+	learned_sort_perform(state.sort);
 
 	/* Now the number of leaves, records and their blocks are known. */
 	leaf_fill = Max(1, LEARNED_LEAF_CAPACITY * fillfactor / 100);
@@ -406,8 +377,7 @@ learned_build(Relation heap, Relation index, IndexInfo *indexInfo)
 	fences.blocks = palloc_extended(fences.allocated * sizeof(BlockNumber), MCXT_ALLOC_HUGE);
 	learned_write_leaves(&state, leaf_fill, pages_per_record,
 						 first_record_block, &fences);
-	tuplesort_end(state.sort);
-	ExecDropSingleTupleTableSlot(state.slot);
+	learned_sort_end(state.sort);
 	Assert(fences.n == leaf_pages);
 
 	/* Train on the leaves' low fences. */

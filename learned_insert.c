@@ -468,11 +468,7 @@ learned_insert_null(Relation index, ItemPointer tid)
 	n = LearnedNullsCount(BufferGetPage(buf));
 	if (n < LEARNED_NULLS_CAPACITY)
 	{
-		xlog = GenericXLogStart(index);
-		page = GenericXLogRegisterBuffer(xlog, buf, 0);
-		LearnedNullsTids(page)[n] = *tid;
-		learned_nulls_set_count(page, n + 1);
-		GenericXLogFinish(xlog);
+		learned_nulls_append_logged(index, buf, tid);
 		UnlockReleaseBuffer(buf);
 	}
 	else
@@ -550,15 +546,22 @@ learned_insert(Relation index, Datum *values, bool *isnull,
 
 		if (LearnedLeafCount(page) < LEARNED_LEAF_CAPACITY)
 		{
-			GenericXLogState *xlog = GenericXLogStart(index);
-			Page		copy = GenericXLogRegisterBuffer(xlog, buf, 0);
-
-			/* A few bytes of WAL, and now and then one merge. */
-			learned_leaf_append(copy, skey.key, &skey.tid);
-			if (LearnedLeafCount(copy) - LearnedPageGetOpaque(copy)->nsorted >
+			if (LearnedLeafCount(page) - LearnedPageGetOpaque(page)->nsorted <
 				LEARNED_LEAF_PENDING_MAX)
+			{
+				/* The common case: a few bytes changed, logged directly. */
+				learned_leaf_append_logged(index, buf, skey.key, &skey.tid);
+			}
+			else
+			{
+				/* Every LEARNED_LEAF_PENDING_MAX appends, one merge. */
+				GenericXLogState *xlog = GenericXLogStart(index);
+				Page		copy = GenericXLogRegisterBuffer(xlog, buf, 0);
+
+				learned_leaf_append(copy, skey.key, &skey.tid);
 				learned_leaf_merge_pending(copy);
-			GenericXLogFinish(xlog);
+				GenericXLogFinish(xlog);
+			}
 			break;
 		}
 		if (learned_split_and_insert(index, buf, skey.key, &skey.tid,

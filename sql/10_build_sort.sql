@@ -1,0 +1,72 @@
+--
+-- 10_build_sort: CREATE INDEX's sort.  Entries are radix-sorted in memory
+-- while they fit in maintenance_work_mem and go through a tuplesort past
+-- it; either way duplicates must come out in TID order, even where the
+-- table scan delivers them out of it (HOT chains: a heap-only tuple is
+-- indexed under its chain's root TID, reported when the scan reaches the
+-- tuple, after later line pointers of the page).
+--
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS learned_am;
+RESET client_min_messages;
+SET max_parallel_workers_per_gather = 0;
+SET default_statistics_target = 1000;
+
+\i sql/include/cmp.sql
+
+-- Room on every page for HOT updates; keys repeat within a page, and run
+-- from the int8 minimum to its maximum (every radix digit varies).
+CREATE TABLE s_keys (id int8, pad int4) WITH (fillfactor = 40, autovacuum_enabled = off);
+INSERT INTO s_keys
+	SELECT CASE WHEN g % 1000 = 0 THEN -9223372036854775808
+				WHEN g % 1000 = 1 THEN 9223372036854775807
+				ELSE ((g % 97) - 48) * 190146847581232421 + (g % 5) END,
+		   g
+	FROM generate_series(1, 60000) g;
+-- HOT updates: an unindexed column changes and the page has room.
+UPDATE s_keys SET pad = -pad WHERE pad % 3 = 0;
+SELECT count(*) FILTER (WHERE (ctid::text::point)[1] > 60) > 0 AS moved_within_pages
+	FROM s_keys WHERE pad < 0;
+VACUUM ANALYZE s_keys;
+
+-- In memory (radix sort).
+SET client_min_messages = debug1;
+CREATE INDEX s_keys_idx ON s_keys USING learned (id);
+RESET client_min_messages;
+SELECT learned_index_check('s_keys_idx', true);
+SELECT entries, build_entries FROM learned_index_info('s_keys_idx');
+SET enable_seqscan = off;
+SELECT * FROM pg_temp.cmp('SELECT id, pad FROM s_keys WHERE id = -9223372036854775808');
+SELECT * FROM pg_temp.cmp('SELECT id, pad FROM s_keys WHERE id = 190146847581232423');
+SELECT * FROM pg_temp.cmp('SELECT count(*), sum(pad) FROM s_keys WHERE id BETWEEN -190146847581232421 AND 380293695162464846');
+SELECT * FROM pg_temp.cmp('SELECT id FROM s_keys ORDER BY id DESC LIMIT 200');
+RESET enable_seqscan;
+
+-- Past maintenance_work_mem (1MB holds 32,768 entries and their scratch
+-- copy): the tuplesort.  The same index, entry for entry.
+SET maintenance_work_mem = '1MB';
+SET client_min_messages = debug1;
+REINDEX INDEX s_keys_idx;
+RESET client_min_messages;
+RESET maintenance_work_mem;
+SELECT learned_index_check('s_keys_idx', true);
+SELECT entries, build_entries FROM learned_index_info('s_keys_idx');
+SET enable_seqscan = off;
+SELECT * FROM pg_temp.cmp('SELECT id, pad FROM s_keys WHERE id = 9223372036854775807');
+SELECT * FROM pg_temp.cmp('SELECT id, pad FROM s_keys WHERE id = 190146847581232423');
+SELECT * FROM pg_temp.cmp('SELECT count(*), sum(pad) FROM s_keys WHERE id BETWEEN -190146847581232421 AND 380293695162464846');
+SELECT * FROM pg_temp.cmp('SELECT id FROM s_keys ORDER BY id LIMIT 200');
+RESET enable_seqscan;
+
+-- Small keys (int4): only the low digits vary, the others are skipped.
+CREATE TABLE s_small (id int4) WITH (autovacuum_enabled = off);
+INSERT INTO s_small SELECT (g * 7919) % 5003 FROM generate_series(1, 20000) g;
+VACUUM ANALYZE s_small;
+CREATE INDEX s_small_idx ON s_small USING learned (id);
+SELECT learned_index_check('s_small_idx', true);
+SET enable_seqscan = off;
+SELECT * FROM pg_temp.cmp('SELECT count(*) FROM s_small WHERE id >= 17 AND id < 4000');
+SELECT * FROM pg_temp.cmp('SELECT id FROM s_small WHERE id = 2500');
+RESET enable_seqscan;
+
+DROP TABLE s_keys, s_small;
