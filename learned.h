@@ -58,6 +58,7 @@
 #define LEARNED_PAGE_NULLS		(1 << 3)	/* TIDs of entries whose key is NULL */
 #define LEARNED_LEFTMOST		(1 << 4)	/* low fence is minus infinity */
 #define LEARNED_RIGHTMOST		(1 << 5)	/* high fence is plus infinity */
+#define LEARNED_NARROW_KEYS		(1 << 6)	/* leaf keys: uint32 offsets */
 
 /*
  * A fence is a (key, heap TID) pair: entries are ordered by key, then TID,
@@ -115,10 +116,23 @@ typedef LearnedPageOpaqueData *LearnedPageOpaque;
 	((LearnedPageGetOpaque(page)->flags & LEARNED_PAGE_META) != 0)
 
 /*
- * Leaf layout: a packed array of int64 keys grows up from the page header,
- * and the matching heap TIDs grow down from the special space, so the free
+ * Leaf layout: a packed array of keys grows up from the page header, and
+ * the matching heap TIDs grow down from the special space, so the free
  * space is one hole between pd_lower and pd_upper (generic WAL and full-page
- * images skip it).  Entry i is (keys[i], *LeafTid(page, i)).
+ * images skip it).  Entry i is (learned_leaf_key(page, i),
+ * *LearnedLeafTid(page, i)).
+ *
+ * Keys are stored in one of two widths.  A "wide" leaf stores int64 keys
+ * (14-byte entries).  A "narrow" leaf (LEARNED_NARROW_KEYS) stores each key
+ * as a uint32 offset from the page's low fence key (10-byte entries, 40%
+ * more per page): possible when every key the page can ever hold lies less
+ * than 2^32 above its low fence.  Keys on a page lie in [low fence, high
+ * fence], and a high fence only ever moves down (a split gives the left
+ * page a smaller one), so a page whose fences are that close stays narrow
+ * for life.  The leftmost page (low fence minus infinity) is always wide;
+ * the rightmost (high fence plus infinity) may be narrow while its keys
+ * fit, and an insert beyond that range splits it at the new key.  The
+ * width is chosen when a page is written whole: at build and at a split.
  *
  * Entries [0, nsorted) are sorted by (key, TID); the rest, at most
  * LEARNED_LEAF_PENDING_MAX, are pending: appended in arrival order, so that
@@ -130,16 +144,61 @@ typedef LearnedPageOpaqueData *LearnedPageOpaque;
 #define LEARNED_LEAF_PENDING_MAX	64
 #define LEARNED_CONTENTS_SIZE \
 	(BLCKSZ - MAXALIGN(SizeOfPageHeaderData) - MAXALIGN(sizeof(LearnedPageOpaqueData)))
-#define LEARNED_LEAF_ENTRY_SIZE		(sizeof(int64) + sizeof(ItemPointerData))
-#define LEARNED_LEAF_CAPACITY		(LEARNED_CONTENTS_SIZE / LEARNED_LEAF_ENTRY_SIZE)
+#define LEARNED_WIDE_ENTRY_SIZE		(sizeof(int64) + sizeof(ItemPointerData))
+#define LEARNED_NARROW_ENTRY_SIZE	(sizeof(uint32) + sizeof(ItemPointerData))
+#define LEARNED_WIDE_CAPACITY		(LEARNED_CONTENTS_SIZE / LEARNED_WIDE_ENTRY_SIZE)
+#define LEARNED_NARROW_CAPACITY		(LEARNED_CONTENTS_SIZE / LEARNED_NARROW_ENTRY_SIZE)
+/* The most entries any leaf holds: the size of per-page scratch arrays. */
+#define LEARNED_LEAF_MAX_CAPACITY	LEARNED_NARROW_CAPACITY
 #define LEARNED_NULLS_CAPACITY		(LEARNED_CONTENTS_SIZE / sizeof(ItemPointerData))
 
-#define LearnedLeafKeys(page)		((int64 *) PageGetContents(page))
+/* A narrow leaf's key offsets span less than this. */
+#define LEARNED_NARROW_SPAN			(UINT64CONST(1) << 32)
+
+#define LearnedLeafIsNarrow(page) \
+	((LearnedPageGetOpaque(page)->flags & LEARNED_NARROW_KEYS) != 0)
+#define LearnedLeafKeyWidth(page) \
+	(LearnedLeafIsNarrow(page) ? sizeof(uint32) : sizeof(int64))
+#define LearnedLeafCapacity(page) \
+	((int) (LearnedLeafIsNarrow(page) ? LEARNED_NARROW_CAPACITY : LEARNED_WIDE_CAPACITY))
+#define LearnedLeafWideKeys(page)	((int64 *) PageGetContents(page))
+#define LearnedLeafNarrowKeys(page)	((uint32 *) PageGetContents(page))
+#define LearnedLeafKeyPointer(page, i) \
+	((char *) PageGetContents(page) + (Size) (i) * LearnedLeafKeyWidth(page))
 #define LearnedLeafCount(page) \
-	((int) ((((PageHeader) (page))->pd_lower - MAXALIGN(SizeOfPageHeaderData)) / sizeof(int64)))
+	((int) ((((PageHeader) (page))->pd_lower - MAXALIGN(SizeOfPageHeaderData)) / LearnedLeafKeyWidth(page)))
 #define LearnedLeafTid(page, i) \
 	((ItemPointer) ((char *) (page) + ((PageHeader) (page))->pd_special - \
 					((i) + 1) * sizeof(ItemPointerData)))
+
+/* Key i of a leaf. */
+static inline int64
+learned_leaf_key(Page page, int i)
+{
+	LearnedPageOpaque opaque = LearnedPageGetOpaque(page);
+
+	if (opaque->flags & LEARNED_NARROW_KEYS)
+		return (int64) ((uint64) opaque->low_fence.key +
+						LearnedLeafNarrowKeys(page)[i]);
+	return LearnedLeafWideKeys(page)[i];
+}
+
+/* Store key i of a leaf; a narrow leaf's key must lie in its range. */
+static inline void
+learned_leaf_set_key(Page page, int i, int64 key)
+{
+	LearnedPageOpaque opaque = LearnedPageGetOpaque(page);
+
+	if (opaque->flags & LEARNED_NARROW_KEYS)
+	{
+		uint64		offset = (uint64) key - (uint64) opaque->low_fence.key;
+
+		Assert(key >= opaque->low_fence.key && offset < LEARNED_NARROW_SPAN);
+		LearnedLeafNarrowKeys(page)[i] = (uint32) offset;
+	}
+	else
+		LearnedLeafWideKeys(page)[i] = key;
+}
 
 #define LearnedNullsTids(page)		((ItemPointer) PageGetContents(page))
 #define LearnedNullsCount(page) \
@@ -325,6 +384,9 @@ extern bool learned_search_beyond_page(const LearnedSearchKey *skey,
 extern int	learned_leaf_first_at_or_after(Page page, int64 key);
 extern int	learned_leaf_first_after(Page page, int64 key);
 extern void learned_leaf_set_count(Page page, int n);
+extern bool learned_leaf_range_is_narrow(const LearnedFence *low,
+										 uint16 flags, int64 high_key);
+extern bool learned_leaf_fits(Page page, int64 key);
 extern void learned_leaf_append(Page page, int64 key, ItemPointer tid);
 extern void learned_leaf_merge_pending(Page page);
 extern int	learned_leaf_remove(Page page, const bool *dead);

@@ -143,95 +143,193 @@ learned_fences_add(LearnedFenceList *fences, int64 key, ItemPointer tid,
 	fences->n++;
 }
 
+/* Entries read ahead of the leaf being written, to choose its width. */
+typedef struct LearnedLookahead
+{
+	int64		keys[LEARNED_NARROW_CAPACITY + 1];
+	ItemPointerData tids[LEARNED_NARROW_CAPACITY + 1];
+	int			n;
+	bool		exhausted;		/* the sort has no more entries */
+} LearnedLookahead;
+
+static void
+learned_lookahead_fill(LearnedSort *sort, LearnedLookahead *ahead, int want)
+{
+	while (ahead->n < want && !ahead->exhausted)
+	{
+		if (learned_sort_next(sort, &ahead->keys[ahead->n], &ahead->tids[ahead->n]))
+			ahead->n++;
+		else
+			ahead->exhausted = true;
+	}
+}
+
 /*
- * Write the sorted entries as a chain of leaves filled to leaf_fill entries,
- * each owned by the record page that will list it.
+ * How many of the entries read ahead the next leaf takes, and whether it
+ * stores them narrow.  A narrow leaf is filled to narrow_fill entries when
+ * the next page's first key (its high fence) lies close enough above its
+ * low fence; otherwise the leaf takes wide_fill entries, narrow still if
+ * their range allows.  The last leaf (rightmost) takes what is left.
+ */
+static int
+learned_leaf_plan(const LearnedLookahead *ahead, const LearnedFence *low,
+				  uint16 flags, int narrow_fill, int wide_fill, bool *narrow)
+{
+	int			n = ahead->n;
+
+	if (n > narrow_fill &&
+		learned_leaf_range_is_narrow(low, flags, ahead->keys[narrow_fill]))
+	{
+		*narrow = true;
+		return narrow_fill;
+	}
+	if (n <= narrow_fill && ahead->exhausted &&
+		learned_leaf_range_is_narrow(low, flags, ahead->keys[n - 1]))
+	{
+		*narrow = true;
+		return n;
+	}
+	if (n > wide_fill)
+	{
+		*narrow = learned_leaf_range_is_narrow(low, flags, ahead->keys[wide_fill]);
+		return wide_fill;
+	}
+	*narrow = false;
+	return n;
+}
+
+/*
+ * Write the sorted entries as a chain of leaves at the fillfactor.  Every
+ * pages_per_record leaves, the record page that will list them is added
+ * just before them, so a leaf knows its owner when it is written; the
+ * blocks of the records go to record_blocks (room for max_records).
  */
 static void
-learned_write_leaves(LearnedBuildState *state, uint32 leaf_fill,
-					 uint32 pages_per_record, BlockNumber first_record_block,
-					 LearnedFenceList *fences)
+learned_write_leaves(LearnedBuildState *state, int fillfactor,
+					 uint32 pages_per_record, BlockNumber *record_blocks,
+					 uint32 max_records, LearnedFenceList *fences)
 {
 	Relation	index = state->index;
-	Buffer		buf;
-	Page		page;
+	int			narrow_fill = Max(1, LEARNED_NARROW_CAPACITY * fillfactor / 100);
+	int			wide_fill = Max(1, LEARNED_WIDE_CAPACITY * fillfactor / 100);
+	LearnedLookahead *ahead = palloc(sizeof(LearnedLookahead));
+	Buffer		prevbuf = InvalidBuffer;
 	uint64		done = 0;
-	LearnedPageOpaque opaque;
-	int64		key;
-	ItemPointerData tid_data;
-	ItemPointer tid = &tid_data;
+	uint32		nrecords = 0;
 
-	buf = learned_new_buffer(index, MAIN_FORKNUM);
-	page = BufferGetPage(buf);
-	learned_init_page(page, LEARNED_PAGE_LEAF | LEARNED_LEFTMOST);
-	opaque = LearnedPageGetOpaque(page);
-	opaque->owner_record = first_record_block;
-
-	while (learned_sort_next(state->sort, &key, tid))
+	ahead->n = 0;
+	ahead->exhausted = false;
+	for (;;)
 	{
-		int			n = LearnedLeafCount(page);
+		Buffer		buf;
+		Page		page;
+		LearnedPageOpaque opaque;
+		LearnedFence low;
+		uint16		flags = LEARNED_PAGE_LEAF;
+		bool		narrow;
+		int			count;
+		int			i;
 
-		if (n == 0 && fences->n == 0)
+		learned_lookahead_fill(state->sort, ahead, narrow_fill + 1);
+		if (ahead->n == 0 && BufferIsValid(prevbuf))
+			break;
+
+		/* Its record first, if it starts one. */
+		if (fences->n % pages_per_record == 0)
+		{
+			Buffer		recbuf = learned_new_buffer(index, MAIN_FORKNUM);
+
+			if (nrecords >= max_records)
+				elog(ERROR, "learned index build made more records than planned");
+			learned_init_page(BufferGetPage(recbuf), LEARNED_PAGE_RECORD);
+			MarkBufferDirty(recbuf);
+			record_blocks[nrecords++] = BufferGetBlockNumber(recbuf);
+			UnlockReleaseBuffer(recbuf);
+		}
+
+		/* Its low fence: minus infinity for the first leaf. */
+		if (!BufferIsValid(prevbuf))
+		{
+			flags |= LEARNED_LEFTMOST;
+			low.key = PG_INT64_MIN;
+			ItemPointerSetInvalid(&low.tid);
+		}
+		else
+		{
+			low.key = ahead->keys[0];
+			low.tid = ahead->tids[0];
+			if (state->max_key < low.key)
+				LearnedFenceSetTidMinusInfinity(&low.tid);
+		}
+		if (ahead->n > 0)
+			count = learned_leaf_plan(ahead, &low, flags, narrow_fill,
+									  wide_fill, &narrow);
+		else
+		{
+			count = 0;			/* an empty index: one empty leaf */
+			narrow = false;
+		}
+		if (narrow)
+			flags |= LEARNED_NARROW_KEYS;
+
+		buf = learned_new_buffer(index, MAIN_FORKNUM);
+		page = BufferGetPage(buf);
+		learned_init_page(page, flags);
+		opaque = LearnedPageGetOpaque(page);
+		opaque->owner_record = record_blocks[nrecords - 1];
+		if (BufferIsValid(prevbuf))
+		{
+			LearnedPageOpaque prevopaque = LearnedPageGetOpaque(BufferGetPage(prevbuf));
+
+			opaque->low_fence = low;
+			opaque->left = BufferGetBlockNumber(prevbuf);
+			prevopaque->high_fence = low;
+			prevopaque->right = BufferGetBlockNumber(buf);
+			MarkBufferDirty(prevbuf);
+			UnlockReleaseBuffer(prevbuf);
+			learned_fences_add(fences, low.key, &low.tid, BufferGetBlockNumber(buf));
+		}
+		else
 		{
 			/* The first leaf's fence is minus infinity; list its first key. */
-			learned_fences_add(fences, key, tid, BufferGetBlockNumber(buf));
+			if (count > 0)
+				learned_fences_add(fences, ahead->keys[0], &ahead->tids[0],
+								   BufferGetBlockNumber(buf));
+			else
+			{
+				ItemPointerData invalid;
+
+				ItemPointerSetInvalid(&invalid);
+				learned_fences_add(fences, PG_INT64_MIN, &invalid,
+								   BufferGetBlockNumber(buf));
+			}
 		}
-		else if ((uint32) n >= leaf_fill)
+
+		learned_leaf_set_count(page, count);
+		for (i = 0; i < count; i++)
 		{
-			Buffer		next = learned_new_buffer(index, MAIN_FORKNUM);
-			Page		nextpage = BufferGetPage(next);
-			LearnedPageOpaque nextopaque;
-
-			learned_init_page(nextpage, LEARNED_PAGE_LEAF);
-			nextopaque = LearnedPageGetOpaque(nextpage);
-			nextopaque->low_fence.key = key;
-			nextopaque->low_fence.tid = *tid;
-			if (state->max_key < key)
-				LearnedFenceSetTidMinusInfinity(&nextopaque->low_fence.tid);
-			nextopaque->left = BufferGetBlockNumber(buf);
-			nextopaque->owner_record = first_record_block +
-				fences->n / pages_per_record;
-
-			opaque->high_fence = nextopaque->low_fence;
-			opaque->right = BufferGetBlockNumber(next);
-			MarkBufferDirty(buf);
-			UnlockReleaseBuffer(buf);
-
-			learned_fences_add(fences, key, &nextopaque->low_fence.tid,
-							   BufferGetBlockNumber(next));
-			buf = next;
-			page = nextpage;
-			opaque = nextopaque;
-			n = 0;
+			learned_leaf_set_key(page, i, ahead->keys[i]);
+			*LearnedLeafTid(page, i) = ahead->tids[i];
 		}
+		opaque->nsorted = count;
+		if (count > 0)
+			state->max_key = ahead->keys[count - 1];
 
-		LearnedLeafKeys(page)[n] = key;
-		learned_leaf_set_count(page, n + 1);
-		*LearnedLeafTid(page, n) = *tid;
-		opaque->nsorted = n + 1;
-		state->max_key = key;
+		/* The entries not written wait for the next leaf. */
+		ahead->n -= count;
+		memmove(ahead->keys, ahead->keys + count, ahead->n * sizeof(int64));
+		memmove(ahead->tids, ahead->tids + count, ahead->n * sizeof(ItemPointerData));
 
-		if (++done % 10000 == 0)
-		{
-			pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, done);
-			CHECK_FOR_INTERRUPTS();
-		}
+		prevbuf = buf;
+		done += count;
+		pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, done);
+		CHECK_FOR_INTERRUPTS();
 	}
 
-	/* An empty index still has one (empty) leaf. */
-	if (fences->n == 0)
-	{
-		ItemPointerData invalid;
-
-		ItemPointerSetInvalid(&invalid);
-		learned_fences_add(fences, PG_INT64_MIN, &invalid,
-						   BufferGetBlockNumber(buf));
-	}
-
-	opaque->flags |= LEARNED_RIGHTMOST;
-	MarkBufferDirty(buf);
-	UnlockReleaseBuffer(buf);
-	pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, done);
+	LearnedPageGetOpaque(BufferGetPage(prevbuf))->flags |= LEARNED_RIGHTMOST;
+	MarkBufferDirty(prevbuf);
+	UnlockReleaseBuffer(prevbuf);
+	pfree(ahead);
 }
 
 /* Fill a model page with record j of the trained model. */
@@ -292,11 +390,12 @@ learned_build(Relation heap, Relation index, IndexInfo *indexInfo)
 	IndexBuildResult *result;
 	LearnedBuildState state;
 	int			fillfactor = learned_get_fillfactor(index);
-	uint32		leaf_fill;
-	uint64		leaf_pages;
+	uint32		wide_fill;
+	uint64		max_leaf_pages;
+	uint32		max_records;
+	BlockNumber *record_blocks;
 	uint32		pages_per_record;
 	uint32		nrecords;
-	BlockNumber first_record_block;
 	LearnedFenceList fences;
 	RmiRoot		root;
 	RmiSegment *segments;
@@ -342,20 +441,15 @@ learned_build(Relation heap, Relation index, IndexInfo *indexInfo)
 								 LEARNED_PHASE_SORT);
 	learned_sort_perform(state.sort);
 
-	/* Now the number of leaves, records and their blocks are known. */
-	leaf_fill = Max(1, LEARNED_LEAF_CAPACITY * fillfactor / 100);
-	leaf_pages = Max(1, (state.nkeys + leaf_fill - 1) / leaf_fill);
-	pages_per_record = learned_pages_per_record(index, leaf_pages);
-	nrecords = rmi_segment_count((uint32) leaf_pages, pages_per_record);
-	first_record_block = RelationGetNumberOfBlocks(index);
-	for (i = 0; i < nrecords; i++)
-	{
-		Buffer		buf = learned_new_buffer(index, MAIN_FORKNUM);
-
-		learned_init_page(BufferGetPage(buf), LEARNED_PAGE_RECORD);
-		MarkBufferDirty(buf);
-		UnlockReleaseBuffer(buf);
-	}
+	/*
+	 * At most this many leaves: narrow leaves hold more entries than wide
+	 * ones, and which ones are narrow is decided while writing them.
+	 */
+	wide_fill = Max(1, LEARNED_WIDE_CAPACITY * fillfactor / 100);
+	max_leaf_pages = Max(1, (state.nkeys + wide_fill - 1) / wide_fill);
+	pages_per_record = learned_pages_per_record(index, max_leaf_pages);
+	max_records = rmi_segment_count((uint32) max_leaf_pages, pages_per_record);
+	record_blocks = palloc(max_records * sizeof(BlockNumber));
 
 	{
 		const int	progress_index[] = {
@@ -370,15 +464,15 @@ learned_build(Relation heap, Relation index, IndexInfo *indexInfo)
 		pgstat_progress_update_multi_param(3, progress_index, progress_vals);
 	}
 
-	fences.allocated = (uint32) leaf_pages;
+	fences.allocated = (uint32) max_leaf_pages;
 	fences.n = 0;
 	fences.keys = palloc_extended(fences.allocated * sizeof(int64), MCXT_ALLOC_HUGE);
 	fences.tids = palloc_extended(fences.allocated * sizeof(ItemPointerData), MCXT_ALLOC_HUGE);
 	fences.blocks = palloc_extended(fences.allocated * sizeof(BlockNumber), MCXT_ALLOC_HUGE);
-	learned_write_leaves(&state, leaf_fill, pages_per_record,
-						 first_record_block, &fences);
+	learned_write_leaves(&state, fillfactor, pages_per_record, record_blocks,
+						 max_records, &fences);
 	learned_sort_end(state.sort);
-	Assert(fences.n == leaf_pages);
+	nrecords = rmi_segment_count(fences.n, pages_per_record);
 
 	/* Train on the leaves' low fences. */
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE,
@@ -402,12 +496,12 @@ learned_build(Relation heap, Relation index, IndexInfo *indexInfo)
 								 LEARNED_PHASE_MODEL);
 	for (i = 0; i < nrecords; i++)
 	{
-		Buffer		buf = ReadBuffer(index, first_record_block + i);
+		Buffer		buf = ReadBuffer(index, record_blocks[i]);
 
 		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
 		learned_write_record(BufferGetPage(buf), &segments[i], &fences,
-							 i > 0 ? first_record_block + i - 1 : InvalidBlockNumber,
-							 i + 1 < nrecords ? first_record_block + i + 1 : InvalidBlockNumber);
+							 i > 0 ? record_blocks[i - 1] : InvalidBlockNumber,
+							 i + 1 < nrecords ? record_blocks[i + 1] : InvalidBlockNumber);
 		MarkBufferDirty(buf);
 		UnlockReleaseBuffer(buf);
 	}
@@ -431,7 +525,7 @@ learned_build(Relation heap, Relation index, IndexInfo *indexInfo)
 	meta->root = root;
 	meta->nrecords = nrecords;
 	for (i = 0; i < nrecords; i++)
-		meta->records[i] = first_record_block + i;
+		meta->records[i] = record_blocks[i];
 	MarkBufferDirty(metabuf);
 	UnlockReleaseBuffer(metabuf);
 

@@ -470,20 +470,29 @@ learned_check_leaf_layout(LearnedCheckState *state, BlockNumber blkno,
 						  Page page)
 {
 	PageHeader	header = (PageHeader) page;
+	LearnedPageOpaque opaque = LearnedPageGetOpaque(page);
+	Size		key_width = LearnedLeafKeyWidth(page);
 	Size		keys_bytes;
 	int			nentries;
 
 	if (header->pd_lower < MAXALIGN(SizeOfPageHeaderData) ||
-		(header->pd_lower - MAXALIGN(SizeOfPageHeaderData)) % sizeof(int64) != 0)
+		(header->pd_lower - MAXALIGN(SizeOfPageHeaderData)) % key_width != 0)
 		learned_corrupt(state->index, blkno,
 						"leaf pd_lower %u does not end an array of keys",
 						header->pd_lower);
 	keys_bytes = header->pd_lower - MAXALIGN(SizeOfPageHeaderData);
-	nentries = (int) (keys_bytes / sizeof(int64));
-	if (nentries > (int) LEARNED_LEAF_CAPACITY)
+	nentries = (int) (keys_bytes / key_width);
+	if (nentries > LearnedLeafCapacity(page))
 		learned_corrupt(state->index, blkno,
 						"leaf holds %d entries, more than the %d that fit",
-						nentries, (int) LEARNED_LEAF_CAPACITY);
+						nentries, LearnedLeafCapacity(page));
+	if (LearnedLeafIsNarrow(page) &&
+		((opaque->flags & LEARNED_LEFTMOST) ||
+		 (!(opaque->flags & LEARNED_RIGHTMOST) &&
+		  !learned_leaf_range_is_narrow(&opaque->low_fence, opaque->flags,
+										opaque->high_fence.key))))
+		learned_corrupt(state->index, blkno,
+						"leaf stores keys as 32-bit offsets but its fences are further apart");
 	if (header->pd_upper != header->pd_special - nentries * sizeof(ItemPointerData))
 		learned_corrupt(state->index, blkno,
 						"leaf pd_upper %u does not start an array of %d TIDs ending at pd_special %u",
@@ -1246,8 +1255,8 @@ learned_index_check(PG_FUNCTION_ARGS)
 	state->leaves = palloc_extended(state->nblocks * sizeof(LearnedLeafSummary),
 									MCXT_ALLOC_HUGE);
 
-	state->page_keys = palloc(LEARNED_LEAF_CAPACITY * sizeof(int64));
-	state->page_tids = palloc(LEARNED_LEAF_CAPACITY * sizeof(ItemPointerData));
+	state->page_keys = palloc(LEARNED_LEAF_MAX_CAPACITY * sizeof(int64));
+	state->page_tids = palloc(LEARNED_LEAF_MAX_CAPACITY * sizeof(ItemPointerData));
 
 	learned_check_blocks(state);
 	learned_check_meta(state);

@@ -303,6 +303,7 @@ learned_split_and_insert(Relation index, Buffer buf, int64 key,
 	Page		recpage;
 	LearnedPageOpaque leftopaque;
 	LearnedPageOpaque newopaque;
+	uint16		new_flags;
 
 	/* All entries in order, the new one included. */
 	learned_leaf_collect(page, PG_INT64_MIN, PG_INT64_MAX, keys, tids);
@@ -318,13 +319,41 @@ learned_split_and_insert(Relation index, Buffer buf, int64 key,
 	keys[pos] = key;
 	tids[pos] = *tid;
 
-	if ((opaque->flags & LEARNED_RIGHTMOST) && pos == n)
-		nleft = Min(n, Max(1, LEARNED_LEAF_CAPACITY * learned_get_fillfactor(index) / 100));
+	if ((opaque->flags & LEARNED_RIGHTMOST) && pos == n &&
+		!learned_leaf_fits(page, key) &&
+		learned_leaf_range_is_narrow(&opaque->low_fence, opaque->flags,
+									 keys[n - 1] + 1))
+	{
+		/*
+		 * Beyond the range of a narrow rightmost leaf: the key starts a leaf
+		 * of its own, and the fence between them is just above the last key
+		 * here, so that this leaf's range stays narrow.
+		 */
+		Assert(n > 0);
+		nleft = n;
+	}
+	else if ((opaque->flags & LEARNED_RIGHTMOST) && pos == n)
+	{
+		/*
+		 * An append at the right end: the left page keeps entries up to the
+		 * fillfactor of the width it will have (narrow if its range allows).
+		 */
+		int			fillfactor = learned_get_fillfactor(index);
+		int			narrow_fill = Min(n, Max(1, (int) LEARNED_NARROW_CAPACITY * fillfactor / 100));
+
+		if (learned_leaf_range_is_narrow(&opaque->low_fence, opaque->flags,
+										 keys[narrow_fill]))
+			nleft = narrow_fill;
+		else
+			nleft = Min(n, Max(1, (int) LEARNED_WIDE_CAPACITY * fillfactor / 100));
+	}
 	else
 		nleft = total / 2;
 	new_fence.key = keys[nleft];
 	new_fence.tid = tids[nleft];
-	if (keys[nleft - 1] < keys[nleft])
+	if (nleft == n && !learned_leaf_fits(page, key))
+		new_fence.key = keys[n - 1] + 1;
+	if (keys[nleft - 1] < new_fence.key)
 		LearnedFenceSetTidMinusInfinity(&new_fence.tid);
 
 	/* Would the record have room?  A look only: it is locked again below. */
@@ -359,35 +388,47 @@ learned_split_and_insert(Relation index, Buffer buf, int64 key,
 	newpage = GenericXLogRegisterBuffer(xlog, newbuf, GENERIC_XLOG_FULL_IMAGE);
 	recpage = GenericXLogRegisterBuffer(xlog, recbuf, 0);
 
-	/* The new right page takes entries nleft.. and the old high fence. */
+	/*
+	 * The new right page takes entries nleft.. and the old high fence; both
+	 * pages are rewritten whole, so each gets the narrowest key width its
+	 * fences allow.
+	 */
 	leftopaque = LearnedPageGetOpaque(leftpage);
-	learned_init_page(newpage, LEARNED_PAGE_LEAF |
-					  (leftopaque->flags & LEARNED_RIGHTMOST));
+	new_flags = LEARNED_PAGE_LEAF | (leftopaque->flags & LEARNED_RIGHTMOST);
+	if (learned_leaf_range_is_narrow(&new_fence, new_flags,
+									 (new_flags & LEARNED_RIGHTMOST) ?
+									 keys[total - 1] :
+									 leftopaque->high_fence.key))
+		new_flags |= LEARNED_NARROW_KEYS;
+	learned_init_page(newpage, new_flags);
 	newopaque = LearnedPageGetOpaque(newpage);
 	newopaque->low_fence = new_fence;
 	newopaque->high_fence = leftopaque->high_fence;
 	newopaque->left = BufferGetBlockNumber(buf);
 	newopaque->right = leftopaque->right;
 	newopaque->owner_record = BufferGetBlockNumber(recbuf);
+	learned_leaf_set_count(newpage, total - nleft);
 	for (i = nleft; i < total; i++)
 	{
-		LearnedLeafKeys(newpage)[i - nleft] = keys[i];
+		learned_leaf_set_key(newpage, i - nleft, keys[i]);
 		*LearnedLeafTid(newpage, i - nleft) = tids[i];
 	}
-	learned_leaf_set_count(newpage, total - nleft);
 	newopaque->nsorted = total - nleft;
 
 	/* The left page keeps entries ..nleft-1; its low fence never changes. */
+	leftopaque->flags &= ~(LEARNED_RIGHTMOST | LEARNED_NARROW_KEYS);
+	if (learned_leaf_range_is_narrow(&leftopaque->low_fence, leftopaque->flags,
+									 new_fence.key))
+		leftopaque->flags |= LEARNED_NARROW_KEYS;
+	learned_leaf_set_count(leftpage, nleft);
 	for (i = 0; i < nleft; i++)
 	{
-		LearnedLeafKeys(leftpage)[i] = keys[i];
+		learned_leaf_set_key(leftpage, i, keys[i]);
 		*LearnedLeafTid(leftpage, i) = tids[i];
 	}
-	learned_leaf_set_count(leftpage, nleft);
 	leftopaque->nsorted = nleft;
 	leftopaque->high_fence = new_fence;
 	leftopaque->right = newblock;
-	leftopaque->flags &= ~LEARNED_RIGHTMOST;
 
 	if (BufferIsValid(rightbuf))
 	{
@@ -524,6 +565,8 @@ learned_insert(Relation index, Datum *values, bool *isnull,
 	{
 		BlockNumber full_record;
 		LearnedFence incoming;
+		int			count;
+		bool		fits;
 
 		target = learned_cache_locate(index, &skey);
 		buf = ReadBuffer(index, target.block);
@@ -544,24 +587,32 @@ learned_insert(Relation index, Datum *values, bool *isnull,
 			moved_right = true;
 		}
 
-		if (LearnedLeafCount(page) < LEARNED_LEAF_CAPACITY)
+		count = LearnedLeafCount(page);
+		fits = learned_leaf_fits(page, skey.key);
+		if (count < LearnedLeafCapacity(page) && fits &&
+			count - LearnedPageGetOpaque(page)->nsorted < LEARNED_LEAF_PENDING_MAX)
 		{
-			if (LearnedLeafCount(page) - LearnedPageGetOpaque(page)->nsorted <
-				LEARNED_LEAF_PENDING_MAX)
-			{
-				/* The common case: a few bytes changed, logged directly. */
-				learned_leaf_append_logged(index, buf, skey.key, &skey.tid);
-			}
-			else
-			{
-				/* Every LEARNED_LEAF_PENDING_MAX appends, one merge. */
-				GenericXLogState *xlog = GenericXLogStart(index);
-				Page		copy = GenericXLogRegisterBuffer(xlog, buf, 0);
+			/* The common case: a few bytes changed, logged directly. */
+			learned_leaf_append_logged(index, buf, skey.key, &skey.tid);
+			break;
+		}
+		if (count < LearnedLeafCapacity(page) && (fits || count == 0))
+		{
+			/*
+			 * Every LEARNED_LEAF_PENDING_MAX appends, one merge.  An empty
+			 * narrow rightmost leaf takes a key beyond its range by turning
+			 * wide.
+			 */
+			GenericXLogState *xlog = GenericXLogStart(index);
+			Page		copy = GenericXLogRegisterBuffer(xlog, buf, 0);
 
-				learned_leaf_append(copy, skey.key, &skey.tid);
+			if (!fits)
+				LearnedPageGetOpaque(copy)->flags &= ~LEARNED_NARROW_KEYS;
+			learned_leaf_append(copy, skey.key, &skey.tid);
+			if (LearnedLeafCount(copy) - LearnedPageGetOpaque(copy)->nsorted >
+				LEARNED_LEAF_PENDING_MAX)
 				learned_leaf_merge_pending(copy);
-				GenericXLogFinish(xlog);
-			}
+			GenericXLogFinish(xlog);
 			break;
 		}
 		if (learned_split_and_insert(index, buf, skey.key, &skey.tid,

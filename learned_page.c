@@ -104,46 +104,102 @@ learned_search_beyond_page(const LearnedSearchKey *skey, Page page)
 }
 
 /*
- * Index of the first sorted entry whose key is >= key (nsorted if none).
- * Pending entries are not searched here.
+ * A narrow leaf's search key as an offset: the offset of key itself when
+ * it lies in the page's range; below it, -1; above it, LEARNED_NARROW_SPAN.
  */
-int
-learned_leaf_first_at_or_after(Page page, int64 key)
+static inline int64
+learned_leaf_key_offset(Page page, int64 key)
 {
-	const int64 *keys = LearnedLeafKeys(page);
+	int64		low = LearnedPageGetOpaque(page)->low_fence.key;
+
+	if (key < low)
+		return -1;
+	if ((uint64) key - (uint64) low >= LEARNED_NARROW_SPAN)
+		return (int64) LEARNED_NARROW_SPAN;
+	return (int64) ((uint64) key - (uint64) low);
+}
+
+/*
+ * Index of the first sorted entry whose key is >= key (after_key false) or
+ * > key (after_key true); nsorted if none.  Pending entries are not
+ * searched here.
+ */
+static int
+learned_leaf_search(Page page, int64 key, bool after_key)
+{
 	int			lo = 0;
 	int			hi = LearnedPageGetOpaque(page)->nsorted;
 
-	while (lo < hi)
+	if (LearnedLeafIsNarrow(page))
 	{
-		int			mid = (lo + hi) / 2;
+		const uint32 *offsets = LearnedLeafNarrowKeys(page);
+		int64		target = learned_leaf_key_offset(page, key);
 
-		if (keys[mid] < key)
-			lo = mid + 1;
-		else
-			hi = mid;
+		while (lo < hi)
+		{
+			int			mid = (lo + hi) / 2;
+
+			if (after_key ? (int64) offsets[mid] <= target :
+				(int64) offsets[mid] < target)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+	}
+	else
+	{
+		const int64 *keys = LearnedLeafWideKeys(page);
+
+		while (lo < hi)
+		{
+			int			mid = (lo + hi) / 2;
+
+			if (after_key ? keys[mid] <= key : keys[mid] < key)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
 	}
 	return lo;
+}
+
+/* Index of the first sorted entry whose key is >= key (nsorted if none). */
+int
+learned_leaf_first_at_or_after(Page page, int64 key)
+{
+	return learned_leaf_search(page, key, false);
 }
 
 /* Index of the first sorted entry whose key is > key (nsorted if none). */
 int
 learned_leaf_first_after(Page page, int64 key)
 {
-	const int64 *keys = LearnedLeafKeys(page);
-	int			lo = 0;
-	int			hi = LearnedPageGetOpaque(page)->nsorted;
+	return learned_leaf_search(page, key, true);
+}
 
-	while (lo < hi)
-	{
-		int			mid = (lo + hi) / 2;
+/*
+ * Can a leaf with this low fence and flags, whose keys are at most
+ * high_key (its high fence's key, or for the rightmost page its largest
+ * key), store its keys narrow?
+ */
+bool
+learned_leaf_range_is_narrow(const LearnedFence *low, uint16 flags,
+							 int64 high_key)
+{
+	if (flags & LEARNED_LEFTMOST)
+		return false;
+	return high_key >= low->key &&
+		(uint64) high_key - (uint64) low->key < LEARNED_NARROW_SPAN;
+}
 
-		if (keys[mid] <= key)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+/* Can the leaf store key?  Only a narrow rightmost leaf may refuse one. */
+bool
+learned_leaf_fits(Page page, int64 key)
+{
+	if (!LearnedLeafIsNarrow(page))
+		return true;
+	return learned_leaf_key_offset(page, key) >= 0 &&
+		learned_leaf_key_offset(page, key) < (int64) LEARNED_NARROW_SPAN;
 }
 
 /*
@@ -155,8 +211,8 @@ learned_leaf_set_count(Page page, int n)
 {
 	PageHeader	header = (PageHeader) page;
 
-	Assert(n >= 0 && n <= LEARNED_LEAF_CAPACITY);
-	header->pd_lower = MAXALIGN(SizeOfPageHeaderData) + n * sizeof(int64);
+	Assert(n >= 0 && n <= LearnedLeafCapacity(page));
+	header->pd_lower = MAXALIGN(SizeOfPageHeaderData) + n * LearnedLeafKeyWidth(page);
 	header->pd_upper = header->pd_special - n * sizeof(ItemPointerData);
 }
 
@@ -166,10 +222,19 @@ learned_leaf_append(Page page, int64 key, ItemPointer tid)
 {
 	int			n = LearnedLeafCount(page);
 
-	Assert(n < LEARNED_LEAF_CAPACITY);
-	LearnedLeafKeys(page)[n] = key;
+	Assert(n < LearnedLeafCapacity(page) && learned_leaf_fits(page, key));
 	learned_leaf_set_count(page, n + 1);
+	learned_leaf_set_key(page, n, key);
 	*LearnedLeafTid(page, n) = *tid;
+}
+
+/* Copy entry from to position to on the same leaf, as stored. */
+static inline void
+learned_leaf_move(Page page, int to, int from)
+{
+	memcpy(LearnedLeafKeyPointer(page, to), LearnedLeafKeyPointer(page, from),
+		   LearnedLeafKeyWidth(page));
+	*LearnedLeafTid(page, to) = *LearnedLeafTid(page, from);
 }
 
 /* (key, tid) order of two entries. */
@@ -216,7 +281,6 @@ learned_leaf_merge_pending(Page page)
 	int			n = LearnedLeafCount(page);
 	int			nsorted = opaque->nsorted;
 	int			npending = n - nsorted;
-	int64	   *keys = LearnedLeafKeys(page);
 	int64		pending_keys[LEARNED_LEAF_PENDING_MAX + 1];
 	ItemPointerData pending_tids[LEARNED_LEAF_PENDING_MAX + 1];
 	int			i;
@@ -229,7 +293,7 @@ learned_leaf_merge_pending(Page page)
 
 	for (i = 0; i < npending; i++)
 	{
-		pending_keys[i] = keys[nsorted + i];
+		pending_keys[i] = learned_leaf_key(page, nsorted + i);
 		pending_tids[i] = *LearnedLeafTid(page, nsorted + i);
 	}
 	learned_sort_entries(pending_keys, pending_tids, npending);
@@ -238,16 +302,16 @@ learned_leaf_merge_pending(Page page)
 	j = npending - 1;			/* last pending entry not yet placed */
 	for (k = n - 1; j >= 0; k--)
 	{
-		if (i >= 0 && learned_entry_cmp(keys[i], LearnedLeafTid(page, i),
+		if (i >= 0 && learned_entry_cmp(learned_leaf_key(page, i),
+										LearnedLeafTid(page, i),
 										pending_keys[j], &pending_tids[j]) > 0)
 		{
-			keys[k] = keys[i];
-			*LearnedLeafTid(page, k) = *LearnedLeafTid(page, i);
+			learned_leaf_move(page, k, i);
 			i--;
 		}
 		else
 		{
-			keys[k] = pending_keys[j];
+			learned_leaf_set_key(page, k, pending_keys[j]);
 			*LearnedLeafTid(page, k) = pending_tids[j];
 			j--;
 		}
@@ -264,7 +328,6 @@ learned_leaf_remove(Page page, const bool *dead)
 {
 	LearnedPageOpaque opaque = LearnedPageGetOpaque(page);
 	int			n = LearnedLeafCount(page);
-	int64	   *keys = LearnedLeafKeys(page);
 	int			kept = 0;
 	int			kept_sorted = 0;
 	int			i;
@@ -274,10 +337,7 @@ learned_leaf_remove(Page page, const bool *dead)
 		if (dead[i])
 			continue;
 		if (kept != i)
-		{
-			keys[kept] = keys[i];
-			*LearnedLeafTid(page, kept) = *LearnedLeafTid(page, i);
-		}
+			learned_leaf_move(page, kept, i);
 		kept++;
 		if (i < opaque->nsorted)
 			kept_sorted++;
@@ -296,7 +356,6 @@ learned_leaf_collect(Page page, int64 lo, int64 hi, int64 *keys,
 					 ItemPointer tids)
 {
 	LearnedPageOpaque opaque = LearnedPageGetOpaque(page);
-	const int64 *page_keys = LearnedLeafKeys(page);
 	int			n = LearnedLeafCount(page);
 	int			first = learned_leaf_first_at_or_after(page, lo);
 	int			end = learned_leaf_first_after(page, hi);
@@ -313,9 +372,11 @@ learned_leaf_collect(Page page, int64 lo, int64 hi, int64 *keys,
 
 	for (i = opaque->nsorted; i < n; i++)
 	{
-		if (page_keys[i] >= lo && page_keys[i] <= hi)
+		int64		key = learned_leaf_key(page, i);
+
+		if (key >= lo && key <= hi)
 		{
-			pending_keys[npending] = page_keys[i];
+			pending_keys[npending] = key;
 			pending_tids[npending] = *LearnedLeafTid(page, i);
 			npending++;
 		}
@@ -325,7 +386,7 @@ learned_leaf_collect(Page page, int64 lo, int64 hi, int64 *keys,
 	{
 		for (i = first; i < end; i++)
 		{
-			keys[count] = page_keys[i];
+			keys[count] = learned_leaf_key(page, i);
 			tids[count] = *LearnedLeafTid(page, i);
 			count++;
 		}
@@ -338,10 +399,11 @@ learned_leaf_collect(Page page, int64 lo, int64 hi, int64 *keys,
 	while (i < end || j < npending)
 	{
 		if (j >= npending ||
-			(i < end && learned_entry_cmp(page_keys[i], LearnedLeafTid(page, i),
+			(i < end && learned_entry_cmp(learned_leaf_key(page, i),
+										  LearnedLeafTid(page, i),
 										  pending_keys[j], &pending_tids[j]) < 0))
 		{
-			keys[count] = page_keys[i];
+			keys[count] = learned_leaf_key(page, i);
 			tids[count] = *LearnedLeafTid(page, i);
 			i++;
 		}

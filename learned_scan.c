@@ -98,7 +98,7 @@ typedef struct LearnedScanOpaqueData
 
 typedef LearnedScanOpaqueData *LearnedScanOpaque;
 
-#define LEARNED_MAX_ITEMS	Max(LEARNED_LEAF_CAPACITY, LEARNED_NULLS_CAPACITY)
+#define LEARNED_MAX_ITEMS	Max(LEARNED_LEAF_MAX_CAPACITY, LEARNED_NULLS_CAPACITY)
 
 IndexScanDesc
 learned_beginscan(Relation index, int nkeys, int norderbys)

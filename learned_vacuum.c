@@ -95,10 +95,10 @@ learned_vacuum_leaf(LearnedVacuumState *vstate, Buffer buf)
 	Page		page = BufferGetPage(buf);
 	LearnedPageOpaque opaque = LearnedPageGetOpaque(page);
 	int			nentries = LearnedLeafCount(page);
-	bool		dead[LEARNED_LEAF_CAPACITY];
+	bool		dead[LEARNED_LEAF_MAX_CAPACITY];
 	int			ndead = 0;
 
-	if (nentries < 0 || nentries > (int) LEARNED_LEAF_CAPACITY ||
+	if (nentries < 0 || nentries > LearnedLeafCapacity(page) ||
 		opaque->nsorted > nentries ||
 		nentries - opaque->nsorted > LEARNED_LEAF_PENDING_MAX)
 		learned_vacuum_corrupt_count(index, buf, nentries);

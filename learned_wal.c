@@ -112,13 +112,14 @@ learned_leaf_append_logged(Relation index, Buffer buf, int64 key,
 	int			n = LearnedLeafCount(page);
 	LearnedDelta delta;
 
-	Assert(n < LEARNED_LEAF_CAPACITY);
+	Assert(n < LearnedLeafCapacity(page) && learned_leaf_fits(page, key));
 	Assert(n - LearnedPageGetOpaque(page)->nsorted < LEARNED_LEAF_PENDING_MAX);
 	delta.len = 0;
 
 	START_CRIT_SECTION();
 	learned_leaf_append(page, key, tid);
-	learned_delta_add(&delta, page, &LearnedLeafKeys(page)[n], sizeof(int64));
+	learned_delta_add(&delta, page, LearnedLeafKeyPointer(page, n),
+					  LearnedLeafKeyWidth(page));
 	learned_delta_add_bounds(&delta, page);
 	learned_delta_add(&delta, page, LearnedLeafTid(page, n),
 					  sizeof(ItemPointerData));

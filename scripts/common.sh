@@ -18,12 +18,13 @@
 #   lrn_psql args...           psql as postgres, quiet, stops on the first error
 #   lrn_cleanup                stop the cluster, remove $LRN_TMP; trap it on EXIT
 #
-# Settings (environment): PG_MAJOR (15), LRN_PGPORT (54329), LRN_KEEP=1 keeps
+# Settings (environment): PG_MAJOR (15), LRN_PGBIN (its bin directory, for a
+# PostgreSQL installed elsewhere), LRN_PGPORT (54329), LRN_KEEP=1 keeps
 # $LRN_TMP (cluster, logs, test output) for a look afterwards.
 
 PG_MAJOR=${PG_MAJOR:-15}
 LRN_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-LRN_PGBIN=/usr/lib/postgresql/$PG_MAJOR/bin
+LRN_PGBIN=${LRN_PGBIN:-/usr/lib/postgresql/$PG_MAJOR/bin}
 PG_CONFIG=${PG_CONFIG:-$LRN_PGBIN/pg_config}
 LRN_PGPORT=${LRN_PGPORT:-54329}
 LRN_PG_USER=postgres

@@ -24,7 +24,7 @@ CREATE INDEX s8_idx ON s8 USING learned (id);
 ANALYZE s8;
 
 SELECT learned_index_check('s8_idx', true);
-SELECT records > 1 AS several_records, leaf_pages > 300 AS leaves,
+SELECT records > 1 AS several_records, leaf_pages > 250 AS leaves,
 	   entries = (SELECT count(id) FROM s8) AS entries_ok,
 	   null_entries = (SELECT count(*) FROM s8 WHERE id IS NULL) AS null_entries_ok,
 	   build_entries = entries AS build_entries_ok,
