@@ -367,7 +367,11 @@ learned_preprocess_keys(IndexScanDesc scan)
 	MemoryContextSwitchTo(oldcontext);
 }
 
-/* Prepare the tuples an index-only scan returns. */
+/*
+ * Prepare the tuples an index-only scan returns, once per scan: they live
+ * beside the scan state, not in the context every rescan resets (a nested
+ * loop rescans once per outer row).
+ */
 static void
 learned_prepare_itups(IndexScanDesc scan)
 {
@@ -375,7 +379,11 @@ learned_prepare_itups(IndexScanDesc scan)
 	TupleDesc	desc = RelationGetDescr(scan->indexRelation);
 	Datum		value = learned_key_to_datum(0, so->keytype);
 	bool		isnull = false;
-	MemoryContext oldcontext = MemoryContextSwitchTo(so->context);
+	MemoryContext oldcontext;
+
+	if (so->key_itup != NULL)
+		return;
+	oldcontext = MemoryContextSwitchTo(GetMemoryChunkContext(so));
 
 	so->key_itup = index_form_tuple(desc, &value, &isnull);
 	so->key_data_offset = IndexInfoFindDataOffset(so->key_itup->t_info);
@@ -393,7 +401,6 @@ learned_rescan(IndexScanDesc scan, ScanKey keys, int nkeys,
 
 	learned_drop_pin(so);
 	MemoryContextReset(so->context);
-	so->key_itup = so->null_itup = NULL;
 
 	if (keys && scan->numberOfKeys > 0)
 		memmove(scan->keyData, keys, scan->numberOfKeys * sizeof(ScanKeyData));
@@ -417,6 +424,11 @@ learned_endscan(IndexScanDesc scan)
 	MemoryContextDelete(so->context);
 	pfree(so->item_keys);
 	pfree(so->item_tids);
+	if (so->key_itup != NULL)
+	{
+		pfree(so->key_itup);
+		pfree(so->null_itup);
+	}
 	pfree(so);
 	scan->opaque = NULL;
 }
