@@ -340,8 +340,9 @@ learned_describe_choice(const LearnedMetaPageData *meta)
 			why = "tied on pages, search and cache, the first tried";
 			break;
 	}
-	return psprintf("%s: %u candidates; %s; expected pages per lookup %.2f, search %.1f comparisons, model cache %s of a %s budget",
-					what, meta->choice_candidates, why,
+	return psprintf("%s: %u candidate%s; %s; expected pages per lookup %.2f, search %.1f comparisons, model cache %s of a %s budget",
+					what, meta->choice_candidates,
+					meta->choice_candidates == 1 ? "" : "s", why,
 					meta->choice_expected_pages, meta->choice_search_cost,
 					learned_format_bytes((double) meta->choice_cache_bytes),
 					learned_format_bytes((double) meta->cache_budget));
