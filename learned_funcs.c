@@ -646,6 +646,44 @@ learned_check_blocks(LearnedCheckState *state)
 }
 
 /*
+ * The root's error bounds against the records as they are: every key x is
+ * routed to the last record whose first key is below x (or record 0), and
+ * that record must lie in the root's window at x.  The prediction is
+ * monotone, so checking both ends of the keys routed to each record checks
+ * every key (the exact-bound argument of rmi.c).
+ */
+static void
+learned_check_root(LearnedCheckState *state, const RmiSegment *fits)
+{
+	const RmiRoot *root = &state->meta->root;
+	uint32		nrecords = state->meta->nrecords;
+
+	for (uint32 j = 0; j < nrecords; j++)
+	{
+		int64		ends[2];
+
+		/* the keys routed to j: (first_key(j), first_key(j + 1)] */
+		if (j > 0 && fits[j].first_key == PG_INT64_MAX)
+			continue;
+		ends[0] = j > 0 ? fits[j].first_key + 1 : PG_INT64_MIN;
+		ends[1] = j + 1 < nrecords ? fits[j + 1].first_key : PG_INT64_MAX;
+		if (ends[0] > ends[1])
+			continue;
+		for (int e = 0; e < 2; e++)
+		{
+			int64		p = rmi_root_predict(root, ends[e]);
+
+			if ((int64) j < p - Max(root->err_lo, 0) ||
+				(int64) j > p + Max(root->err_hi, 0))
+				learned_corrupt(state->index, LEARNED_METAPAGE_BLKNO,
+								"root predicts record %lld for key %lld, outside its window [-%d, +%d] of record %u",
+								(long long) p, (long long) ends[e],
+								root->err_lo, root->err_hi, j);
+		}
+	}
+}
+
+/*
  * Metapage fields that do not need other pages.
  */
 static void
@@ -941,8 +979,10 @@ learned_check_null_chain(LearnedCheckState *state)
  * strictly increasing by fence; each listed block a leaf of this record
  * whose low fence is the listed one (the first entry of record 0 stands for
  * minus infinity: the leftmost leaf); listed blocks in chain order across
- * all lists; a record's first fence key its fit's first_key; and exactly
- * as many leaves on no list as the records count unlisted splits.
+ * all lists; a record's first fence key its fit's first_key; exactly
+ * as many leaves on no list as the records count unlisted splits; and the
+ * root's window holding the record every key routes to
+ * (learned_check_root).
  */
 static void
 learned_check_records(LearnedCheckState *state)
@@ -950,6 +990,7 @@ learned_check_records(LearnedCheckState *state)
 	Relation	index = state->index;
 	LearnedMetaPage meta = state->meta;
 	bool	   *is_record = palloc0(state->nblocks * sizeof(bool));
+	RmiSegment *fits = palloc0(Max(meta->nrecords, 1) * sizeof(RmiSegment));
 	int32		last_pos = -1;
 	uint64		listed = 0;
 	uint64		unlisted_splits = 0;
@@ -1016,6 +1057,7 @@ learned_check_records(LearnedCheckState *state)
 		fence_tids = LearnedRecordTids(page);
 		blocks = LearnedRecordBlocks(page);
 
+		fits[j] = *LearnedRecordFit(header, meta->model_version);
 		for (int slot = 0; slot < 2; slot++)
 			if (j > 0 && fence_keys[0] != header->fits[slot].first_key)
 				learned_corrupt(index, blkno,
@@ -1097,6 +1139,8 @@ learned_check_records(LearnedCheckState *state)
 						(unsigned long long) (state->nleaves - listed),
 						state->nleaves, (unsigned long long) unlisted_splits);
 
+	learned_check_root(state, fits);
+	pfree(fits);
 	pfree(is_record);
 }
 
