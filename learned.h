@@ -46,7 +46,7 @@
  */
 
 #define LEARNED_MAGIC			0x4C524E44	/* "LRND" */
-#define LEARNED_VERSION			1
+#define LEARNED_VERSION			2	/* 2: spline root, build choice */
 #define LEARNED_PAGE_ID			0xFF8A	/* last two bytes of special space */
 
 #define LEARNED_METAPAGE_BLKNO	0
@@ -264,12 +264,25 @@ typedef struct LearnedMetaPageData
 	uint32		trained_nrecords;	/* records when the root was trained */
 	double		mean_window;	/* mean model window, pages, when trained */
 	uint32		max_window;
+	/* how CREATE INDEX chose pages_per_record and the root (rmi_choose) */
+	uint32		choice_flags;	/* LEARNED_CHOICE_* */
+	uint32		choice_candidates;	/* (pages_per_record, root kind) pairs */
+	int32		choice_reason;	/* RMI_CHOSEN_* */
+	uint32		unused_choice;
+	double		choice_expected_pages;	/* per lookup, by the cost model */
+	double		choice_search_cost; /* comparisons per lookup, model's */
+	uint64		choice_cache_bytes; /* the whole model cached, estimated */
+	uint64		cache_budget;	/* per-backend cache budget, bytes */
 	RmiRoot		root;
 	uint32		nrecords;
 	BlockNumber records[FLEXIBLE_ARRAY_MEMBER];	/* model pages, key order */
 } LearnedMetaPageData;
 
 typedef LearnedMetaPageData *LearnedMetaPage;
+
+/* LearnedMetaPageData.choice_flags: what the reloptions pinned at build. */
+#define LEARNED_CHOICE_PINNED_PAGES		(1 << 0)	/* pages_per_record */
+#define LEARNED_CHOICE_PINNED_ROOT		(1 << 1)	/* root_model */
 
 #define LearnedPageGetMeta(page)	((LearnedMetaPage) PageGetContents(page))
 #define LEARNED_MAX_RECORDS \
@@ -288,8 +301,13 @@ typedef struct LearnedOptions
 #define LEARNED_MIN_FILLFACTOR		10
 #define LEARNED_ROOT_AUTO			0
 
-/* List length per record at build: leaves room for splits to enter it. */
-#define LEARNED_DEFAULT_PAGES_PER_RECORD	128
+/*
+ * List length per record at build: leaves room for splits to enter it.  The
+ * default, 0, lets CREATE INDEX choose among LEARNED_AUTO_PAGES_PER_RECORD
+ * (learned_build.c); a value from the minimum up pins it.
+ */
+#define LEARNED_PAGES_PER_RECORD_AUTO		0
+#define LEARNED_DEFAULT_PAGES_PER_RECORD	LEARNED_PAGES_PER_RECORD_AUTO
 #define LEARNED_MIN_PAGES_PER_RECORD		8
 
 /* CREATE INDEX progress phases (pg_stat_progress_create_index). */
@@ -314,6 +332,33 @@ typedef struct LearnedCachedRecord
 	ItemPointerData *fence_tids;
 	BlockNumber *blocks;
 } LearnedCachedRecord;
+
+/*
+ * What the cache spends, for the cost model that chooses pages_per_record
+ * at build (rmi_choose): per listed leaf, a fence key, TID and block; per
+ * record, its fit and bookkeeping, plus the headers of its three
+ * allocations.  The budget: 1% of the index, at least 64 kB, at most 4 MB
+ * per backend.
+ */
+#define LEARNED_CACHE_BYTES_PER_LEAF \
+	(sizeof(int64) + sizeof(ItemPointerData) + sizeof(BlockNumber))
+#define LEARNED_CACHE_BYTES_PER_RECORD \
+	(sizeof(RmiSegment) + sizeof(LearnedCachedRecord) + 3 * 16)
+#define LEARNED_CACHE_BUDGET_FRACTION	0.01
+#define LEARNED_CACHE_BUDGET_MIN		(64 * 1024)
+#define LEARNED_CACHE_BUDGET_MAX		(4 * 1024 * 1024)
+
+static inline uint64
+learned_cache_budget(BlockNumber index_pages)
+{
+	double		budget = LEARNED_CACHE_BUDGET_FRACTION * index_pages * BLCKSZ;
+
+	if (budget < LEARNED_CACHE_BUDGET_MIN)
+		return LEARNED_CACHE_BUDGET_MIN;
+	if (budget > LEARNED_CACHE_BUDGET_MAX)
+		return LEARNED_CACHE_BUDGET_MAX;
+	return (uint64) budget;
+}
 
 typedef struct LearnedCache
 {

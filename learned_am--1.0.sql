@@ -123,7 +123,8 @@ CREATE FUNCTION learned_index_info(index regclass,
 	OUT expected_pages_per_lookup float8,
 	OUT cached_bytes int8,
 	OUT pages_per_record int4,
-	OUT model_choice text)
+	OUT model_choice text,
+	OUT cache_budget int8)
 RETURNS record
 AS 'MODULE_PATHNAME'
 LANGUAGE C STRICT;

@@ -42,6 +42,7 @@ static relopt_enum_elt_def learned_root_model_values[] = {
 	{"auto", LEARNED_ROOT_AUTO},
 	{"linear", RMI_ROOT_LINEAR},
 	{"cubic", RMI_ROOT_CUBIC},
+	{"spline", RMI_ROOT_SPLINE},
 	{(const char *) NULL}
 };
 
@@ -67,14 +68,14 @@ _PG_init(void)
 #endif
 		);
 	add_enum_reloption(learned_relopt_kind, "root_model",
-					   "Root model kind of a learned index: auto chooses the narrowest window",
+					   "Root model kind of a learned index: auto chooses the cheapest to search",
 					   learned_root_model_values, LEARNED_ROOT_AUTO,
-					   "Valid values are \"auto\", \"linear\" and \"cubic\".",
+					   "Valid values are \"auto\", \"linear\", \"cubic\" and \"spline\".",
 					   AccessExclusiveLock);
 	add_int_reloption(learned_relopt_kind, "pages_per_record",
-					  "Leaf pages each model record lists when the index is built",
+					  "Leaf pages each model record lists when the index is built (0: chosen by CREATE INDEX)",
 					  LEARNED_DEFAULT_PAGES_PER_RECORD,
-					  LEARNED_MIN_PAGES_PER_RECORD, LEARNED_RECORD_CAPACITY
+					  LEARNED_PAGES_PER_RECORD_AUTO, LEARNED_RECORD_CAPACITY
 #if PG_VERSION_NUM >= 130000
 					  ,AccessExclusiveLock
 #endif
@@ -166,10 +167,25 @@ learned_options(Datum reloptions, bool validate)
 		{"pages_per_record", RELOPT_TYPE_INT, offsetof(LearnedOptions, pages_per_record)},
 	};
 
-	return (bytea *) build_reloptions(reloptions, validate,
-									  learned_relopt_kind,
-									  sizeof(LearnedOptions),
-									  tab, lengthof(tab));
+	LearnedOptions *options;
+
+	options = (LearnedOptions *) build_reloptions(reloptions, validate,
+												  learned_relopt_kind,
+												  sizeof(LearnedOptions),
+												  tab, lengthof(tab));
+
+	/* 0 means "choose"; a pinned list length needs room to be a list */
+	if (validate && options != NULL &&
+		options->pages_per_record != LEARNED_PAGES_PER_RECORD_AUTO &&
+		options->pages_per_record < LEARNED_MIN_PAGES_PER_RECORD)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("value %d out of bounds for option \"pages_per_record\"",
+						options->pages_per_record),
+				 errdetail("Valid values are 0 (chosen at CREATE INDEX) and between \"%d\" and \"%d\".",
+						   LEARNED_MIN_PAGES_PER_RECORD,
+						   (int) LEARNED_RECORD_CAPACITY)));
+	return (bytea *) options;
 }
 
 char *

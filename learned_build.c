@@ -7,10 +7,10 @@
  *	  model pages.
  *
  * Block layout of a new index: the metapage (block 0), the NULL pages
- * written during the table scan, the model pages (one per record; how many
- * is known once the sort has counted the keys), then the leaves in key
- * order.  Pages are written through shared buffers without WAL and logged
- * once at the end with log_newpage_range (DESIGN.md invariant 4).
+ * written during the table scan, the leaves in key order, then the model
+ * pages (one per record: how many is chosen from the leaves' fences, see
+ * learned_train).  Pages are written through shared buffers without WAL and
+ * logged once at the end with log_newpage_range (DESIGN.md invariant 4).
  *
  *-------------------------------------------------------------------------
  */
@@ -199,15 +199,13 @@ learned_leaf_plan(const LearnedLookahead *ahead, const LearnedFence *low,
 }
 
 /*
- * Write the sorted entries as a chain of leaves at the fillfactor.  Every
- * pages_per_record leaves, the record page that will list them is added
- * just before them, so a leaf knows its owner when it is written; the
- * blocks of the records go to record_blocks (room for max_records).
+ * Write the sorted entries as a chain of leaves at the fillfactor, each
+ * narrow where its range allows.  Their owner records are set once the
+ * records are (learned_set_leaf_owners).
  */
 static void
 learned_write_leaves(LearnedBuildState *state, int fillfactor,
-					 uint32 pages_per_record, BlockNumber *record_blocks,
-					 uint32 max_records, LearnedFenceList *fences)
+					 LearnedFenceList *fences)
 {
 	Relation	index = state->index;
 	int			narrow_fill = Max(1, LEARNED_NARROW_CAPACITY * fillfactor / 100);
@@ -215,7 +213,6 @@ learned_write_leaves(LearnedBuildState *state, int fillfactor,
 	LearnedLookahead *ahead = palloc(sizeof(LearnedLookahead));
 	Buffer		prevbuf = InvalidBuffer;
 	uint64		done = 0;
-	uint32		nrecords = 0;
 
 	ahead->n = 0;
 	ahead->exhausted = false;
@@ -233,19 +230,6 @@ learned_write_leaves(LearnedBuildState *state, int fillfactor,
 		learned_lookahead_fill(state->sort, ahead, narrow_fill + 1);
 		if (ahead->n == 0 && BufferIsValid(prevbuf))
 			break;
-
-		/* Its record first, if it starts one. */
-		if (fences->n % pages_per_record == 0)
-		{
-			Buffer		recbuf = learned_new_buffer(index, MAIN_FORKNUM);
-
-			if (nrecords >= max_records)
-				elog(ERROR, "learned index build made more records than planned");
-			learned_init_page(BufferGetPage(recbuf), LEARNED_PAGE_RECORD);
-			MarkBufferDirty(recbuf);
-			record_blocks[nrecords++] = BufferGetBlockNumber(recbuf);
-			UnlockReleaseBuffer(recbuf);
-		}
 
 		/* Its low fence: minus infinity for the first leaf. */
 		if (!BufferIsValid(prevbuf))
@@ -276,7 +260,6 @@ learned_write_leaves(LearnedBuildState *state, int fillfactor,
 		page = BufferGetPage(buf);
 		learned_init_page(page, flags);
 		opaque = LearnedPageGetOpaque(page);
-		opaque->owner_record = record_blocks[nrecords - 1];
 		if (BufferIsValid(prevbuf))
 		{
 			LearnedPageOpaque prevopaque = LearnedPageGetOpaque(BufferGetPage(prevbuf));
@@ -363,25 +346,111 @@ learned_write_record(Page page, const RmiSegment *fit,
 }
 
 /*
- * How many leaves each record lists at build: enough records to keep each
- * list short (room to grow by splits), few enough for the metapage's
- * directory.
+ * List lengths CREATE INDEX chooses from when pages_per_record is not set:
+ * each leaves room in the record's 445 slots for splits to enter the list.
  */
-static uint32
-learned_pages_per_record(Relation index, uint64 leaf_pages)
+static const uint32 learned_auto_pages_per_record[] = {16, 32, 64, 128, 256};
+
+/* The list length of an empty index. */
+#define LEARNED_EMPTY_PAGES_PER_RECORD	128
+
+/*
+ * The list lengths to choose from at build (*pinned set if the
+ * pages_per_record reloption names one).  Auto candidates must leave half
+ * the metapage's record directory free for record splits as the index
+ * grows; when none does, the shortest list that fits the directory.
+ */
+static int
+learned_pages_per_record_candidates(Relation index, uint64 leaf_pages,
+									uint32 *candidates, bool *pinned)
 {
 	uint64		per_record = learned_get_pages_per_record(index);
+	uint64		fits_directory = (leaf_pages + LEARNED_MAX_RECORDS - 1) / LEARNED_MAX_RECORDS;
+	int			ncandidates = 0;
 
-	if (leaf_pages > (uint64) LEARNED_MAX_RECORDS * per_record)
-		per_record = (leaf_pages + LEARNED_MAX_RECORDS - 1) / LEARNED_MAX_RECORDS;
-	if (per_record > LEARNED_RECORD_CAPACITY)
+	if (fits_directory > LEARNED_RECORD_CAPACITY)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("index \"%s\" would need " UINT64_FORMAT " leaf pages, more than a learned index can list",
 						RelationGetRelationName(index), leaf_pages),
 				 errhint("A learned index lists at most %u leaf pages.",
 						 (unsigned) (LEARNED_MAX_RECORDS * LEARNED_RECORD_CAPACITY))));
-	return (uint32) per_record;
+
+	*pinned = per_record != LEARNED_PAGES_PER_RECORD_AUTO;
+	if (*pinned)
+	{
+		candidates[ncandidates++] = (uint32) Max(per_record, fits_directory);
+		return ncandidates;
+	}
+
+	for (int i = 0; i < lengthof(learned_auto_pages_per_record); i++)
+	{
+		uint32		c = learned_auto_pages_per_record[i];
+
+		if (rmi_segment_count((uint32) leaf_pages, c) <= LEARNED_MAX_RECORDS / 2)
+			candidates[ncandidates++] = c;
+	}
+	if (ncandidates == 0)
+		candidates[ncandidates++] =
+			(uint32) Max(fits_directory,
+						 learned_auto_pages_per_record[lengthof(learned_auto_pages_per_record) - 1]);
+	return ncandidates;
+}
+
+/*
+ * Choose the list length and the root kind and train the model on the
+ * leaves' fences: rmi_choose with the cache's cost model (learned.h) and a
+ * budget of 1% of the index, within limits.  segments must have room for
+ * the most records any candidate makes.
+ */
+static void
+learned_train(Relation index, const LearnedFenceList *fences,
+			  const uint32 *candidates, int ncandidates, bool pinned,
+			  BlockNumber index_pages, RmiRoot *root, RmiSegment *segments,
+			  RmiChoice *choice, uint32 *choice_flags, uint64 *budget)
+{
+	uint32		kinds = learned_get_root_kinds(index);
+	RmiCacheModel cm;
+
+	*budget = learned_cache_budget(index_pages);
+	cm.budget_bytes = (double) *budget;
+	cm.fixed_bytes = sizeof(LearnedCache) + ALLOCSET_SMALL_INITSIZE;
+	cm.bytes_per_segment = LEARNED_CACHE_BYTES_PER_RECORD;
+	cm.bytes_per_position = LEARNED_CACHE_BYTES_PER_LEAF;
+
+	if (!rmi_choose(fences->keys, fences->n, candidates, ncandidates, kinds,
+					&cm, root, segments, choice))
+		elog(ERROR, "no model to choose for index \"%s\"",
+			 RelationGetRelationName(index));
+
+	*choice_flags = 0;
+	if (pinned)
+		*choice_flags |= LEARNED_CHOICE_PINNED_PAGES;
+	if (kinds != RMI_ROOT_KINDS_ALL)
+		*choice_flags |= LEARNED_CHOICE_PINNED_ROOT;
+}
+
+/*
+ * Point every leaf at the record that lists it: the leaves are written
+ * before the list length is chosen (the choice is made on their fences).
+ * The leaves are still unlogged build pages, in shared buffers.
+ */
+static void
+learned_set_leaf_owners(Relation index, const LearnedFenceList *fences,
+						uint32 pages_per_record, BlockNumber first_record_block)
+{
+	for (uint32 i = 0; i < fences->n; i++)
+	{
+		Buffer		buf = ReadBuffer(index, fences->blocks[i]);
+
+		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+		LearnedPageGetOpaque(BufferGetPage(buf))->owner_record =
+			first_record_block + i / pages_per_record;
+		MarkBufferDirty(buf);
+		UnlockReleaseBuffer(buf);
+		if (i % 1024 == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
 }
 
 IndexBuildResult *
@@ -390,20 +459,23 @@ learned_build(Relation heap, Relation index, IndexInfo *indexInfo)
 	IndexBuildResult *result;
 	LearnedBuildState state;
 	int			fillfactor = learned_get_fillfactor(index);
-	uint32		wide_fill;
 	uint64		max_leaf_pages;
-	uint32		max_records;
-	BlockNumber *record_blocks;
+	uint32		candidates[RMI_CHOOSE_MAX_CANDIDATES];
+	int			ncandidates;
+	bool		pinned;
 	uint32		pages_per_record;
 	uint32		nrecords;
+	uint32		most_records;
+	BlockNumber first_record_block;
 	LearnedFenceList fences;
 	RmiRoot		root;
 	RmiSegment *segments;
+	RmiChoice	choice;
+	uint32		choice_flags;
+	uint64		budget;
 	Buffer		metabuf;
 	Page		metapage;
 	LearnedMetaPage meta;
-	double		window_sum = 0;
-	uint32		window_max = 0;
 	uint32		i;
 
 	if (RelationGetNumberOfBlocks(index) != 0)
@@ -445,11 +517,8 @@ learned_build(Relation heap, Relation index, IndexInfo *indexInfo)
 	 * At most this many leaves: narrow leaves hold more entries than wide
 	 * ones, and which ones are narrow is decided while writing them.
 	 */
-	wide_fill = Max(1, LEARNED_WIDE_CAPACITY * fillfactor / 100);
-	max_leaf_pages = Max(1, (state.nkeys + wide_fill - 1) / wide_fill);
-	pages_per_record = learned_pages_per_record(index, max_leaf_pages);
-	max_records = rmi_segment_count((uint32) max_leaf_pages, pages_per_record);
-	record_blocks = palloc(max_records * sizeof(BlockNumber));
+	max_leaf_pages = Max(1, (state.nkeys + LEARNED_WIDE_CAPACITY * fillfactor / 100 - 1) /
+						 Max(1, LEARNED_WIDE_CAPACITY * fillfactor / 100));
 
 	{
 		const int	progress_index[] = {
@@ -469,39 +538,45 @@ learned_build(Relation heap, Relation index, IndexInfo *indexInfo)
 	fences.keys = palloc_extended(fences.allocated * sizeof(int64), MCXT_ALLOC_HUGE);
 	fences.tids = palloc_extended(fences.allocated * sizeof(ItemPointerData), MCXT_ALLOC_HUGE);
 	fences.blocks = palloc_extended(fences.allocated * sizeof(BlockNumber), MCXT_ALLOC_HUGE);
-	learned_write_leaves(&state, fillfactor, pages_per_record, record_blocks,
-						 max_records, &fences);
+	learned_write_leaves(&state, fillfactor, &fences);
 	learned_sort_end(state.sort);
-	nrecords = rmi_segment_count(fences.n, pages_per_record);
 
-	/* Train on the leaves' low fences. */
+	/*
+	 * The records follow the leaves; which leaves each lists depends on the
+	 * list length chosen below, and the leaves learn their record then.
+	 */
+	first_record_block = RelationGetNumberOfBlocks(index);
+	ncandidates = learned_pages_per_record_candidates(index, fences.n,
+													  candidates, &pinned);
+
+	/* Choose the list length and the root, and train on the low fences. */
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE,
 								 LEARNED_PHASE_TRAIN);
-	segments = palloc(nrecords * sizeof(RmiSegment));
-	rmi_train(fences.keys, fences.n, pages_per_record, &root, segments);
-	if (learned_get_root_kinds(index) != RMI_ROOT_KINDS_ALL)
-		rmi_train_root(&root, segments, nrecords, learned_get_root_kinds(index));
-	for (i = 0; i < fences.n; i++)
-	{
-		uint32		lo,
-					hi;
+	most_records = 0;
+	for (i = 0; i < (uint32) ncandidates; i++)
+		most_records = Max(most_records,
+						   rmi_segment_count(fences.n, candidates[i]));
+	segments = palloc_extended(most_records * sizeof(RmiSegment), MCXT_ALLOC_HUGE);
+	learned_train(index, &fences, candidates, ncandidates, pinned,
+				  first_record_block, &root, segments, &choice,
+				  &choice_flags, &budget);
+	pages_per_record = choice.positions_per_segment;
+	nrecords = rmi_segment_count(fences.n, pages_per_record);
+	Assert(nrecords <= LEARNED_MAX_RECORDS);
+	learned_set_leaf_owners(index, &fences, pages_per_record,
+							first_record_block);
 
-		rmi_lookup(&root, segments, fences.keys[i], &lo, &hi);
-		window_sum += hi - lo + 1;
-		window_max = Max(window_max, hi - lo + 1);
-	}
-
-	/* Write the records and the metapage. */
+	/* Write the records after the leaves, then the metapage. */
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE,
 								 LEARNED_PHASE_MODEL);
 	for (i = 0; i < nrecords; i++)
 	{
-		Buffer		buf = ReadBuffer(index, record_blocks[i]);
+		Buffer		buf = learned_new_buffer(index, MAIN_FORKNUM);
 
-		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+		Assert(BufferGetBlockNumber(buf) == first_record_block + i);
 		learned_write_record(BufferGetPage(buf), &segments[i], &fences,
-							 i > 0 ? record_blocks[i - 1] : InvalidBlockNumber,
-							 i + 1 < nrecords ? record_blocks[i + 1] : InvalidBlockNumber);
+							 i > 0 ? first_record_block + i - 1 : InvalidBlockNumber,
+							 i + 1 < nrecords ? first_record_block + i + 1 : InvalidBlockNumber);
 		MarkBufferDirty(buf);
 		UnlockReleaseBuffer(buf);
 	}
@@ -519,13 +594,20 @@ learned_build(Relation heap, Relation index, IndexInfo *indexInfo)
 	meta->build_min_key = state.nkeys > 0 ? fences.keys[0] : 0;
 	meta->build_max_key = state.max_key;
 	meta->pages_per_record = pages_per_record;
-	meta->mean_window = window_sum / fences.n;
-	meta->max_window = window_max;
+	meta->mean_window = choice.mean_window;
+	meta->max_window = choice.max_window;
+	meta->choice_flags = choice_flags;
+	meta->choice_candidates = choice.ncandidates;
+	meta->choice_reason = choice.reason;
+	meta->choice_expected_pages = choice.expected_pages;
+	meta->choice_search_cost = choice.search_cost;
+	meta->choice_cache_bytes = (uint64) choice.cache_bytes;
+	meta->cache_budget = budget;
 	meta->trained_nrecords = nrecords;
 	meta->root = root;
 	meta->nrecords = nrecords;
 	for (i = 0; i < nrecords; i++)
-		meta->records[i] = record_blocks[i];
+		meta->records[i] = first_record_block + i;
 	MarkBufferDirty(metabuf);
 	UnlockReleaseBuffer(metabuf);
 
@@ -582,12 +664,16 @@ learned_buildempty(Relation index)
 
 	learned_init_metapage(metapage, learned_get_fillfactor(index));
 	meta = LearnedPageGetMeta(metapage);
-	rmi_train(&fence_key, 1, LEARNED_DEFAULT_PAGES_PER_RECORD, &meta->root, &fit);
+	rmi_train_kinds(&fence_key, 1, 1, learned_get_root_kinds(index),
+					&meta->root, &fit);
 	learned_write_record(recpage, &fit, &fences,
 						 InvalidBlockNumber, InvalidBlockNumber);
 	meta->leaf_head = leaf_block;
 	meta->build_leaf_pages = 1;
-	meta->pages_per_record = LEARNED_DEFAULT_PAGES_PER_RECORD;
+	meta->pages_per_record = learned_get_pages_per_record(index);
+	if (meta->pages_per_record == LEARNED_PAGES_PER_RECORD_AUTO)
+		meta->pages_per_record = LEARNED_EMPTY_PAGES_PER_RECORD;
+	meta->cache_budget = learned_cache_budget(3);
 	meta->mean_window = 1;
 	meta->max_window = 1;
 	meta->trained_nrecords = 1;

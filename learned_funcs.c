@@ -58,7 +58,7 @@ PG_FUNCTION_INFO_V1(learned_index_model);
 	(LEARNED_PAGE_META | LEARNED_PAGE_RECORD | LEARNED_PAGE_LEAF | LEARNED_PAGE_NULLS)
 
 /* Number of OUT columns of learned_index_info. */
-#define LEARNED_INFO_COLUMNS	20
+#define LEARNED_INFO_COLUMNS	21
 
 /* A (key, TID) pair in messages: "(key,(block,offset))". */
 #define FENCE_FMT	"(%lld,(%u,%u))"
@@ -285,6 +285,69 @@ learned_index_model(PG_FUNCTION_ARGS)
 	SRF_RETURN_DONE(funcctx);
 }
 
+/* Bytes for people: kB below a megabyte, MB from there. */
+static char *
+learned_format_bytes(double bytes)
+{
+	if (bytes < 1024.0 * 1024.0)
+		return psprintf("%.0f kB", bytes / 1024.0);
+	return psprintf("%.1f MB", bytes / (1024.0 * 1024.0));
+}
+
+/*
+ * How CREATE INDEX chose pages_per_record and the root kind, and why, from
+ * what it wrote in the metapage (see rmi_choose).
+ */
+static char *
+learned_describe_choice(const LearnedMetaPageData *meta)
+{
+	const char *what;
+	const char *why;
+
+	if (meta->choice_candidates == 0)
+		return pstrdup("none: an empty index");
+
+	switch (meta->choice_flags & (LEARNED_CHOICE_PINNED_PAGES | LEARNED_CHOICE_PINNED_ROOT))
+	{
+		case 0:
+			what = "auto";
+			break;
+		case LEARNED_CHOICE_PINNED_PAGES:
+			what = "pages_per_record pinned, root kind auto";
+			break;
+		case LEARNED_CHOICE_PINNED_ROOT:
+			what = "root_model pinned, pages_per_record auto";
+			break;
+		default:
+			what = "pinned by pages_per_record and root_model";
+			break;
+	}
+	switch (meta->choice_reason)
+	{
+		case RMI_CHOSEN_ONLY:
+			why = "one list length to try";
+			break;
+		case RMI_CHOSEN_PAGES:
+			why = "chosen for the fewest expected pages";
+			break;
+		case RMI_CHOSEN_SEARCH:
+			why = "tied on pages, chosen for the cheapest search";
+			break;
+		case RMI_CHOSEN_CACHE:
+			why = "tied on pages and search, chosen for the smallest cache";
+			break;
+		default:
+			why = "tied on pages, search and cache, the first tried";
+			break;
+	}
+	return psprintf("%s: %u candidate%s; %s; expected pages per lookup %.2f, search %.1f comparisons, model cache %s of a %s budget",
+					what, meta->choice_candidates,
+					meta->choice_candidates == 1 ? "" : "s", why,
+					meta->choice_expected_pages, meta->choice_search_cost,
+					learned_format_bytes((double) meta->choice_cache_bytes),
+					learned_format_bytes((double) meta->cache_budget));
+}
+
 /*
  * learned_index_info(regclass): what the index learned and how it is doing.
  */
@@ -309,6 +372,7 @@ learned_index_info(PG_FUNCTION_ARGS)
 	double		expected_pages;
 	Size		cached_bytes;
 	const char *model_choice;
+	RmiCacheModel cm;
 	Datum		values[LEARNED_INFO_COLUMNS];
 	bool		nulls[LEARNED_INFO_COLUMNS];
 	HeapTuple	tuple;
@@ -394,11 +458,21 @@ learned_index_info(PG_FUNCTION_ARGS)
 	if (leaf_pages > 0)
 		expected_pages += (double) unlisted_splits / (double) leaf_pages;
 
+	/*
+	 * A lookup whose record list does not fit in the cache's budget reads
+	 * the record's page first: the cost model CREATE INDEX chose with
+	 * (rmi_expected_pages), applied to the index as it is now.
+	 */
+	cm.budget_bytes = (double) meta->cache_budget;
+	cm.fixed_bytes = sizeof(LearnedCache) + ALLOCSET_SMALL_INITSIZE;
+	cm.bytes_per_segment = LEARNED_CACHE_BYTES_PER_RECORD;
+	cm.bytes_per_position = LEARNED_CACHE_BYTES_PER_LEAF;
+	expected_pages += rmi_expected_pages(&cm, (double) leaf_pages,
+										 meta->nrecords) - 1.0;
+
 	/* No buffer lock is held here: the cache may read pages. */
 	cached_bytes = learned_cache_bytes(index);
-	model_choice = learned_get_root_kinds(index) == RMI_ROOT_KINDS_ALL ?
-		"auto: the root kind with the narrowest window" :
-		"pinned by the root_model option";
+	model_choice = learned_describe_choice(meta);
 
 	FreeAccessStrategy(strategy);
 	relation_close(index, AccessShareLock);
@@ -426,6 +500,7 @@ learned_index_info(PG_FUNCTION_ARGS)
 	values[17] = Int64GetDatum((int64) cached_bytes);
 	values[18] = Int32GetDatum((int32) meta->pages_per_record);
 	values[19] = CStringGetTextDatum(model_choice);
+	values[20] = Int64GetDatum((int64) meta->cache_budget);
 	tuple = heap_form_tuple(tupdesc, values, nulls);
 
 	MemoryContextDelete(infocxt);
@@ -580,6 +655,44 @@ learned_check_blocks(LearnedCheckState *state)
 }
 
 /*
+ * The root's error bounds against the records as they are: every key x is
+ * routed to the last record whose first key is below x (or record 0), and
+ * that record must lie in the root's window at x.  The prediction is
+ * monotone, so checking both ends of the keys routed to each record checks
+ * every key (the exact-bound argument of rmi.c).
+ */
+static void
+learned_check_root(LearnedCheckState *state, const RmiSegment *fits)
+{
+	const RmiRoot *root = &state->meta->root;
+	uint32		nrecords = state->meta->nrecords;
+
+	for (uint32 j = 0; j < nrecords; j++)
+	{
+		int64		ends[2];
+
+		/* the keys routed to j: (first_key(j), first_key(j + 1)] */
+		if (j > 0 && fits[j].first_key == PG_INT64_MAX)
+			continue;
+		ends[0] = j > 0 ? fits[j].first_key + 1 : PG_INT64_MIN;
+		ends[1] = j + 1 < nrecords ? fits[j + 1].first_key : PG_INT64_MAX;
+		if (ends[0] > ends[1])
+			continue;
+		for (int e = 0; e < 2; e++)
+		{
+			int64		p = rmi_root_predict(root, ends[e]);
+
+			if ((int64) j < p - Max(root->err_lo, 0) ||
+				(int64) j > p + Max(root->err_hi, 0))
+				learned_corrupt(state->index, LEARNED_METAPAGE_BLKNO,
+								"root predicts record %lld for key %lld, outside its window [-%d, +%d] of record %u",
+								(long long) p, (long long) ends[e],
+								root->err_lo, root->err_hi, j);
+		}
+	}
+}
+
+/*
  * Metapage fields that do not need other pages.
  */
 static void
@@ -591,9 +704,21 @@ learned_check_meta(LearnedCheckState *state)
 	if (meta->fillfactor < LEARNED_MIN_FILLFACTOR || meta->fillfactor > 100)
 		learned_corrupt(state->index, LEARNED_METAPAGE_BLKNO,
 						"fillfactor %u is out of range", meta->fillfactor);
-	if (meta->root.type != RMI_ROOT_LINEAR && meta->root.type != RMI_ROOT_CUBIC)
+	if (meta->root.type != RMI_ROOT_LINEAR && meta->root.type != RMI_ROOT_CUBIC &&
+		meta->root.type != RMI_ROOT_SPLINE)
 		learned_corrupt(state->index, LEARNED_METAPAGE_BLKNO,
 						"unknown root model type %d", (int) meta->root.type);
+	if (meta->root.type == RMI_ROOT_SPLINE)
+	{
+		if (meta->root.nknots < 2 || meta->root.nknots > RMI_SPLINE_MAX_KNOTS)
+			learned_corrupt(state->index, LEARNED_METAPAGE_BLKNO,
+							"spline root has %u knots", meta->root.nknots);
+		for (uint32 k = 1; k < meta->root.nknots; k++)
+			if (meta->root.knot_key[k] <= meta->root.knot_key[k - 1] ||
+				meta->root.knot_pos[k] < meta->root.knot_pos[k - 1])
+				learned_corrupt(state->index, LEARNED_METAPAGE_BLKNO,
+								"spline root knot %u is out of order", k);
+	}
 	if (meta->root.nsegments != meta->nrecords)
 		learned_corrupt(state->index, LEARNED_METAPAGE_BLKNO,
 						"root model routes to %u records but the metapage lists %u",
@@ -863,8 +988,10 @@ learned_check_null_chain(LearnedCheckState *state)
  * strictly increasing by fence; each listed block a leaf of this record
  * whose low fence is the listed one (the first entry of record 0 stands for
  * minus infinity: the leftmost leaf); listed blocks in chain order across
- * all lists; a record's first fence key its fit's first_key; and exactly
- * as many leaves on no list as the records count unlisted splits.
+ * all lists; a record's first fence key its fit's first_key; exactly
+ * as many leaves on no list as the records count unlisted splits; and the
+ * root's window holding the record every key routes to
+ * (learned_check_root).
  */
 static void
 learned_check_records(LearnedCheckState *state)
@@ -872,6 +999,7 @@ learned_check_records(LearnedCheckState *state)
 	Relation	index = state->index;
 	LearnedMetaPage meta = state->meta;
 	bool	   *is_record = palloc0(state->nblocks * sizeof(bool));
+	RmiSegment *fits = palloc0(Max(meta->nrecords, 1) * sizeof(RmiSegment));
 	int32		last_pos = -1;
 	uint64		listed = 0;
 	uint64		unlisted_splits = 0;
@@ -938,6 +1066,7 @@ learned_check_records(LearnedCheckState *state)
 		fence_tids = LearnedRecordTids(page);
 		blocks = LearnedRecordBlocks(page);
 
+		fits[j] = *LearnedRecordFit(header, meta->model_version);
 		for (int slot = 0; slot < 2; slot++)
 			if (j > 0 && fence_keys[0] != header->fits[slot].first_key)
 				learned_corrupt(index, blkno,
@@ -1019,6 +1148,8 @@ learned_check_records(LearnedCheckState *state)
 						(unsigned long long) (state->nleaves - listed),
 						state->nleaves, (unsigned long long) unlisted_splits);
 
+	learned_check_root(state, fits);
+	pfree(fits);
 	pfree(is_record);
 }
 

@@ -185,6 +185,73 @@ cubic_shape(int64_t base, const double *coef, int64_t x)
 	return s;
 }
 
+/*
+ * The spline shape (RMI_ROOT_SPLINE, see rmi.h): linear interpolation
+ * between the two knots around x, capped at the right knot's position.
+ *
+ * Why it is monotone non-decreasing in x as evaluated:
+ *
+ * - The piece is found by comparing int64 keys, exactly.
+ * - Within piece i, d = key_diff(knot_key[i], x) is non-decreasing in x and
+ *   >= 0; slope = fl(fl(p1 - p0) / fl(span)) is a constant >= 0 (p1 >= p0,
+ *   and both positions are integers, so p1 - p0 is exact); fl(slope * d)
+ *   is non-decreasing and >= 0; fl(p0 + that) is non-decreasing and >= p0.
+ *   The cap min(., p1) keeps it non-decreasing and at most p1.
+ * - At the next knot the next piece starts at p1 exactly (d = 0), which is
+ *   at least anything the piece before gave, and every later value is at
+ *   least that.  Below the first knot the shape is knot_pos[0] and from the
+ *   last knot on knot_pos[nknots - 1]: the smallest and largest values.
+ *
+ * Nothing can overflow: positions are below 2^32 and span >= 1.  A root
+ * with fewer than two knots (damaged) gives knot_pos[0] or 0, a constant.
+ */
+static double
+spline_shape(const RmiRoot *root, int64_t x)
+{
+	uint32_t	nknots = root->nknots;
+	uint32_t	lo;
+	uint32_t	hi;
+	double		p0;
+	double		p1;
+	volatile double span;
+	volatile double rise;
+	volatile double slope;
+	volatile double prod;
+	volatile double sum;
+
+	if (nknots < 2 || nknots > RMI_SPLINE_MAX_KNOTS)
+		return nknots == 1 ? (double) root->knot_pos[0] : 0.0;
+	if (x <= root->knot_key[0])
+		return (double) root->knot_pos[0];
+	if (x >= root->knot_key[nknots - 1])
+		return (double) root->knot_pos[nknots - 1];
+
+	/* the last knot at or below x: knot_key[lo] <= x < knot_key[lo + 1] */
+	lo = 0;
+	hi = nknots - 2;
+	while (lo < hi)
+	{
+		uint32_t	mid = lo + (hi - lo + 1) / 2;
+
+		if (root->knot_key[mid] <= x)
+			lo = mid;
+		else
+			hi = mid - 1;
+	}
+
+	p0 = (double) root->knot_pos[lo];
+	p1 = (double) root->knot_pos[lo + 1];
+	span = key_diff(root->knot_key[lo], root->knot_key[lo + 1]);
+	rise = p1 - p0;
+	slope = rise / span;
+	prod = slope * key_diff(root->knot_key[lo], x);
+	sum = p0 + prod;
+	/* written so that a NaN (damaged knots) takes the cap */
+	if (!(sum <= p1))
+		return p1;
+	return sum;
+}
+
 /* floor(intercept + shape), clamped to [0, last] */
 static uint32_t
 floor_clamp(double intercept, double shape, uint32_t last)
@@ -238,8 +305,30 @@ rmi_root_kind_name(int32_t type)
 			return "linear";
 		case RMI_ROOT_CUBIC:
 			return "cubic";
+		case RMI_ROOT_SPLINE:
+			return "spline";
 	}
 	return "unknown";
+}
+
+/*
+ * Comparisons a lookup spends in the root: a binary search of the cached
+ * record boundaries over the root's window, plus, for a spline, the search
+ * of its knots.  Continuous (log2), as a cost to compare, not a count.
+ */
+double
+rmi_root_search_cost(const RmiRoot *root)
+{
+	double		width = (double) err_value(root->err_lo) +
+		(double) err_value(root->err_hi) + 1.0;
+	double		cost;
+
+	if (root->nsegments > 0 && width > (double) root->nsegments)
+		width = (double) root->nsegments;
+	cost = log2(width);
+	if (root->type == RMI_ROOT_SPLINE && root->nknots > 1)
+		cost += log2((double) root->nknots);
+	return cost;
 }
 
 uint32_t
@@ -254,6 +343,9 @@ rmi_root_predict(const RmiRoot *root, int64_t x)
 	if (root->type == RMI_ROOT_CUBIC)
 		return floor_clamp(root->coef[0],
 						   cubic_shape(root->min_key, root->coef, x),
+						   root->nsegments - 1);
+	if (root->type == RMI_ROOT_SPLINE)
+		return floor_clamp(root->coef[0], spline_shape(root, x),
 						   root->nsegments - 1);
 
 	/*
@@ -467,6 +559,8 @@ model_shape(const LinearModel *m, int64_t x)
 		return linear_shape(m->seg.first_key, m->seg.slope, x);
 	if (m->root.type == RMI_ROOT_CUBIC)
 		return cubic_shape(m->root.min_key, m->root.coef, x);
+	if (m->root.type == RMI_ROOT_SPLINE)
+		return spline_shape(&m->root, x);
 	return linear_shape(m->root.min_key, m->root.coef[1], x);
 }
 
@@ -1156,6 +1250,205 @@ fit_cubic(const KeySeq *seq, LinearModel *m, int64_t *err_lo, int64_t *err_hi)
 	return best_width;
 }
 
+/* ----------------------------------------------------------- spline root */
+
+/*
+ * Place spline knots on the points of seq (one per non-empty answer
+ * interval: its left end, or min_key for entry 0, and its entry number)
+ * with the greedy "spline corridor": starting from a knot, keep extending
+ * the piece while the line from the knot to the current point passes within
+ * max_err positions of every point in between (the slopes allowed by each
+ * point narrow a corridor), and put a knot on the last point that fitted
+ * when one does not.  Every point then lies within max_err of the
+ * interpolation, up to rounding, and each knot is an actual point, so the
+ * interpolation is monotone.  One pass, no memory.  Returns the number of
+ * knots placed, or 0 if more than RMI_SPLINE_MAX_KNOTS were needed or fewer
+ * than two points exist.
+ */
+static uint32_t
+spline_place_knots(const KeySeq *seq, RmiRoot *root, double max_err)
+{
+	int64_t		base = root->min_key;
+	uint32_t	nknots = 0;
+	double		knot_x = 0.0;
+	double		knot_y = 0.0;
+	double		upper = HUGE_VAL;
+	double		lower = -HUGE_VAL;
+	int64_t		prev_key = 0;
+	uint32_t	prev_r = 0;
+	double		prev_x = 0.0;
+	int			have_prev = 0;
+	uint32_t	r;
+
+	for (r = 0; r < seq->count; r++)
+	{
+		int64_t		left;
+		int64_t		right;
+		int64_t		key;
+		double		x;
+		double		dx;
+		double		slope;
+
+		if (!seq_interval(seq, r, &left, &right))
+			continue;
+		key = left < base ? base : left;
+		x = key_diff(base, key);
+
+		if (nknots == 0)
+		{
+			root->knot_key[0] = key;
+			root->knot_pos[0] = r;
+			nknots = 1;
+			knot_x = x;
+			knot_y = r;
+			continue;
+		}
+
+		/* distinct keys can round to one double: no slope to check */
+		dx = x - knot_x;
+		if (dx > 0.0)
+		{
+			slope = ((double) r - knot_y) / dx;
+			if (have_prev && (slope > upper || slope < lower))
+			{
+				/* this point leaves the corridor: the last one is a knot */
+				if (nknots == RMI_SPLINE_MAX_KNOTS)
+					return 0;
+				root->knot_key[nknots] = prev_key;
+				root->knot_pos[nknots] = prev_r;
+				nknots++;
+				knot_x = prev_x;
+				knot_y = prev_r;
+				upper = HUGE_VAL;
+				lower = -HUGE_VAL;
+				dx = x - knot_x;
+			}
+			if (dx > 0.0)
+			{
+				double		u = ((double) r + max_err - knot_y) / dx;
+				double		l = ((double) r - max_err - knot_y) / dx;
+
+				if (u < upper)
+					upper = u;
+				if (l > lower)
+					lower = l;
+			}
+		}
+		prev_key = key;
+		prev_r = r;
+		prev_x = x;
+		have_prev = 1;
+	}
+
+	if (!have_prev)
+		return 0;
+	if (nknots == RMI_SPLINE_MAX_KNOTS)
+		return 0;
+	root->knot_key[nknots] = prev_key;
+	root->knot_pos[nknots] = prev_r;
+	nknots++;
+	return nknots;
+}
+
+/*
+ * Fit m's root (min_key and nsegments set) to seq as a spline, keeping the
+ * narrowest exact window among the candidates.  Returns the width, or -1 if
+ * there are fewer than two points (m is then unspecified).
+ *
+ * The corridor's error bound is found by bisection: the smallest bound
+ * whose knots fit in RMI_SPLINE_MAX_KNOTS (a bound of one position per
+ * point always fits in two knots).  The corridor bounds the error at the
+ * points only, so every knot set tried on the way gets its exact window,
+ * with its own intercept, and the narrowest wins.
+ */
+static int64_t
+fit_spline(const KeySeq *seq, LinearModel *m, int64_t *err_lo, int64_t *err_hi)
+{
+	RmiRoot		best_root;
+	int64_t		best_width = -1;
+	double		lo_err = 0.0;
+	double		hi_err = (double) seq->count;
+	int			step;
+
+	m->root.type = RMI_ROOT_SPLINE;
+	memset(m->root.coef, 0, sizeof(m->root.coef));
+	memset(&best_root, 0, sizeof(best_root));
+
+	/* start with no error allowed: exact when the points need few knots */
+	for (step = 0; step < 24; step++)
+	{
+		double		max_err = step == 0 ? 0.0 : lo_err + (hi_err - lo_err) / 2.0;
+		uint32_t	nknots;
+		int64_t		lo;
+		int64_t		hi;
+		int64_t		width;
+
+		memset(m->root.knot_key, 0, sizeof(m->root.knot_key));
+		memset(m->root.knot_pos, 0, sizeof(m->root.knot_pos));
+		nknots = spline_place_knots(seq, &m->root, max_err);
+		if (nknots == 0)
+		{
+			lo_err = max_err;
+			continue;
+		}
+		hi_err = max_err;
+		if (nknots < 2)
+			break;
+		m->root.nknots = nknots;
+		m->root.coef[0] = 0.0;
+		m->root.coef[0] = choose_intercept(seq, m, 0, seq->count - 1, 0);
+		width = model_bounds(seq, m, &lo, &hi);
+		if (best_width < 0 || width < best_width)
+		{
+			best_width = width;
+			best_root = m->root;
+			*err_lo = lo;
+			*err_hi = hi;
+		}
+		if (step == 0 || hi_err - lo_err < 0.5)
+			break;
+	}
+	if (best_width < 0)
+		return -1;
+	m->root = best_root;
+	return best_width;
+}
+
+/* ------------------------------------------------------------ root choice */
+
+/*
+ * Fit a root of the given kind (m->root holds the untrained root) and keep
+ * it in *best if no best exists yet or its search is strictly cheaper.
+ */
+static void
+try_root_kind(const KeySeq *seq, LinearModel *m, int kind,
+			  LinearModel *best, double *best_cost, int *have_best)
+{
+	int64_t		lo = 0;
+	int64_t		hi = 0;
+	int64_t		width;
+	double		cost;
+
+	if (kind == RMI_ROOT_LINEAR)
+		width = fit_linear(seq, m, &lo, &hi);
+	else if (kind == RMI_ROOT_CUBIC)
+		width = fit_cubic(seq, m, &lo, &hi);
+	else
+		width = fit_spline(seq, m, &lo, &hi);
+	if (width < 0)
+		return;
+
+	m->root.err_lo = err_store(lo);
+	m->root.err_hi = err_store(hi);
+	cost = rmi_root_search_cost(&m->root);
+	if (!*have_best || cost < *best_cost)
+	{
+		*best = *m;
+		*best_cost = cost;
+		*have_best = 1;
+	}
+}
+
 void
 rmi_train_root(RmiRoot *root, const RmiSegment *segments, uint32_t nsegments,
 			   uint32_t kinds_mask)
@@ -1163,11 +1456,9 @@ rmi_train_root(RmiRoot *root, const RmiSegment *segments, uint32_t nsegments,
 	KeySeq		seq;
 	LinearModel m;
 	LinearModel best;
-	int64_t		best_lo = 0;
-	int64_t		best_hi = 0;
-	int64_t		best_width = -1;
-	int			want_linear = (kinds_mask & (1u << RMI_ROOT_LINEAR)) != 0;
-	int			want_cubic = (kinds_mask & (1u << RMI_ROOT_CUBIC)) != 0;
+	double		best_cost = HUGE_VAL;
+	int			have_best = 0;
+	int			kind;
 
 	memset(root, 0, sizeof(*root));
 	root->type = RMI_ROOT_LINEAR;
@@ -1186,64 +1477,42 @@ rmi_train_root(RmiRoot *root, const RmiSegment *segments, uint32_t nsegments,
 
 	memset(&m, 0, sizeof(m));
 	m.is_root = 1;
-	m.root = *root;
 	best = m;
 
-	if (want_cubic)
+	/*
+	 * Each kind asked for, simplest first: a later kind must be strictly
+	 * cheaper to search to win, so ties go to the simpler one.
+	 */
+	for (kind = RMI_ROOT_LINEAR; kind <= RMI_ROOT_SPLINE; kind++)
 	{
-		int64_t		lo;
-		int64_t		hi;
-		int64_t		width = fit_cubic(&seq, &m, &lo, &hi);
-
-		if (width >= 0)
-		{
-			best = m;
-			best_width = width;
-			best_lo = lo;
-			best_hi = hi;
-		}
+		if (!(kinds_mask & (1u << kind)))
+			continue;
+		m.root = *root;
+		try_root_kind(&seq, &m, kind, &best, &best_cost, &have_best);
 	}
 
-	/* linear if asked for, or as the fallback when nothing else was had */
-	if (want_linear || best_width < 0)
+	/* the fallback when nothing asked for could be fitted: a line always can */
+	if (!have_best)
 	{
-		int64_t		lo;
-		int64_t		hi;
-		int64_t		width;
-
 		m.root = *root;
-		width = fit_linear(&seq, &m, &lo, &hi);
-		if (best_width < 0 || width <= best_width)
-		{
-			best = m;
-			best_width = width;
-			best_lo = lo;
-			best_hi = hi;
-		}
+		try_root_kind(&seq, &m, RMI_ROOT_LINEAR, &best, &best_cost,
+					  &have_best);
 	}
 
 	*root = best.root;
-	root->err_lo = err_store(best_lo);
-	root->err_hi = err_store(best_hi);
 }
 
-void
-rmi_train(const int64_t *keys, uint32_t n, uint32_t positions_per_segment,
-		  RmiRoot *root, RmiSegment *segments)
+/* Fit one segment per positions_per_segment positions (stage 2 only). */
+static void
+train_segments(const int64_t *keys, uint32_t n, uint32_t pps,
+			   RmiSegment *segments)
 {
-	uint32_t	pps = positions_per_segment ? positions_per_segment : 1;
 	uint32_t	nseg = rmi_segment_count(n, pps);
 	KeySeq		seq;
 	LinearModel m;
 	int64_t		err_lo;
 	int64_t		err_hi;
 	uint32_t	j;
-
-	if (n == 0)
-	{
-		rmi_train_root(root, segments, 0, RMI_ROOT_KINDS_ALL);
-		return;
-	}
 
 	for (j = 0; j < nseg; j++)
 	{
@@ -1271,6 +1540,210 @@ rmi_train(const int64_t *keys, uint32_t n, uint32_t positions_per_segment,
 		m.seg.err_hi = err_store(err_hi);
 		segments[j] = m.seg;
 	}
+}
 
-	rmi_train_root(root, segments, nseg, RMI_ROOT_KINDS_ALL);
+void
+rmi_train(const int64_t *keys, uint32_t n, uint32_t positions_per_segment,
+		  RmiRoot *root, RmiSegment *segments)
+{
+	rmi_train_kinds(keys, n, positions_per_segment, RMI_ROOT_KINDS_ALL,
+					root, segments);
+}
+
+void
+rmi_train_kinds(const int64_t *keys, uint32_t n,
+				uint32_t positions_per_segment, uint32_t kinds_mask,
+				RmiRoot *root, RmiSegment *segments)
+{
+	uint32_t	pps = positions_per_segment ? positions_per_segment : 1;
+
+	if (n > 0)
+		train_segments(keys, n, pps, segments);
+	rmi_train_root(root, segments, rmi_segment_count(n, pps), kinds_mask);
+}
+
+void
+rmi_window_stats(const int64_t *keys, uint32_t n, const RmiSegment *segments,
+				 uint32_t nsegments, double *mean_window, uint32_t *max_window)
+{
+	double		sum = 0.0;
+	uint32_t	max = 0;
+	uint32_t	i;
+
+	for (i = 0; i < n && nsegments > 0; i++)
+	{
+		uint32_t	j = 0;
+		uint32_t	lo;
+		uint32_t	hi;
+
+		/* the exact route, as rmi_find_segment gives it */
+		if (segments[0].first_key < keys[i])
+			j = search_segments(segments, 0, nsegments - 1, keys[i]);
+		rmi_segment_window(&segments[j], keys[i], &lo, &hi);
+		sum += (double) (hi - lo) + 1.0;
+		if (hi - lo + 1 > max)
+			max = hi - lo + 1;
+	}
+	*mean_window = (n > 0 && nsegments > 0) ? sum / n : 1.0;
+	*max_window = (n > 0 && nsegments > 0) ? max : 1;
+}
+
+/* ------------------------------------------------------- the cost model */
+
+double
+rmi_cache_bytes(const RmiCacheModel *cm, double npositions, uint32_t nsegments)
+{
+	return cm->fixed_bytes + cm->bytes_per_segment * nsegments +
+		cm->bytes_per_position * npositions;
+}
+
+double
+rmi_expected_pages(const RmiCacheModel *cm, double npositions,
+				   uint32_t nsegments)
+{
+	double		lists = cm->bytes_per_position * npositions;
+	double		room = cm->budget_bytes - cm->fixed_bytes -
+		cm->bytes_per_segment * nsegments;
+	double		cached;
+
+	if (lists <= 0.0 || room >= lists)
+		cached = 1.0;
+	else if (room <= 0.0)
+		cached = 0.0;
+	else
+		cached = room / lists;
+	return 1.0 + (1.0 - cached);
+}
+
+/* One candidate of rmi_choose, and the order that ranks them. */
+typedef struct Candidate
+{
+	uint32_t	pps;
+	int32_t		root_type;
+	double		pages;
+	double		search_cost;
+	double		cache_bytes;
+	double		mean_window;
+	uint32_t	max_window;
+	int64_t		rank_pages;		/* pages in thousandths */
+	int64_t		rank_search;	/* comparisons in quarters */
+} Candidate;
+
+/* The criterion that tells a from b: RMI_CHOSEN_*, or 0 for none. */
+static int
+candidate_decider(const Candidate *a, const Candidate *b)
+{
+	if (a->rank_pages != b->rank_pages)
+		return RMI_CHOSEN_PAGES;
+	if (a->rank_search != b->rank_search)
+		return RMI_CHOSEN_SEARCH;
+	if (a->cache_bytes != b->cache_bytes)
+		return RMI_CHOSEN_CACHE;
+	return 0;
+}
+
+/* Is a better than b?  Ties keep the earlier candidate. */
+static int
+candidate_better(const Candidate *a, const Candidate *b)
+{
+	if (a->rank_pages != b->rank_pages)
+		return a->rank_pages < b->rank_pages;
+	if (a->rank_search != b->rank_search)
+		return a->rank_search < b->rank_search;
+	return a->cache_bytes < b->cache_bytes;
+}
+
+int
+rmi_choose(const int64_t *keys, uint32_t n, const uint32_t *candidates,
+		   int ncandidates, uint32_t kinds_mask, const RmiCacheModel *cm,
+		   RmiRoot *root, RmiSegment *segments, RmiChoice *choice)
+{
+	Candidate	all[RMI_CHOOSE_MAX_CANDIDATES * 3];
+	int			nall = 0;
+	int			best = -1;
+	int			c;
+	int			i;
+
+	memset(choice, 0, sizeof(*choice));
+	if (ncandidates < 1 || ncandidates > RMI_CHOOSE_MAX_CANDIDATES ||
+		(kinds_mask & RMI_ROOT_KINDS_ALL) == 0)
+		return 0;
+
+	for (c = 0; c < ncandidates; c++)
+	{
+		uint32_t	pps = candidates[c] ? candidates[c] : 1;
+		uint32_t	nseg = rmi_segment_count(n, pps);
+		double		mean_window = 1.0;
+		uint32_t	max_window = 1;
+		int			kind;
+
+		if (n > 0)
+			train_segments(keys, n, pps, segments);
+		rmi_window_stats(keys, n, segments, nseg, &mean_window, &max_window);
+
+		for (kind = RMI_ROOT_LINEAR; kind <= RMI_ROOT_SPLINE; kind++)
+		{
+			Candidate  *cand = &all[nall];
+
+			if (!(kinds_mask & (1u << kind)))
+				continue;
+			rmi_train_root(root, segments, nseg, 1u << kind);
+			cand->pps = pps;
+			cand->root_type = root->type;
+			cand->pages = rmi_expected_pages(cm, n, nseg);
+			cand->search_cost = rmi_root_search_cost(root) +
+				log2(mean_window);
+			cand->cache_bytes = rmi_cache_bytes(cm, n, nseg);
+			cand->mean_window = mean_window;
+			cand->max_window = max_window;
+			cand->rank_pages = (int64_t) floor(cand->pages * 1000.0 + 0.5);
+			cand->rank_search = (int64_t) floor(cand->search_cost * 4.0 + 0.5);
+			if (best < 0 || candidate_better(cand, &all[best]))
+				best = nall;
+			nall++;
+		}
+	}
+	if (best < 0)
+		return 0;
+
+	/*
+	 * Why this segment size: the weakest criterion that still told the
+	 * best apart from the best candidate of each other size.  (Among the
+	 * root kinds of one size, the cheapest search always decides, as in
+	 * rmi_train_root.)
+	 */
+	choice->reason = RMI_CHOSEN_ONLY;
+	for (i = 0; i < nall; i++)
+	{
+		int			size_best = i;
+		int			decider;
+		int			k;
+
+		if (all[i].pps == all[best].pps)
+			continue;
+		for (k = 0; k < nall; k++)
+			if (all[k].pps == all[i].pps &&
+				candidate_better(&all[k], &all[size_best]))
+				size_best = k;
+		if (size_best != i)
+			continue;			/* each other size once, by its best */
+		decider = candidate_decider(&all[best], &all[i]);
+		if (decider == 0)
+			decider = RMI_CHOSEN_ORDER;
+		if (decider > choice->reason)
+			choice->reason = decider;
+	}
+	choice->positions_per_segment = all[best].pps;
+	choice->root_type = all[best].root_type;
+	choice->ncandidates = (uint32_t) nall;
+	choice->expected_pages = all[best].pages;
+	choice->search_cost = all[best].search_cost;
+	choice->cache_bytes = all[best].cache_bytes;
+	choice->mean_window = all[best].mean_window;
+	choice->max_window = all[best].max_window;
+
+	/* the winner again, into the caller's arrays (training is deterministic) */
+	rmi_train_kinds(keys, n, all[best].pps, 1u << all[best].root_type,
+					root, segments);
+	return 1;
 }

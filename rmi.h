@@ -64,8 +64,35 @@
  */
 #define RMI_ROOT_CUBIC		2
 
+/*
+ * RMI_ROOT_SPLINE: segment = floor(coef[0] + S(x)), clamped, where S is the
+ * piecewise-linear interpolation through nknots knots (knot_key[i],
+ * knot_pos[i]), knot_key strictly increasing and knot_pos non-decreasing:
+ * S(x) = knot_pos[0] for x <= knot_key[0], knot_pos[nknots - 1] for
+ * x >= knot_key[nknots - 1], and in between, for knot_key[i] <= x <
+ * knot_key[i + 1],
+ *
+ *		S(x) = min(knot_pos[i] + slope * (x - knot_key[i]), knot_pos[i + 1]),
+ *		slope = (knot_pos[i + 1] - knot_pos[i]) / (knot_key[i + 1] - knot_key[i])
+ *
+ * each operation rounded to IEEE double in that order (see rmi.c).  Each
+ * piece stays within its two knots' positions, so S is monotone by
+ * construction, rounding included.  The knots are points of the segments'
+ * first-key CDF chosen by training (see fit_spline in rmi.c); coef[1..3]
+ * are unused and zero.
+ */
+#define RMI_ROOT_SPLINE		3
+
+/*
+ * Knots of a spline root, at most.  The root is stored in the index's
+ * metapage, where every byte it takes is a byte less for the record
+ * directory: 16 knots cost 192 bytes, 48 directory entries.
+ */
+#define RMI_SPLINE_MAX_KNOTS	16
+
 /* rmi_train_root's kinds_mask: bit (1u << RMI_ROOT_x) enables kind x. */
-#define RMI_ROOT_KINDS_ALL	((1u << RMI_ROOT_LINEAR) | (1u << RMI_ROOT_CUBIC))
+#define RMI_ROOT_KINDS_ALL	((1u << RMI_ROOT_LINEAR) | (1u << RMI_ROOT_CUBIC) | \
+							 (1u << RMI_ROOT_SPLINE))
 
 /*
  * A segment predicts floor(intercept + slope * d), clamped, with
@@ -99,6 +126,10 @@ typedef struct RmiRoot
 	double		coef[4];		/* meaning depends on type */
 	int32_t		err_lo;			/* route >= predicted - err_lo */
 	int32_t		err_hi;			/* route <= predicted + err_hi */
+	/* RMI_ROOT_SPLINE only; zero otherwise */
+	uint32_t	nknots;			/* 2..RMI_SPLINE_MAX_KNOTS */
+	uint32_t	knot_pos[RMI_SPLINE_MAX_KNOTS];	/* segment number at the knot */
+	int64_t		knot_key[RMI_SPLINE_MAX_KNOTS];
 } RmiRoot;
 
 /* Number of segments rmi_train makes for n positions. */
@@ -109,27 +140,122 @@ extern uint32_t rmi_segment_count(uint32_t n, uint32_t positions_per_segment);
  * positions_per_segment positions (the last may be shorter; 0 is taken as
  * 1).  segments must have room for rmi_segment_count(n,
  * positions_per_segment) entries.  The root is trained by rmi_train_root
- * with RMI_ROOT_KINDS_ALL.
+ * with RMI_ROOT_KINDS_ALL (rmi_train) or with kinds_mask (rmi_train_kinds).
  */
 extern void rmi_train(const int64_t *keys, uint32_t n,
 					  uint32_t positions_per_segment,
 					  RmiRoot *root, RmiSegment *segments);
+extern void rmi_train_kinds(const int64_t *keys, uint32_t n,
+							uint32_t positions_per_segment,
+							uint32_t kinds_mask,
+							RmiRoot *root, RmiSegment *segments);
 
 /*
  * (Re)train the root over segments[0..nsegments), already filled in (by
  * rmi_train or by the caller, with first_key non-decreasing): sets every
  * field of *root, with min_key = segments[0].first_key.  Each kind whose bit
- * (1u << RMI_ROOT_x) is set in kinds_mask is fitted and the one with the
- * narrowest exact window (err_lo + err_hi + 1) is kept, ties going to
- * RMI_ROOT_LINEAR.  A mask with no known kind's bit, or a cubic-only mask
- * for which no usable cubic exists (fewer than 4 distinct first keys, say),
- * gives a linear root.  Never allocates; O(nsegments) per candidate model.
+ * (1u << RMI_ROOT_x) is set in kinds_mask is fitted and the one whose search
+ * is cheapest (rmi_root_search_cost) is kept, ties going to the simpler kind
+ * (linear, then cubic, then spline).  A mask with no known kind's bit, or a
+ * mask of kinds none of which can be fitted (a cubic needs 4 distinct first
+ * keys), gives a linear root.  Never allocates; O(nsegments) per candidate
+ * model (a few dozen candidates per kind).
  */
 extern void rmi_train_root(RmiRoot *root, const RmiSegment *segments,
 						   uint32_t nsegments, uint32_t kinds_mask);
 
-/* "linear", "cubic" or "unknown". */
+/*
+ * Comparisons a lookup spends in the root, as a cost to compare models:
+ * log2 of its window in segments (the binary search of the segments' first
+ * keys over it), plus log2 of the knots for a spline.
+ */
+extern double rmi_root_search_cost(const RmiRoot *root);
+
+/* "linear", "cubic", "spline" or "unknown". */
 extern const char *rmi_root_kind_name(int32_t type);
+
+/*
+ * Mean and largest window (rmi_segment_window, in positions) over the
+ * training keys themselves, each routed exactly; 1 and 1 when n or
+ * nsegments is 0.
+ */
+extern void rmi_window_stats(const int64_t *keys, uint32_t n,
+							 const RmiSegment *segments, uint32_t nsegments,
+							 double *mean_window, uint32_t *max_window);
+
+/*
+ * The cost model of the choice of segment size: what a lookup reads.
+ *
+ * A lookup reads one leaf page.  It finds the leaf in memory when its
+ * segment's list is cached; otherwise it first reads the segment's page
+ * (one more page) and searches the list there.  The windows cost
+ * comparisons, never pages: both searches are exact over the list.  The
+ * per-backend cache holds the root and every segment's fit (fixed_bytes +
+ * bytes_per_segment each) and then lists (bytes_per_position per listed
+ * position) while the budget lasts; with lookups spread evenly, the share
+ * of lookups whose list is not cached is the share of the lists that do
+ * not fit.
+ */
+typedef struct RmiCacheModel
+{
+	double		budget_bytes;	/* the cache's budget for this index */
+	double		fixed_bytes;	/* always held: the root and bookkeeping */
+	double		bytes_per_segment;	/* always held per segment */
+	double		bytes_per_position; /* per listed position, while cached */
+} RmiCacheModel;
+
+/* Bytes of the whole model: fixed + segments + every list. */
+extern double rmi_cache_bytes(const RmiCacheModel *cm, double npositions,
+							  uint32_t nsegments);
+
+/* Expected pages per lookup: 1 + the share of lookups whose list is not cached. */
+extern double rmi_expected_pages(const RmiCacheModel *cm, double npositions,
+								 uint32_t nsegments);
+
+/*
+ * Why rmi_choose kept its segment size: the weakest criterion it needed
+ * against the best candidate of every other size.
+ */
+#define RMI_CHOSEN_ONLY		1	/* the only segment size */
+#define RMI_CHOSEN_PAGES	2	/* fewest expected pages per lookup */
+#define RMI_CHOSEN_SEARCH	3	/* tied on pages: the cheapest search */
+#define RMI_CHOSEN_CACHE	4	/* tied on both: the smallest cache */
+#define RMI_CHOSEN_ORDER	5	/* tied on all three: the first candidate */
+
+/* Segment sizes rmi_choose compares, at most. */
+#define RMI_CHOOSE_MAX_CANDIDATES	8
+
+typedef struct RmiChoice
+{
+	uint32_t	positions_per_segment;
+	int32_t		root_type;
+	uint32_t	ncandidates;	/* (segment size, root kind) pairs compared */
+	int32_t		reason;			/* RMI_CHOSEN_* */
+	double		expected_pages; /* rmi_expected_pages */
+	double		search_cost;	/* comparisons: root's plus log2(mean_window) */
+	double		cache_bytes;	/* rmi_cache_bytes */
+	double		mean_window;	/* rmi_window_stats */
+	uint32_t	max_window;
+} RmiChoice;
+
+/*
+ * Choose the segment size and the root kind for keys[0..n): train every
+ * pair of candidates[0..ncandidates) (segment sizes, 1 to
+ * RMI_CHOOSE_MAX_CANDIDATES of them) and root kinds in kinds_mask, and keep
+ * the one with the fewest expected pages per lookup (in thousandths of a
+ * page), then the cheapest search (rmi_root_search_cost + log2 of the mean
+ * segment window, in quarters of a comparison), then the smallest cache,
+ * then the earliest candidate.  On return root and segments hold the chosen
+ * model, trained as rmi_train_kinds would; segments must have room for
+ * rmi_segment_count(n, c) entries for every candidate c.  Returns 0 (and
+ * trains nothing) if ncandidates is out of range or kinds_mask names no
+ * kind.  Never allocates.
+ */
+extern int	rmi_choose(const int64_t *keys, uint32_t n,
+					   const uint32_t *candidates, int ncandidates,
+					   uint32_t kinds_mask, const RmiCacheModel *cm,
+					   RmiRoot *root, RmiSegment *segments,
+					   RmiChoice *choice);
 
 /* Root prediction, clamped to [0, nsegments - 1]. */
 extern uint32_t rmi_root_predict(const RmiRoot *root, int64_t x);

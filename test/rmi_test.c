@@ -436,11 +436,13 @@ build_sets(void)
 /* ------------------------------------------------------------- checking */
 
 /* the roots retrained per combination, by kinds mask */
-#define NROOTS	3
+#define NROOTS	4
+#define ROOT_ALL	(NROOTS - 1)	/* index of the all-kinds root */
 static const uint32_t root_masks[NROOTS] = {
-	1u << RMI_ROOT_LINEAR, 1u << RMI_ROOT_CUBIC, RMI_ROOT_KINDS_ALL
+	1u << RMI_ROOT_LINEAR, 1u << RMI_ROOT_CUBIC, 1u << RMI_ROOT_SPLINE,
+	RMI_ROOT_KINDS_ALL
 };
-static const char *const root_mask_names[NROOTS] = {"linear", "cubic", "all"};
+static const char *const root_mask_names[NROOTS] = {"linear", "cubic", "spline", "all"};
 
 typedef struct Stats
 {
@@ -454,6 +456,8 @@ typedef struct Stats
 	double		route_width_sum[NROOTS];
 } Stats;
 
+#define NBAD_ROOTS	5
+
 typedef struct Context
 {
 	const KeySet *ks;
@@ -461,7 +465,7 @@ typedef struct Context
 	uint32_t	pps_eff;		/* segment size actually expected */
 	const RmiRoot *root;
 	const RmiSegment *segs;
-	RmiRoot		bad_roots[3];	/* damaged copies: find_segment must cope */
+	RmiRoot		bad_roots[NBAD_ROOTS];	/* damaged copies: find_segment must cope */
 	RmiRoot		roots[NROOTS];	/* retrained with root_masks[] */
 	Stats	   *st;
 } Context;
@@ -517,7 +521,7 @@ check_probe(Context *c, int64_t x)
 	}
 	if (r != t / c->pps_eff)
 		report(c, "route does not hold target", x, r, t / c->pps_eff);
-	for (b = 0; b < 3; b++)
+	for (b = 0; b < NBAD_ROOTS; b++)
 	{
 		uint32_t	f = rmi_find_segment(&c->bad_roots[b], c->segs, x);
 
@@ -580,7 +584,8 @@ check_structure(Context *c)
 	{
 		const RmiRoot *rt = b < 0 ? root : &c->roots[b];
 
-		if ((rt->type != RMI_ROOT_LINEAR && rt->type != RMI_ROOT_CUBIC) ||
+		if ((rt->type != RMI_ROOT_LINEAR && rt->type != RMI_ROOT_CUBIC &&
+			 rt->type != RMI_ROOT_SPLINE) ||
 			rt->nsegments != nseg || rt->min_key != keys[0])
 			report(c, "root header", b, rt->nsegments, nseg);
 		if (!(rt->coef[1] >= 0.0) || !isfinite(rt->coef[0]) ||
@@ -592,6 +597,22 @@ check_structure(Context *c)
 			report(c, "linear root with cubic terms", b, 0, 0);
 		if (rt->type == RMI_ROOT_CUBIC && !(rt->coef[3] > 0.0))
 			report(c, "cubic root without a cubic term", b, 0, 0);
+		if (rt->type != RMI_ROOT_SPLINE && rt->nknots != 0)
+			report(c, "knots in a root that is no spline", b, rt->nknots, 0);
+		if (rt->type == RMI_ROOT_SPLINE)
+		{
+			uint32_t	k;
+
+			if (rt->nknots < 2 || rt->nknots > RMI_SPLINE_MAX_KNOTS ||
+				rt->coef[1] != 0.0 || rt->coef[2] != 0.0 || rt->coef[3] != 0.0)
+				report(c, "spline root header", b, rt->nknots, 0);
+			for (k = 1; k < rt->nknots && k < RMI_SPLINE_MAX_KNOTS; k++)
+				if (rt->knot_key[k] <= rt->knot_key[k - 1] ||
+					rt->knot_pos[k] < rt->knot_pos[k - 1] ||
+					rt->knot_pos[k] >= nseg)
+					report(c, "spline knots out of order", b,
+						   rt->knot_pos[k], rt->knot_pos[k - 1]);
+		}
 		if (rt->err_lo < 0 || rt->err_hi < 0)
 			report(c, "root negative error", b, rt->err_lo, rt->err_hi);
 	}
@@ -600,20 +621,21 @@ check_structure(Context *c)
 	if (c->roots[0].type != RMI_ROOT_LINEAR)
 		report(c, "linear-only root is not linear", 0, c->roots[0].type, 0);
 	/* rmi_train's root is the all-kinds one */
-	if (memcmp(root, &c->roots[2], sizeof(RmiRoot)) != 0)
+	if (memcmp(root, &c->roots[ROOT_ALL], sizeof(RmiRoot)) != 0)
 		report(c, "rmi_train root != rmi_train_root(ALL)", 0, root->type,
-			   c->roots[2].type);
-	/* and no wider than any single kind; ties go to linear */
-	for (b = 0; b < 2; b++)
+			   c->roots[ROOT_ALL].type);
+	/* and no costlier than any single kind; ties go to the simpler kind */
+	for (b = 0; b < ROOT_ALL; b++)
 	{
-		int64_t		w_all = (int64_t) root->err_lo + root->err_hi;
-		int64_t		w = (int64_t) c->roots[b].err_lo + c->roots[b].err_hi;
+		double		cost_all = rmi_root_search_cost(root);
+		double		cost = rmi_root_search_cost(&c->roots[b]);
 
-		if (w_all > w)
-			report(c, "chosen root wider than a single kind", b, w_all, w);
-		if (w_all == w && c->roots[b].type == RMI_ROOT_LINEAR &&
-			root->type != RMI_ROOT_LINEAR)
-			report(c, "tie not given to linear", b, w_all, w);
+		if (cost_all > cost)
+			report(c, "chosen root costlier than a single kind", b,
+				   (long long) (cost_all * 1000), (long long) (cost * 1000));
+		if (cost_all == cost && c->roots[b].type < root->type)
+			report(c, "tie not given to the simpler kind", b,
+				   c->roots[b].type, root->type);
 	}
 
 	for (j = 0; j < nseg; j++)
@@ -1296,6 +1318,22 @@ run_combination(const KeySet *ks, uint32_t pps_arg, Stats *st)
 	/* one of an unknown type */
 	c.bad_roots[2] = root;
 	c.bad_roots[2].type = 99;
+	/* a spline with too many knots, and one with knots out of order */
+	c.bad_roots[3] = c.roots[2];
+	c.bad_roots[3].type = RMI_ROOT_SPLINE;
+	c.bad_roots[3].nknots = RMI_SPLINE_MAX_KNOTS + 7;
+	c.bad_roots[3].err_lo = c.bad_roots[3].err_hi = 0;
+	c.bad_roots[4] = c.roots[2];
+	c.bad_roots[4].type = RMI_ROOT_SPLINE;
+	c.bad_roots[4].nknots = 3;
+	c.bad_roots[4].knot_key[0] = INT64_MAX;
+	c.bad_roots[4].knot_key[1] = INT64_MIN;
+	c.bad_roots[4].knot_key[2] = 0;
+	c.bad_roots[4].knot_pos[0] = UINT32_MAX;
+	c.bad_roots[4].knot_pos[1] = 0;
+	c.bad_roots[4].knot_pos[2] = 7;
+	c.bad_roots[4].err_lo = 1;
+	c.bad_roots[4].err_hi = 0;
 
 	check_structure(&c);
 	check_all_probes(&c);
@@ -1386,6 +1424,336 @@ check_cubic_monotone(void)
 		   violations ? "FAIL" : "ok", (unsigned long long) probes,
 		   (unsigned long long) violations);
 	return violations == 0;
+}
+
+/*
+ * The spline root's prediction must be monotone as evaluated: random knots
+ * over the whole int64 range (with the extremes as knots), positions with
+ * steps from 0 to billions, probed at random, at every knot and its
+ * neighbours, and in runs of consecutive keys.
+ */
+static int
+check_spline_monotone(void)
+{
+	int			trial;
+	uint64_t	violations = 0;
+	uint64_t	probes = 0;
+
+	rng_seed(98);
+	for (trial = 0; trial < 3000; trial++)
+	{
+		RmiRoot		root;
+		int64_t		keys[RMI_SPLINE_MAX_KNOTS];
+		uint32_t	nknots = 2 + (uint32_t) rng_below(RMI_SPLINE_MAX_KNOTS - 1);
+		uint32_t	pos = (uint32_t) rng_below(1000);
+		uint32_t	prev = 0;
+		int64_t		xs[1200];
+		int			nx = 0;
+		uint32_t	k;
+		int			i;
+
+		memset(&root, 0, sizeof(root));
+		root.type = RMI_ROOT_SPLINE;
+		root.nsegments = UINT32_MAX;
+		root.coef[0] = rng_unit() - 0.5;
+		root.nknots = nknots;
+		for (k = 0; k < nknots; k++)
+		{
+			if (trial % 5 == 0)
+				keys[k] = (int64_t) rng_next();
+			else
+				keys[k] = (int64_t) rng_below(1000 * (k + 1)) +
+					(int64_t) rng_below(3) * (INT64_C(1) << 60);
+		}
+		if (trial % 7 == 0)
+			keys[0] = INT64_MIN;
+		if (trial % 11 == 0)
+			keys[nknots - 1] = INT64_MAX;
+		qsort(keys, nknots, sizeof(int64_t), cmp_int64);
+		/* strictly increasing: drop repeats by shrinking the knot count */
+		for (k = 1, i = 1; k < nknots; k++)
+			if (keys[k] != keys[i - 1])
+				keys[i++] = keys[k];
+		if (i < 2)
+			continue;
+		root.nknots = nknots = (uint32_t) i;
+		for (k = 0; k < nknots; k++)
+		{
+			uint64_t	step = (rng_below(4) == 0) ? 0 :
+				rng_below(rng_below(2) ? 3 : 400000000);
+
+			root.knot_key[k] = keys[k];
+			root.knot_pos[k] = pos;
+			pos = (pos + step >= UINT32_MAX - 1) ? pos : (uint32_t) (pos + step);
+		}
+
+		for (i = 0; i < 300; i++)
+			xs[nx++] = (int64_t) rng_next();
+		for (k = 0; k < nknots && nx + 40 < 1200; k++)
+		{
+			int			d;
+
+			for (d = -2; d <= 2; d++)
+				xs[nx++] = sat_add(keys[k], d);
+			if (k + 1 < nknots)
+			{
+				uint64_t	gap = (uint64_t) keys[k + 1] - (uint64_t) keys[k];
+
+				for (d = 0; d < 30; d++)
+					xs[nx++] = (int64_t) ((uint64_t) keys[k] + rng_below(gap));
+			}
+		}
+		qsort(xs, nx, sizeof(int64_t), cmp_int64);
+		for (i = 0; i < nx; i++)
+		{
+			uint32_t	p = rmi_root_predict(&root, xs[i]);
+
+			probes++;
+			if (i > 0 && p < prev)
+			{
+				if (violations++ < MAX_REPORTED)
+					printf("  FAIL spline not monotone: x=%lld p=%u prev=%u\n",
+						   (long long) xs[i], p, prev);
+			}
+			prev = p;
+		}
+	}
+	printf("%-5s spline root monotone: %llu probes, %llu decreases\n",
+		   violations ? "FAIL" : "ok", (unsigned long long) probes,
+		   (unsigned long long) violations);
+	return violations == 0;
+}
+
+/* ------------------------------------------------------------- chooser */
+
+static const uint32_t choose_pps[] = {16, 32, 64, 128, 256};
+#define NCHOOSE_PPS	((int) (sizeof(choose_pps) / sizeof(choose_pps[0])))
+
+/* The build's cache model, with a budget to choose. */
+static RmiCacheModel
+cache_model(double budget)
+{
+	RmiCacheModel cm;
+
+	cm.budget_bytes = budget;
+	cm.fixed_bytes = 1024;
+	cm.bytes_per_segment = 120;
+	cm.bytes_per_position = 18;
+	return cm;
+}
+
+/*
+ * rmi_choose on one key set: the model it returns must be what
+ * rmi_train_kinds trains for its choice, route and bound every key exactly,
+ * and no candidate may beat it on the stated order; its reason must be the
+ * criterion that separated it.  Prints the choice.
+ */
+static int
+check_choice(const char *name, const int64_t *keys, uint32_t n,
+			 const uint32_t *cands, int ncands, uint32_t mask, double budget,
+			 RmiChoice *out)
+{
+	RmiCacheModel cm = cache_model(budget);
+	uint32_t	nseg_max = rmi_segment_count(n, 1);
+	RmiSegment *segs = malloc((size_t) (nseg_max ? nseg_max : 1) * sizeof(RmiSegment));
+	RmiSegment *segs2 = malloc((size_t) (nseg_max ? nseg_max : 1) * sizeof(RmiSegment));
+	RmiRoot		root;
+	RmiRoot		root2;
+	RmiChoice	ch;
+	uint32_t	nseg;
+	uint32_t	i;
+	int			c;
+	int			bad = 0;
+	int			weakest = 0;
+
+	if (!segs || !segs2)
+		abort();
+	if (!rmi_choose(keys, n, cands, ncands, mask, &cm, &root, segs, &ch))
+	{
+		printf("FAIL  choose %-20s: no choice\n", name);
+		free(segs);
+		free(segs2);
+		return 0;
+	}
+	nseg = rmi_segment_count(n, ch.positions_per_segment);
+
+	/* the model returned is the one trained for the choice */
+	rmi_train_kinds(keys, n, ch.positions_per_segment, 1u << ch.root_type,
+					&root2, segs2);
+	if (memcmp(&root, &root2, sizeof(RmiRoot)) != 0 ||
+		memcmp(segs, segs2, nseg * sizeof(RmiSegment)) != 0 ||
+		root.type != ch.root_type || root.nsegments != nseg)
+		bad++;
+
+	/* exact for every key, its neighbours and the extremes */
+	for (i = 0; i < n; i++)
+	{
+		int64_t		probe[3];
+		int			q;
+
+		probe[0] = keys[i];
+		probe[1] = sat_add(keys[i], -1);
+		probe[2] = sat_add(keys[i], 1);
+		for (q = 0; q < 3; q++)
+		{
+			uint32_t	t = oracle_target(keys, n, probe[q]);
+			uint32_t	lo;
+			uint32_t	hi;
+
+			rmi_lookup(&root, segs, probe[q], &lo, &hi);
+			if (rmi_find_segment(&root, segs, probe[q]) !=
+				oracle_route(segs, nseg, probe[q]) || t < lo || t > hi)
+				bad++;
+		}
+	}
+
+	/*
+	 * No candidate is better, and the reason is what separated the choice
+	 * from the best candidate of every other segment size.
+	 */
+	for (c = 0; c < ncands; c++)
+	{
+		int			kind;
+		double		mean;
+		uint32_t	max;
+		uint32_t	cs = rmi_segment_count(n, cands[c]);
+		long long	size_rp = 0;
+		long long	size_rc = 0;
+		double		size_bytes = 0;
+		int			have_size = 0;
+		long long	bp = llround(ch.expected_pages * 1000.0);
+		long long	bc = llround(ch.search_cost * 4.0);
+
+		for (kind = RMI_ROOT_LINEAR; kind <= RMI_ROOT_SPLINE; kind++)
+		{
+			double		pages;
+			double		cost;
+			double		bytes;
+			long long	rp;
+			long long	rc;
+
+			if (!(mask & (1u << kind)))
+				continue;
+			rmi_train_kinds(keys, n, cands[c], 1u << kind, &root2, segs2);
+			rmi_window_stats(keys, n, segs2, cs, &mean, &max);
+			pages = rmi_expected_pages(&cm, n, cs);
+			cost = rmi_root_search_cost(&root2) + log2(mean);
+			bytes = rmi_cache_bytes(&cm, n, cs);
+			rp = llround(pages * 1000.0);
+			rc = llround(cost * 4.0);
+			if (rp < bp || (rp == bp && rc < bc) ||
+				(rp == bp && rc == bc && bytes < ch.cache_bytes))
+			{
+				printf("  FAIL choose %s: pps %u %s beats the choice\n", name,
+					   cands[c], rmi_root_kind_name(root2.type));
+				bad++;
+			}
+			if (!have_size || rc < size_rc)
+			{
+				size_rp = rp;
+				size_rc = rc;
+				size_bytes = bytes;
+				have_size = 1;
+			}
+		}
+		if (have_size && cands[c] != ch.positions_per_segment)
+		{
+			int			level = size_rp != bp ? RMI_CHOSEN_PAGES :
+				size_rc != bc ? RMI_CHOSEN_SEARCH :
+				size_bytes != ch.cache_bytes ? RMI_CHOSEN_CACHE :
+				RMI_CHOSEN_ORDER;
+
+			if (level > weakest)
+				weakest = level;
+		}
+	}
+	if (weakest == 0)
+		weakest = RMI_CHOSEN_ONLY;
+	if (ch.reason != weakest)
+	{
+		printf("  FAIL choose %s: reason %d, expected %d\n", name, ch.reason,
+			   weakest);
+		bad++;
+	}
+
+	printf("%-5s choose %-20s n=%-6u budget %8.0f: pps %u %s, %u candidates,"
+		   " pages %.3f, search %.2f, cache %.0f, reason %d\n",
+		   bad ? "FAIL" : "ok", name, n, budget, ch.positions_per_segment,
+		   rmi_root_kind_name(ch.root_type), ch.ncandidates,
+		   ch.expected_pages, ch.search_cost, ch.cache_bytes, ch.reason);
+	*out = ch;
+	free(segs);
+	free(segs2);
+	return bad == 0;
+}
+
+/* The chooser on a few key sets (as fences: every 500th key) and budgets. */
+static void
+check_chooser(int *passed, int *failed)
+{
+	int64_t    *fences = malloc(200000 * sizeof(int64_t));
+	RmiChoice	ch;
+	int			s;
+	int			ok;
+	uint32_t	one = 128;
+
+	if (!fences)
+		abort();
+	for (s = 0; s < nsets; s++)
+	{
+		const KeySet *ks = &sets[s];
+		uint32_t	n = 0;
+		uint32_t	i;
+
+		if (strcmp(ks->name, "uniform_200k") != 0 &&
+			strcmp(ks->name, "lognormal_dups") != 0 &&
+			strcmp(ks->name, "clustered") != 0 &&
+			strcmp(ks->name, "poison_huge_gaps") != 0 &&
+			strcmp(ks->name, "extremes") != 0 &&
+			strcmp(ks->name, "all_dup_max") != 0 &&
+			strcmp(ks->name, "n1_min") != 0)
+			continue;
+		/* a fence per 20 keys: a few thousand "leaves" */
+		for (i = 0; i < ks->n; i += 20)
+			fences[n++] = ks->keys[i];
+
+		/* a roomy budget: everything cached, so pages tie at 1 */
+		ok = check_choice(ks->name, fences, n, choose_pps, NCHOOSE_PPS,
+						  RMI_ROOT_KINDS_ALL, 4.0 * 1024 * 1024, &ch);
+		if (ok && n > 1 && ch.expected_pages != 1.0)
+			ok = 0;
+		ok ? (*passed)++ : (*failed)++;
+
+		/* a tight budget: only part of the lists fit, fewest records win */
+		ok = check_choice(ks->name, fences, n, choose_pps, NCHOOSE_PPS,
+						  RMI_ROOT_KINDS_ALL, 1024 + n * 9.0, &ch);
+		if (ok && n >= 512 &&
+			(ch.expected_pages <= 1.0 || ch.positions_per_segment != 256 ||
+			 ch.reason != RMI_CHOSEN_PAGES))
+		{
+			printf("  FAIL choose %s: a tight budget should pick 256 on pages\n",
+				   ks->name);
+			ok = 0;
+		}
+		ok ? (*passed)++ : (*failed)++;
+
+		/* one candidate, one kind: pinned */
+		ok = check_choice(ks->name, fences, n, &one, 1,
+						  1u << RMI_ROOT_SPLINE, 4.0 * 1024 * 1024, &ch);
+		if (ok && (ch.reason != RMI_CHOSEN_ONLY || ch.ncandidates != 1 ||
+				   ch.positions_per_segment != 128))
+			ok = 0;
+		ok ? (*passed)++ : (*failed)++;
+	}
+
+	/* no kind or no candidate: no choice */
+	ok = !rmi_choose(fences, 1, choose_pps, NCHOOSE_PPS, 0,
+					 &(RmiCacheModel) {0}, NULL, NULL, &ch) &&
+		!rmi_choose(fences, 1, choose_pps, 0, RMI_ROOT_KINDS_ALL,
+					&(RmiCacheModel) {0}, NULL, NULL, &ch);
+	printf("%-5s choose refuses empty candidate lists\n", ok ? "ok" : "FAIL");
+	ok ? (*passed)++ : (*failed)++;
+	free(fences);
 }
 
 /* Mean lookup window over the given keys (all present in the index). */
@@ -1547,6 +1915,22 @@ is_cubic_set(const char *name)
 	return 0;
 }
 
+/* key sets on which the spline root must beat both others */
+static const char *const spline_should_win[] = {
+	"lognormal_dups", "lognormal_wide", "poison_geometric"
+};
+
+static int
+is_spline_set(const char *name)
+{
+	size_t		i;
+
+	for (i = 0; i < sizeof(spline_should_win) / sizeof(spline_should_win[0]); i++)
+		if (strcmp(name, spline_should_win[i]) == 0)
+			return 1;
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1569,7 +1953,7 @@ main(int argc, char **argv)
 
 	printf("window width (positions) per segment size: mean/max\n");
 	printf("root: kind chosen per segment size, stored root windows"
-		   " linear/cubic (segments)\n");
+		   " linear/cubic/spline (segments)\n");
 	for (s = 0; s < nsets; s++)
 	{
 		const KeySet *ks = &sets[s];
@@ -1592,12 +1976,24 @@ main(int argc, char **argv)
 
 			/* the cubic must win where it should (enough segments to tell) */
 			if (ok && is_cubic_set(ks->name) && nseg >= 64 &&
-				!(st.root_type[2] == RMI_ROOT_CUBIC &&
-				  st.root_width[2] < st.root_width[0]))
+				!(st.root_type[1] == RMI_ROOT_CUBIC &&
+				  st.root_width[1] < st.root_width[0] &&
+				  st.root_type[ROOT_ALL] != RMI_ROOT_LINEAR))
 			{
-				printf("  FAIL %s pps=%u: cubic root not chosen or not"
-					   " narrower (%u vs linear %u)\n", ks->name, pps_list[p],
-					   st.root_width[2], st.root_width[0]);
+				printf("  FAIL %s pps=%u: cubic root not narrower than"
+					   " linear (%u vs %u), or linear chosen\n", ks->name,
+					   pps_list[p], st.root_width[1], st.root_width[0]);
+				ok = 0;
+			}
+			/* the spline must win on skewed sets, where lines bend most */
+			if (ok && is_spline_set(ks->name) && nseg >= 64 &&
+				!(st.root_width[2] < st.root_width[0] &&
+				  st.root_width[2] < st.root_width[1] &&
+				  st.root_type[ROOT_ALL] == RMI_ROOT_SPLINE))
+			{
+				printf("  FAIL %s pps=%u: spline root not narrower (%u vs"
+					   " %u/%u) or not chosen\n", ks->name, pps_list[p],
+					   st.root_width[2], st.root_width[0], st.root_width[1]);
 				ok = 0;
 			}
 			if (ok)
@@ -1622,10 +2018,11 @@ main(int argc, char **argv)
 			{
 				ncombos_multi++;
 				rlen += snprintf(rline + rlen, sizeof(rline) - rlen,
-								 " %s:%s %u/%u", label,
-								 rmi_root_kind_name(st.root_type[2]),
-								 st.root_width[0], st.root_width[1]);
-				if (st.root_type[2] == RMI_ROOT_CUBIC)
+								 " %s:%s %u/%u/%u", label,
+								 rmi_root_kind_name(st.root_type[ROOT_ALL]),
+								 st.root_width[0], st.root_width[1],
+								 st.root_width[2]);
+				if (st.root_type[ROOT_ALL] == RMI_ROOT_CUBIC)
 					nchosen_cubic++;
 				for (b = 0; b < NROOTS; b++)
 				{
@@ -1655,6 +2052,11 @@ main(int argc, char **argv)
 		passed++;
 	else
 		failed++;
+	if (check_spline_monotone())
+		passed++;
+	else
+		failed++;
+	check_chooser(&passed, &failed);
 	check_outliers(&passed, &failed);
 	if (check_search_basics())
 		passed++;
