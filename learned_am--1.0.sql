@@ -124,7 +124,8 @@ CREATE FUNCTION learned_index_info(index regclass,
 	OUT cached_bytes int8,
 	OUT pages_per_record int4,
 	OUT model_choice text,
-	OUT cache_budget int8)
+	OUT cache_budget int8,
+	OUT narrow_leaf_pages int8)
 RETURNS record
 AS 'MODULE_PATHNAME'
 LANGUAGE C STRICT;

@@ -58,7 +58,7 @@ PG_FUNCTION_INFO_V1(learned_index_model);
 	(LEARNED_PAGE_META | LEARNED_PAGE_RECORD | LEARNED_PAGE_LEAF | LEARNED_PAGE_NULLS)
 
 /* Number of OUT columns of learned_index_info. */
-#define LEARNED_INFO_COLUMNS	21
+#define LEARNED_INFO_COLUMNS	22
 
 /* A (key, TID) pair in messages: "(key,(block,offset))". */
 #define FENCE_FMT	"(%lld,(%u,%u))"
@@ -364,6 +364,7 @@ learned_index_info(PG_FUNCTION_ARGS)
 	BlockNumber nblocks;
 	int32		model_pages = 0;
 	int64		leaf_pages = 0;
+	int64		narrow_leaf_pages = 0;
 	int64		null_pages = 0;
 	int64		entries = 0;
 	int64		null_entries = 0;
@@ -434,6 +435,8 @@ learned_index_info(PG_FUNCTION_ARGS)
 			if (flags & LEARNED_PAGE_LEAF)
 			{
 				leaf_pages++;
+				if (flags & LEARNED_NARROW_KEYS)
+					narrow_leaf_pages++;
 				entries += LearnedLeafCount(page);
 			}
 			else if (flags & LEARNED_PAGE_NULLS)
@@ -501,6 +504,7 @@ learned_index_info(PG_FUNCTION_ARGS)
 	values[18] = Int32GetDatum((int32) meta->pages_per_record);
 	values[19] = CStringGetTextDatum(model_choice);
 	values[20] = Int64GetDatum((int64) meta->cache_budget);
+	values[21] = Int64GetDatum(narrow_leaf_pages);
 	tuple = heap_form_tuple(tupdesc, values, nulls);
 
 	MemoryContextDelete(infocxt);

@@ -28,6 +28,9 @@ SELECT pg_relation_size('n_dense_idx') < 0.6 * pg_relation_size('n_dense_bt') AS
 	   pg_relation_size('n_wide_idx') > 0.65 * pg_relation_size('n_wide_bt') AS wide_over_0_65,
 	   pg_relation_size('n_wide_idx') < 0.75 * pg_relation_size('n_wide_bt') AS wide_under_0_75;
 SELECT learned_index_check('n_dense_idx', true), learned_index_check('n_wide_idx', true);
+-- Every leaf but the leftmost narrow on dense ids; none on spread keys.
+SELECT narrow_leaf_pages = leaf_pages - 1 AS all_but_leftmost FROM learned_index_info('n_dense_idx');
+SELECT narrow_leaf_pages FROM learned_index_info('n_wide_idx');
 DROP INDEX n_dense_bt, n_wide_bt;
 VACUUM ANALYZE n_dense;
 VACUUM ANALYZE n_wide;
