@@ -10,7 +10,8 @@
  * first_key.  One fitter serves both (see KeySeq).
  *
  * A model is a line through (x - base, r), floored and clamped, or for the
- * root optionally a monotone cubic (see cubic_shape).  Each step of that
+ * root optionally a monotone cubic (see cubic_shape) or a monotone spline
+ * (see spline_shape).  Each step of that
  * computation is monotone non-decreasing in x, so over an interval of x
  * the prediction is smallest at the left end and largest at the right end.
  * The error bounds therefore come from evaluating the real prediction
