@@ -322,43 +322,58 @@ typedef struct LearnedOptions
  * ----------------------------------------------------------------
  */
 
-/* A record's page list as this backend last read it. */
+/*
+ * Memory budget of one backend's model cache for one index:
+ * Min(LEARNED_CACHE_MAX_BYTES, Max(LEARNED_CACHE_MIN_BYTES, 1% of the index
+ * size in bytes)).  The cache always holds the root and a directory of the
+ * records (a LearnedCachedRecord of about 100 bytes each: under 1% of the
+ * index, since every record has its own model page and a leaf); record
+ * lists (about 18 bytes per leaf) are cached as lookups need them while the
+ * budget allows, and searched on their model pages otherwise.  The build
+ * may use LEARNED_CACHE_BUDGET to size the model so that every list fits.
+ * The GUC learned.cache_budget_kb replaces the formula (for tests and
+ * debugging); see learned_cache_budget().
+ */
+#define LEARNED_CACHE_MIN_BYTES		((Size) 64 * 1024)
+#define LEARNED_CACHE_MAX_BYTES		((Size) 4 * 1024 * 1024)
+#define LEARNED_CACHE_INDEX_PERCENT	1
+#define LEARNED_CACHE_BUDGET(index_bytes) \
+	((Size) Min((uint64) LEARNED_CACHE_MAX_BYTES, \
+				Max((uint64) LEARNED_CACHE_MIN_BYTES, \
+					(uint64) (index_bytes) / 100 * LEARNED_CACHE_INDEX_PERCENT)))
+
+/*
+ * What this backend knows of one stage-2 record.  Only block is known from
+ * the start (the metapage's directory); the rest is read from the record's
+ * model page the first time a lookup needs it.  A record's first fence
+ * (position 0 of its list) never changes, so once read it routes lookups by
+ * itself.  The list is cached only while the budget allows (fence_keys is
+ * NULL otherwise), and a lookup landing in a record whose list is not
+ * cached searches it on the model page.
+ */
 typedef struct LearnedCachedRecord
 {
 	BlockNumber block;			/* its model page */
-	uint32		npages;
-	uint32		allocated;		/* room in the arrays below */
-	int64	   *fence_keys;
+	uint32		npages;			/* list length when last read */
+	uint32		allocated;		/* room in the list below; 0: not cached */
+	bool		loaded;			/* first_fence, fit and npages are valid */
+	LearnedFence first_fence;
+	RmiSegment	fit;			/* the fit in force when last read */
+	int64	   *fence_keys;		/* one allocation: keys, then blocks, */
+	BlockNumber *blocks;		/* then TIDs */
 	ItemPointerData *fence_tids;
-	BlockNumber *blocks;
 } LearnedCachedRecord;
 
 /*
  * What the cache spends, for the cost model that chooses pages_per_record
- * at build (rmi_choose): per listed leaf, a fence key, TID and block; per
- * record, its fit and bookkeeping, plus the headers of its three
- * allocations.  The budget: 1% of the index, at least 64 kB, at most 4 MB
- * per backend.
+ * at build (rmi_choose): per listed leaf, a fence key, TID and block (one
+ * allocation per record); per record, its directory entry and that
+ * allocation's header.  The budget is LEARNED_CACHE_BUDGET of the index.
  */
 #define LEARNED_CACHE_BYTES_PER_LEAF \
 	(sizeof(int64) + sizeof(ItemPointerData) + sizeof(BlockNumber))
 #define LEARNED_CACHE_BYTES_PER_RECORD \
-	(sizeof(RmiSegment) + sizeof(LearnedCachedRecord) + 3 * 16)
-#define LEARNED_CACHE_BUDGET_FRACTION	0.01
-#define LEARNED_CACHE_BUDGET_MIN		(64 * 1024)
-#define LEARNED_CACHE_BUDGET_MAX		(4 * 1024 * 1024)
-
-static inline uint64
-learned_cache_budget(BlockNumber index_pages)
-{
-	double		budget = LEARNED_CACHE_BUDGET_FRACTION * index_pages * BLCKSZ;
-
-	if (budget < LEARNED_CACHE_BUDGET_MIN)
-		return LEARNED_CACHE_BUDGET_MIN;
-	if (budget > LEARNED_CACHE_BUDGET_MAX)
-		return LEARNED_CACHE_BUDGET_MAX;
-	return (uint64) budget;
-}
+	(sizeof(LearnedCachedRecord) + 16)
 
 typedef struct LearnedCache
 {
@@ -367,10 +382,10 @@ typedef struct LearnedCache
 	MemoryContext context;		/* holds everything below */
 	uint32		generation;
 	uint32		model_version;	/* which fit slot of each record is in force */
+	uint64		index_bytes;	/* index size when loaded, for the budget */
 	RmiRoot		root;
 	uint32		nrecords;
-	RmiSegment *segments;		/* record fits, for routing by the root */
-	LearnedCachedRecord *records;
+	LearnedCachedRecord *records;	/* the directory, in key order */
 } LearnedCache;
 
 /*
@@ -399,12 +414,22 @@ typedef struct LearnedTarget
 	uint32		record;			/* index in the cache's records */
 } LearnedTarget;
 
+/*
+ * A search that has moved right this many times has met many splits its
+ * cache does not know (appends by other backends, say): it rereads the
+ * record's list and starts again from where that points, rather than walk
+ * past every new leaf.
+ */
+#define LEARNED_MOVES_BEFORE_REFRESH	3
+
 extern void learned_cache_init(void);
 extern LearnedCache *learned_cache_get(Relation index);
 extern LearnedTarget learned_cache_locate(Relation index,
 										  const LearnedSearchKey *skey);
 extern void learned_cache_refresh_record(Relation index, uint32 record);
 extern void learned_cache_reset(Relation index);
+extern Size learned_cache_budget(Relation index);
+extern Size learned_cache_bytes(Relation index);
 
 /* learned_funcs.c */
 extern Relation learned_open_index(Oid indexoid, LOCKMODE lockmode);
@@ -413,7 +438,6 @@ extern Relation learned_open_index(Oid indexoid, LOCKMODE lockmode);
 extern bool learned_retrain(Relation index);
 extern bool learned_model_drifted(Relation index);
 extern void learned_record_refit(Page recpage, uint32 slot_mask);
-extern Size learned_cache_bytes(Relation index);
 
 /* ----------------------------------------------------------------
  *	Page helpers (learned_page.c)

@@ -412,7 +412,7 @@ learned_train(Relation index, const LearnedFenceList *fences,
 	uint32		kinds = learned_get_root_kinds(index);
 	RmiCacheModel cm;
 
-	*budget = learned_cache_budget(index_pages);
+	*budget = LEARNED_CACHE_BUDGET((uint64) index_pages * BLCKSZ);
 	cm.budget_bytes = (double) *budget;
 	cm.fixed_bytes = sizeof(LearnedCache) + ALLOCSET_SMALL_INITSIZE;
 	cm.bytes_per_segment = LEARNED_CACHE_BYTES_PER_RECORD;
@@ -673,7 +673,7 @@ learned_buildempty(Relation index)
 	meta->pages_per_record = learned_get_pages_per_record(index);
 	if (meta->pages_per_record == LEARNED_PAGES_PER_RECORD_AUTO)
 		meta->pages_per_record = LEARNED_EMPTY_PAGES_PER_RECORD;
-	meta->cache_budget = learned_cache_budget(3);
+	meta->cache_budget = LEARNED_CACHE_BUDGET((uint64) 3 * BLCKSZ);
 	meta->mean_window = 1;
 	meta->max_window = 1;
 	meta->trained_nrecords = 1;

@@ -4,24 +4,37 @@
  *	  The per-backend model cache, and the lookup that turns a search key
  *	  into the leaf page where the search starts.
  *
- * The cache holds a copy of the root model and of every record's page list
- * (low fence and block of each listed leaf).  It lives in a hash table keyed
- * by index OID, in its own memory context, and is dropped by a relcache
- * invalidation of the index (REINDEX, TRUNCATE, a change of the model) or
- * reloaded when the relation file changed.  Callers must not keep a
- * LearnedCache pointer across anything that may process invalidations (a
- * heavyweight lock, a catalog access): fetch it again with
- * learned_cache_get() instead.
+ * The cache is loaded lazily.  The first use reads only the metapage: the
+ * root model, the generation, the fit slot in force and the directory of
+ * record pages.  A record is read from its model page the first time a
+ * lookup needs it: to route (its first fence) or to land in it (its fit and
+ * list).  Lists are kept while the index's budget allows
+ * (learned_cache_budget); beyond it, a lookup searches the list on the
+ * model page under a share lock, one more page read but no more memory.
+ * So a cold lookup reads the metapage, the few records the root's error
+ * window touches and the leaf, and a backend's memory stays bounded
+ * however large the index grows.
+ *
+ * The cache lives in a hash table keyed by index OID, in its own memory
+ * context, and is dropped by a relcache invalidation of the index (REINDEX,
+ * TRUNCATE, a retrain) or reloaded when the relation file changed.  Callers
+ * must not keep a LearnedCache pointer across anything that may process
+ * invalidations (a heavyweight lock, a catalog access): fetch it again with
+ * learned_cache_get() instead.  Reading and locking buffers does not.
  *
  * The cache is only a hint (DESIGN.md invariant 1): a stale list still
  * points at or left of the right leaf, because fences never change and
  * leaves never leave the chain.  A search that had to move right met a split
- * the cache does not know and refreshes that record from its page.
+ * the cache does not know and refreshes that record from its page.  A record
+ * page whose right link is not the next record of the cached directory has
+ * been split since the metapage was read: the lookup drops the cache and
+ * starts over, rather than walk right past every leaf the split moved out.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
+#include "utils/guc.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
 #include "utils/memutils.h"
@@ -31,6 +44,16 @@
 
 /* Index OID -> LearnedCache; a cache, the only backend-global state. */
 static HTAB *learned_caches = NULL;
+
+/* learned.cache_budget_kb: -1 derives the budget from the index size. */
+static int	learned_cache_budget_kb = -1;
+
+/*
+ * An AllocSet allocation of n bytes adds at most n plus a block and a chunk
+ * header to the context (a chunk too big for the context's blocks gets a
+ * block of its own), or one more block of at most ALLOCSET_SMALL_MAXSIZE.
+ */
+#define LEARNED_CACHE_ALLOC_OVERHEAD	128
 
 static void
 learned_cache_forget(LearnedCache *cache)
@@ -76,102 +99,92 @@ void
 learned_cache_init(void)
 {
 	CacheRegisterRelcacheCallback(learned_cache_invalidate, (Datum) 0);
+
+	DefineCustomIntVariable("learned.cache_budget_kb",
+							"Caps the memory a backend's model cache spends on the record lists of one learned index.",
+							"-1, the default, takes 1% of the index size, at least 64 kB and at most 4 MB. "
+							"Lists that do not fit are searched on their model pages. "
+							"A new cap applies to lists cached from then on.",
+							&learned_cache_budget_kb,
+							-1, -1, (int) (LEARNED_CACHE_MAX_BYTES / 1024),
+							PGC_USERSET, GUC_UNIT_KB,
+							NULL, NULL, NULL);
+#if PG_VERSION_NUM >= 150000
+	MarkGUCPrefixReserved("learned");
+#else
+	EmitWarningsOnPlaceholders("learned");
+#endif
 }
 
-/* Make room for n pages in a cached record's arrays. */
-static void
-learned_cache_reserve(MemoryContext context, LearnedCachedRecord *record,
-					  uint32 n)
+/* The budget for an index of index_bytes: the GUC's, or the formula's. */
+static Size
+learned_cache_budget_for(uint64 index_bytes)
 {
-	if (record->allocated >= n)
-		return;
-	if (record->allocated == 0)
-	{
-		record->fence_keys = MemoryContextAlloc(context, n * sizeof(int64));
-		record->fence_tids = MemoryContextAlloc(context, n * sizeof(ItemPointerData));
-		record->blocks = MemoryContextAlloc(context, n * sizeof(BlockNumber));
-	}
-	else
-	{
-		record->fence_keys = repalloc(record->fence_keys, n * sizeof(int64));
-		record->fence_tids = repalloc(record->fence_tids, n * sizeof(ItemPointerData));
-		record->blocks = repalloc(record->blocks, n * sizeof(BlockNumber));
-	}
-	record->allocated = n;
+	if (learned_cache_budget_kb >= 0)
+		return (Size) learned_cache_budget_kb * 1024;
+	return LEARNED_CACHE_BUDGET(index_bytes);
 }
 
-/* Copy a record page's list into a cached record. */
-static void
-learned_cache_copy_record(MemoryContext context, LearnedCachedRecord *record,
-						  RmiSegment *fit, Page page, uint32 model_version)
+/* The memory budget of this backend's cache of the index (learned.h). */
+Size
+learned_cache_budget(Relation index)
 {
-	LearnedRecordHeader *header = LearnedRecordGetHeader(page);
-	uint32		n = header->npages;
-
-	learned_cache_reserve(context, record, n);
-	memcpy(record->fence_keys, LearnedRecordKeys(page), n * sizeof(int64));
-	memcpy(record->fence_tids, LearnedRecordTids(page), n * sizeof(ItemPointerData));
-	memcpy(record->blocks, LearnedRecordBlocks(page), n * sizeof(BlockNumber));
-	record->npages = n;
-	*fit = *LearnedRecordFit(header, model_version);
+	return learned_cache_budget_for((uint64) RelationGetNumberOfBlocks(index) *
+									BLCKSZ);
 }
 
-/* Read the metapage and every record page into a new cache. */
+/* May the cache allocate size more bytes and stay within its budget? */
+static bool
+learned_cache_has_room(LearnedCache *cache, Size size)
+{
+	Size		growth = Max(MAXALIGN(size) + LEARNED_CACHE_ALLOC_OVERHEAD,
+							 ALLOCSET_SMALL_MAXSIZE);
+
+	return MemoryContextMemAllocated(cache->context, true) + growth <=
+		learned_cache_budget_for(cache->index_bytes);
+}
+
+/* Read the metapage into a new cache: root, generation, directory. */
 static void
 learned_cache_load(Relation index, LearnedCache *cache)
 {
-	MemoryContext context;
+	PGAlignedBlock copy;
 	Buffer		buf;
-	Page		page;
 	LearnedMetaPage meta;
+	uint64		index_bytes;
+	MemoryContext context;
+	LearnedCachedRecord *records;
 	uint32		i;
 
+	/* A copy, so that nothing can fail while the context is being filled. */
+	buf = ReadBuffer(index, LEARNED_METAPAGE_BLKNO);
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	learned_check_page(index, buf, LEARNED_PAGE_META);
+	memcpy(copy.data, BufferGetPage(buf), BLCKSZ);
+	UnlockReleaseBuffer(buf);
+
+	meta = LearnedPageGetMeta((Page) copy.data);
+	if (meta->magic != LEARNED_MAGIC || meta->version != LEARNED_VERSION)
+		ereport(ERROR,
+				(errcode(ERRCODE_INDEX_CORRUPTED),
+				 errmsg("index \"%s\" has a metapage of another format (magic %08x, version %u)",
+						RelationGetRelationName(index),
+						meta->magic, meta->version),
+				 errhint("Please REINDEX it.")));
+	if (meta->nrecords == 0 || meta->nrecords > LEARNED_MAX_RECORDS)
+		ereport(ERROR,
+				(errcode(ERRCODE_INDEX_CORRUPTED),
+				 errmsg("index \"%s\" has %u model records",
+						RelationGetRelationName(index), meta->nrecords),
+				 errhint("Please REINDEX it.")));
+
+	index_bytes = (uint64) RelationGetNumberOfBlocks(index) * BLCKSZ;
 	context = AllocSetContextCreate(TopMemoryContext, "learned model cache",
 									ALLOCSET_SMALL_SIZES);
 	PG_TRY();
 	{
-		buf = ReadBuffer(index, LEARNED_METAPAGE_BLKNO);
-		LockBuffer(buf, BUFFER_LOCK_SHARE);
-		learned_check_page(index, buf, LEARNED_PAGE_META);
-		page = BufferGetPage(buf);
-		meta = LearnedPageGetMeta(page);
-		if (meta->magic != LEARNED_MAGIC || meta->version != LEARNED_VERSION)
-			ereport(ERROR,
-					(errcode(ERRCODE_INDEX_CORRUPTED),
-					 errmsg("index \"%s\" has a metapage of another format (magic %08x, version %u)",
-							RelationGetRelationName(index),
-							meta->magic, meta->version),
-					 errhint("Please REINDEX it.")));
-		cache->generation = meta->generation;
-		cache->model_version = meta->model_version;
-		cache->root = meta->root;
-		cache->nrecords = meta->nrecords;
-		cache->segments = MemoryContextAllocZero(context,
-												 meta->nrecords * sizeof(RmiSegment));
-		cache->records = MemoryContextAllocZero(context,
-												meta->nrecords * sizeof(LearnedCachedRecord));
-		for (i = 0; i < meta->nrecords; i++)
-			cache->records[i].block = meta->records[i];
-		UnlockReleaseBuffer(buf);
-
-		if (cache->nrecords == 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_INDEX_CORRUPTED),
-					 errmsg("index \"%s\" has no model records",
-							RelationGetRelationName(index)),
-					 errhint("Please REINDEX it.")));
-
-		for (i = 0; i < cache->nrecords; i++)
-		{
-			buf = ReadBuffer(index, cache->records[i].block);
-			LockBuffer(buf, BUFFER_LOCK_SHARE);
-			learned_check_page(index, buf, LEARNED_PAGE_RECORD);
-			learned_cache_copy_record(context, &cache->records[i],
-									  &cache->segments[i],
-									  BufferGetPage(buf),
-									  cache->model_version);
-			UnlockReleaseBuffer(buf);
-		}
+		records = MemoryContextAllocZero(context,
+										 meta->nrecords * sizeof(LearnedCachedRecord));
 	}
 	PG_CATCH();
 	{
@@ -179,12 +192,21 @@ learned_cache_load(Relation index, LearnedCache *cache)
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
+	for (i = 0; i < meta->nrecords; i++)
+		records[i].block = meta->records[i];
 
+	/* Only a complete cache is published (context set means loaded). */
 	cache->file = LearnedRelFileOf(index);
+	cache->generation = meta->generation;
+	cache->model_version = meta->model_version;
+	cache->index_bytes = index_bytes;
+	cache->root = meta->root;
+	cache->nrecords = meta->nrecords;
+	cache->records = records;
 	cache->context = context;
 }
 
-/* The model cache of an index, loaded on first use. */
+/* The model cache of an index; the first use reads the metapage. */
 LearnedCache *
 learned_cache_get(Relation index)
 {
@@ -215,65 +237,297 @@ learned_cache_get(Relation index)
 	return cache;
 }
 
-/* Is the fence at position i of a record at or before the search key? */
-static inline bool
-fence_at_or_before(const LearnedCachedRecord *record, uint32 i,
-				   const LearnedSearchKey *skey)
+/* Drop a record's cached list (its first fence and fit stay). */
+static void
+learned_cache_drop_list(LearnedCachedRecord *record)
 {
-	return learned_search_cmp(skey, record->fence_keys[i],
-							  &record->fence_tids[i]) >= 0;
+	if (record->fence_keys != NULL)
+		pfree(record->fence_keys);
+	record->fence_keys = NULL;
+	record->blocks = NULL;
+	record->fence_tids = NULL;
+	record->allocated = 0;
 }
 
-/* What rmi_segment_search asks about: a cached record and a search key. */
-typedef struct LearnedLocateContext
+/*
+ * Remember what a record page says: first fence, fit and length always,
+ * the list if it is cached already or the budget has room for it.
+ */
+static void
+learned_cache_remember_record(LearnedCache *cache,
+							  LearnedCachedRecord *record, Page page)
 {
-	const LearnedCachedRecord *record;
+	LearnedRecordHeader *header = LearnedRecordGetHeader(page);
+	uint32		n = header->npages;
+
+	record->first_fence.key = LearnedRecordKeys(page)[0];
+	record->first_fence.tid = LearnedRecordTids(page)[0];
+	record->fit = *LearnedRecordFit(header, cache->model_version);
+	record->npages = n;
+	record->loaded = true;
+
+	if (record->allocated < n)
+	{
+		Size		bytes = n * (sizeof(int64) + sizeof(BlockNumber) +
+								 sizeof(ItemPointerData));
+
+		learned_cache_drop_list(record);
+		if (!learned_cache_has_room(cache, bytes))
+			return;
+		record->fence_keys = MemoryContextAlloc(cache->context, bytes);
+		record->blocks = (BlockNumber *) (record->fence_keys + n);
+		record->fence_tids = (ItemPointer) (record->blocks + n);
+		record->allocated = n;
+	}
+	memcpy(record->fence_keys, LearnedRecordKeys(page), n * sizeof(int64));
+	memcpy(record->blocks, LearnedRecordBlocks(page), n * sizeof(BlockNumber));
+	memcpy(record->fence_tids, LearnedRecordTids(page),
+		   n * sizeof(ItemPointerData));
+}
+
+/*
+ * Read record r's model page and remember it.  Returns the buffer share
+ * locked, for a caller that must search a list the cache could not keep.
+ * Sets *stale if the page has been split since the directory was read (its
+ * right link is not the directory's next record).
+ */
+static Buffer
+learned_cache_read_record(Relation index, LearnedCache *cache, uint32 r,
+						  bool *stale)
+{
+	LearnedCachedRecord *record = &cache->records[r];
+	BlockNumber next = r + 1 < cache->nrecords ?
+		cache->records[r + 1].block : InvalidBlockNumber;
+	Buffer		buf;
+	Page		page;
+	uint32		npages;
+
+	buf = ReadBuffer(index, record->block);
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	learned_check_page(index, buf, LEARNED_PAGE_RECORD);
+	page = BufferGetPage(buf);
+	npages = LearnedRecordGetHeader(page)->npages;
+	if (npages == 0 || npages > LEARNED_RECORD_CAPACITY)
+		ereport(ERROR,
+				(errcode(ERRCODE_INDEX_CORRUPTED),
+				 errmsg("index \"%s\" block %u: a record lists %u leaves",
+						RelationGetRelationName(index), record->block, npages),
+				 errhint("Please REINDEX it.")));
+	if (LearnedPageGetOpaque(page)->right != next)
+		*stale = true;
+	learned_cache_remember_record(cache, record, page);
+	return buf;
+}
+
+/*
+ * Does record r start at or before the search key?  Record 0 always does:
+ * its first leaf's low fence stands for minus infinity.
+ */
+static bool
+record_starts_at_or_before(Relation index, LearnedCache *cache, uint32 r,
+						   const LearnedSearchKey *skey, bool *stale)
+{
+	LearnedCachedRecord *record = &cache->records[r];
+
+	if (r == 0)
+		return true;
+	if (!record->loaded)
+		UnlockReleaseBuffer(learned_cache_read_record(index, cache, r, stale));
+	return learned_search_cmp(skey, record->first_fence.key,
+							  &record->first_fence.tid) >= 0;
+}
+
+/* A stored root error bound as a distance; INT32_MAX means unbounded. */
+static int64
+root_error(int32 err)
+{
+	if (err < 0)
+		return 0;
+	if (err == PG_INT32_MAX)
+		return PG_INT64_MAX / 4;
+	return err;
+}
+
+/*
+ * The record a search for skey belongs to: the last one that starts at or
+ * before the search key.  The root predicts it with an error window, and
+ * only the records the search of that window touches are read: its two
+ * ends and a binary search between them, usually one to three records.
+ * If the window is wrong (a record split since the root was trained moved
+ * records right by one, or equal keys continue into later records), the
+ * search gallops outwards from the window's end, so a near miss costs a
+ * record or two, and the result is exact however wrong the root.
+ */
+static uint32
+learned_cache_route(Relation index, LearnedCache *cache,
+					const LearnedSearchKey *skey, bool *stale)
+{
+	uint32		last = cache->nrecords - 1;
+	int64		predicted;
+	int64		lo;
+	int64		hi;
+	uint32		step;
+
+	if (last == 0)
+		return 0;
+
+	predicted = rmi_root_predict(&cache->root, skey->key);
+	lo = Max(predicted - root_error(cache->root.err_lo), 0);
+	hi = Min(predicted + root_error(cache->root.err_hi), (int64) last);
+	if (lo > hi)
+		lo = hi = Min(predicted, (int64) last);
+
+	if (lo > 0 && !record_starts_at_or_before(index, cache, lo, skey, stale))
+	{
+		/* The answer is left of the window: gallop left from lo. */
+		uint32		known_after = lo;
+
+		for (step = 1;; step *= 2)
+		{
+			if (known_after <= step)
+			{
+				lo = 0;
+				break;
+			}
+			if (record_starts_at_or_before(index, cache, known_after - step,
+										   skey, stale))
+			{
+				lo = known_after - step;
+				break;
+			}
+			known_after -= step;
+		}
+		hi = known_after - 1;
+	}
+	else if (hi < last &&
+			 record_starts_at_or_before(index, cache, hi + 1, skey, stale))
+	{
+		/* The answer is right of the window: gallop right from hi + 1. */
+		lo = hi + 1;
+		for (step = 1;; step *= 2)
+		{
+			if (last - lo < step)
+			{
+				hi = last;
+				break;
+			}
+			if (!record_starts_at_or_before(index, cache, lo + step, skey,
+											stale))
+			{
+				hi = lo + step - 1;
+				break;
+			}
+			lo += step;
+		}
+	}
+
+	/* The last record in [lo, hi] that starts at or before; lo does. */
+	while (lo < hi)
+	{
+		int64		mid = lo + (hi - lo + 1) / 2;
+
+		if (record_starts_at_or_before(index, cache, mid, skey, stale))
+			lo = mid;
+		else
+			hi = mid - 1;
+	}
+	return (uint32) lo;
+}
+
+/* A record's list, cached or on its page, and a search key. */
+typedef struct LearnedListSearch
+{
+	const int64 *fence_keys;
+	const ItemPointerData *fence_tids;
 	const LearnedSearchKey *skey;
-} LearnedLocateContext;
+} LearnedListSearch;
 
-/* rmi_segment_search's predicate: fence_at_or_before on the record. */
+/* rmi_segment_search's predicate: is the fence at position at or before? */
 static int
-locate_at_or_before(const void *ctx, uint32 position)
+list_fence_at_or_before(const void *ctx, uint32 position)
 {
-	const LearnedLocateContext *lc = (const LearnedLocateContext *) ctx;
+	const LearnedListSearch *ls = (const LearnedListSearch *) ctx;
 
-	return fence_at_or_before(lc->record, position, lc->skey);
+	return learned_search_cmp(ls->skey, ls->fence_keys[position],
+							  (ItemPointer) &ls->fence_tids[position]) >= 0;
+}
+
+/*
+ * The leaf in record r where the search starts: the last listed leaf whose
+ * low fence is at or before the search key (position 0 always counts).
+ * The fit's window is verified against the fences and widened where splits
+ * since the fit moved the answer outside it.  A list the cache could not
+ * keep is searched on the model page.
+ */
+static BlockNumber
+learned_cache_search_record(Relation index, LearnedCache *cache, uint32 r,
+							const LearnedSearchKey *skey, bool *stale)
+{
+	LearnedCachedRecord *record = &cache->records[r];
+	LearnedListSearch ls;
+	uint32		position;
+
+	ls.skey = skey;
+	if (record->fence_keys == NULL)
+	{
+		Buffer		buf = learned_cache_read_record(index, cache, r, stale);
+
+		if (record->fence_keys == NULL)
+		{
+			Page		page = BufferGetPage(buf);
+			BlockNumber block;
+
+			ls.fence_keys = LearnedRecordKeys(page);
+			ls.fence_tids = LearnedRecordTids(page);
+			position = rmi_segment_search(&record->fit, skey->key,
+										  record->npages,
+										  list_fence_at_or_before, &ls);
+			block = LearnedRecordBlocks(page)[position];
+			UnlockReleaseBuffer(buf);
+			return block;
+		}
+		UnlockReleaseBuffer(buf);
+	}
+
+	ls.fence_keys = record->fence_keys;
+	ls.fence_tids = record->fence_tids;
+	position = rmi_segment_search(&record->fit, skey->key, record->npages,
+								  list_fence_at_or_before, &ls);
+	return record->blocks[position];
 }
 
 /*
  * The leaf where a search for skey starts: the last listed leaf whose low
  * fence is at or before the search key (the index's first leaf counts as
  * minus infinity).  The root picks the record and the record's fit a
- * window of its list; both are verified against the cached fences, so a
- * drifted fit costs a wider search, never a wrong page.
+ * window of its list; both are verified against fences, so a drifted model
+ * costs a wider search, never a wrong page.
  */
 LearnedTarget
 learned_cache_locate(Relation index, const LearnedSearchKey *skey)
 {
-	LearnedCache *cache = learned_cache_get(index);
-	uint32		r;
-	uint32		position;
-	LearnedLocateContext lc;
 	LearnedTarget target;
+	bool		stale = false;
+	int			attempt;
 
-	/* The root routes on the key alone; equal keys may continue right. */
-	r = rmi_find_segment(&cache->root, cache->segments, skey->key);
-	while (r + 1 < cache->nrecords &&
-		   fence_at_or_before(&cache->records[r + 1], 0, skey))
-		r++;
+	for (attempt = 0;; attempt++)
+	{
+		LearnedCache *cache = learned_cache_get(index);
 
-	/*
-	 * Position 0 is at or before every key routed here (for record 0 it
-	 * stands for minus infinity).  The fit's window is widened where splits
-	 * since the fit moved the answer outside it.
-	 */
-	lc.record = &cache->records[r];
-	lc.skey = skey;
-	position = rmi_segment_search(&cache->segments[r], skey->key,
-								  lc.record->npages, locate_at_or_before, &lc);
-	target.block = lc.record->blocks[position];
-	target.record = r;
-	return target;
+		target.record = learned_cache_route(index, cache, skey, &stale);
+		target.block = learned_cache_search_record(index, cache,
+												   target.record, skey,
+												   &stale);
+
+		/*
+		 * The target is right even from a stale directory, but may lie far
+		 * left of the key: start over once with the current one.
+		 */
+		if (!stale || attempt > 0)
+			return target;
+		learned_cache_reset(index);
+		stale = false;
+	}
 }
 
 /* Drop this backend's cache of the index; the next use reloads it. */
@@ -284,18 +538,18 @@ learned_cache_reset(Relation index)
 }
 
 /*
- * Reread one record's page list after a search met a split this backend's
- * cache does not know.  If the model changed meanwhile (a record split or
- * a retrain bumped the generation), reload all of it instead.
+ * Reread one record after a search met a split this backend's cache does
+ * not know.  If the model changed meanwhile (a record split or a retrain
+ * bumped the generation), drop the cache instead: the next lookup reads
+ * the new directory.
  */
 void
 learned_cache_refresh_record(Relation index, uint32 record)
 {
 	LearnedCache *cache;
-	BlockNumber block;
 	Buffer		buf;
-	PGAlignedBlock copy;
 	uint32		generation;
+	bool		stale = false;
 
 	buf = ReadBuffer(index, LEARNED_METAPAGE_BLKNO);
 	LockBuffer(buf, BUFFER_LOCK_SHARE);
@@ -306,29 +560,18 @@ learned_cache_refresh_record(Relation index, uint32 record)
 	cache = learned_cache_get(index);
 	if (generation != cache->generation)
 	{
-		/* The next lookup reloads the whole model. */
 		learned_cache_reset(index);
 		return;
 	}
-	if (record >= cache->nrecords)
+	if (record >= cache->nrecords || !cache->records[record].loaded)
 		return;
-	block = cache->records[record].block;
-
-	buf = ReadBuffer(index, block);
-	LockBuffer(buf, BUFFER_LOCK_SHARE);
-	learned_check_page(index, buf, LEARNED_PAGE_RECORD);
-	memcpy(copy.data, BufferGetPage(buf), BLCKSZ);
-	UnlockReleaseBuffer(buf);
-
-	/* Reading may not invalidate, but fetch the cache again to be sure. */
-	cache = learned_cache_get(index);
-	if (record < cache->nrecords && cache->records[record].block == block)
-		learned_cache_copy_record(cache->context, &cache->records[record],
-								  &cache->segments[record],
-								  (Page) copy.data, cache->model_version);
+	UnlockReleaseBuffer(learned_cache_read_record(index, cache, record,
+												  &stale));
+	if (stale)
+		learned_cache_reset(index);
 }
 
-/* Memory this backend spends on the index's model. */
+/* Memory this backend spends on the index's model now. */
 Size
 learned_cache_bytes(Relation index)
 {

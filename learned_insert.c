@@ -550,6 +550,7 @@ learned_insert(Relation index, Datum *values, bool *isnull,
 	Page		page;
 	bool		moved_right = false;
 	bool		allow_record_split = true;
+	int			moves = 0;
 
 	if (isnull[0])
 	{
@@ -580,6 +581,13 @@ learned_insert(Relation index, Datum *values, bool *isnull,
 			BlockNumber right = LearnedPageGetOpaque(page)->right;
 
 			UnlockReleaseBuffer(buf);
+			if (++moves == LEARNED_MOVES_BEFORE_REFRESH)
+			{
+				/* Many splits since the cache read this record: reread it. */
+				learned_cache_refresh_record(index, target.record);
+				target = learned_cache_locate(index, &skey);
+				right = target.block;
+			}
 			buf = ReadBuffer(index, right);
 			LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
 			learned_check_page(index, buf, LEARNED_PAGE_LEAF);

@@ -604,6 +604,7 @@ learned_start_interval(IndexScanDesc scan)
 	LearnedTarget target;
 	Buffer		buf;
 	bool		moved_right = false;
+	int			moves = 0;
 
 	if (ScanDirectionIsForward(so->direction))
 	{
@@ -624,6 +625,13 @@ learned_start_interval(IndexScanDesc scan)
 		BlockNumber right = so->cur_right;
 
 		UnlockReleaseBuffer(buf);
+		if (++moves == LEARNED_MOVES_BEFORE_REFRESH)
+		{
+			/* Many splits since the cache read this record: reread it. */
+			learned_cache_refresh_record(index, target.record);
+			target = learned_cache_locate(index, &skey);
+			right = target.block;
+		}
 		buf = learned_read_page(scan, right, LEARNED_PAGE_LEAF);
 		moved_right = true;
 	}

@@ -1,0 +1,138 @@
+--
+-- 09_cache: the per-backend model cache is loaded lazily.  A backend's first
+-- lookup reads the metapage, the few records the root's window touches and
+-- one leaf, not every model page; record lists are cached as lookups need
+-- them, within a budget per index (Min(4 MB, Max(64 kB, 1% of the index)),
+-- or learned.cache_budget_kb); a list that does not fit is searched on its
+-- model page.  Whatever the budget, answers equal a sequential scan's.
+--
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS learned_am;
+RESET client_min_messages;
+
+-- 300,000 keys, 8 leaves per record: many records, each a model page.
+CREATE TABLE cache_t (id int8) WITH (autovacuum_enabled = off);
+INSERT INTO cache_t SELECT g * 3 FROM generate_series(1, 300000) g;
+CREATE INDEX cache_idx ON cache_t USING learned (id) WITH (pages_per_record = 8);
+VACUUM ANALYZE cache_t;
+SELECT records >= 50 AS many_records, model_pages = records AS a_page_each
+FROM learned_index_info('cache_idx');
+
+-- What the tests below compare with; tables, so that they outlive \c.
+CREATE TABLE cache_facts AS
+SELECT least(4 * 1024 * 1024, greatest(64 * 1024, pg_relation_size('cache_idx') / 100)) AS budget,
+	   (SELECT model_pages FROM learned_index_info('cache_idx')) AS model_pages;
+CREATE TABLE cache_probes AS
+SELECT (g * 7919 % 300000 + 1) * 3 AS k FROM generate_series(1, 1000) g;
+CREATE TABLE cache_seen (what text, n int8);
+
+-- index_blocks(index): index blocks read or hit, as the cumulative
+-- statistics have them once this backend's counts are flushed.
+CREATE FUNCTION cache_index_blocks(idx text) RETURNS int8
+LANGUAGE sql AS $$
+	SELECT idx_blks_hit + idx_blks_read FROM pg_statio_user_indexes
+	WHERE indexrelname = idx
+$$;
+
+-- A fresh backend: its first lookup reads few index pages.
+\c
+SET enable_seqscan = off;
+SET enable_bitmapscan = off;
+SELECT pg_stat_reset_single_table_counters('cache_idx'::regclass);
+SELECT pg_stat_force_next_flush();
+SELECT cache_index_blocks('cache_idx') AS blocks_after_reset;
+SELECT id FROM cache_t WHERE id = 450003;
+SELECT pg_stat_force_next_flush();
+-- The metapage, the leaf and at most four of the 60 or more records.
+SELECT cache_index_blocks('cache_idx') BETWEEN 3 AND 6 AS first_lookup_reads_few_pages,
+	   cache_index_blocks('cache_idx') < model_pages AS fewer_than_the_model_pages
+FROM cache_facts;
+INSERT INTO cache_seen SELECT 'one lookup', cached_bytes FROM learned_index_info('cache_idx');
+
+-- Lookups all over the index load every record: the cache grows, within
+-- the budget, and warm lookups read one leaf each.
+SET enable_hashjoin = off;
+SET enable_mergejoin = off;
+SELECT count(*) FROM cache_probes p JOIN cache_t t ON t.id = p.k;
+INSERT INTO cache_seen SELECT 'every record', cached_bytes FROM learned_index_info('cache_idx');
+SELECT pg_stat_force_next_flush();
+CREATE TEMP TABLE blocks_warm AS SELECT cache_index_blocks('cache_idx') AS before;
+SELECT count(*) FROM cache_probes p JOIN cache_t t ON t.id = p.k;
+SELECT pg_stat_force_next_flush();
+SELECT cache_index_blocks('cache_idx') - before AS blocks_for_1000_warm_lookups FROM blocks_warm;
+SELECT (SELECT n FROM cache_seen WHERE what = 'one lookup') <
+	   (SELECT n FROM cache_seen WHERE what = 'every record') AS grows_with_records,
+	   (SELECT n FROM cache_seen WHERE what = 'every record') <= budget AS within_budget
+FROM cache_facts;
+
+-- No room for lists (a budget of 0: the cache keeps only the root and the
+-- records' directory): every list is searched on its model page, so a warm
+-- lookup reads the record page and the leaf, and every answer is exact.
+\c
+\i sql/include/cmp.sql
+SET max_parallel_workers_per_gather = 0;
+SET learned.cache_budget_kb = 0;
+SET enable_seqscan = off;
+SET enable_bitmapscan = off;
+SELECT * FROM pg_temp.cmp('SELECT id FROM cache_t WHERE id = 450003');
+SELECT * FROM pg_temp.cmp('SELECT id FROM cache_t WHERE id = 450004');
+SELECT * FROM pg_temp.cmp('SELECT id FROM cache_t WHERE id = 0');
+SELECT * FROM pg_temp.cmp('SELECT id FROM cache_t WHERE id = 900001');
+SELECT * FROM pg_temp.cmp('SELECT count(*) FROM cache_t WHERE id BETWEEN 12345 AND 234567');
+SELECT * FROM pg_temp.cmp('SELECT id FROM cache_t WHERE id > 899000 ORDER BY id DESC LIMIT 3');
+SELECT * FROM pg_temp.cmp('SELECT id FROM cache_t WHERE id = ANY(''{3, 30000, 300000, 899997, 900000}'')');
+SET enable_hashjoin = off;
+SET enable_mergejoin = off;
+SELECT * FROM pg_temp.cmp('SELECT count(*) FROM cache_probes p JOIN cache_t t ON t.id = p.k');
+SELECT pg_stat_force_next_flush();
+CREATE TEMP TABLE blocks_none AS SELECT cache_index_blocks('cache_idx') AS before;
+SELECT count(*) FROM cache_probes p JOIN cache_t t ON t.id = p.k;
+SELECT pg_stat_force_next_flush();
+SELECT cache_index_blocks('cache_idx') - before AS blocks_for_1000_lookups_lists_on_pages
+FROM blocks_none;
+SELECT learned_index_check('cache_idx', true);
+
+-- A budget of 16 kB, smaller than the lists: some are cached, the rest
+-- searched on their pages; the cache stays within 16 kB.
+SET learned.cache_budget_kb = 16;
+SHOW learned.cache_budget_kb;
+SELECT * FROM pg_temp.cmp('SELECT count(*) FROM cache_probes p JOIN cache_t t ON t.id = p.k');
+SELECT pg_stat_force_next_flush();
+CREATE TEMP TABLE blocks_small AS SELECT cache_index_blocks('cache_idx') AS before;
+SELECT count(*) FROM cache_probes p JOIN cache_t t ON t.id = p.k;
+SELECT pg_stat_force_next_flush();
+SELECT cache_index_blocks('cache_idx') - before BETWEEN 1001 AND 1999 AS some_lists_cached
+FROM blocks_small;
+SELECT cached_bytes <= 16 * 1024 AS within_16kB FROM learned_index_info('cache_idx');
+SELECT learned_index_check('cache_idx', true);
+
+-- Leaf and record splits under the small budget: inserts between the keys
+-- and at the right end (enough for the last record's list to fill up and
+-- split); the inserting backend drops its cache on a record split, and the
+-- answers stay exact.
+INSERT INTO cache_t SELECT g * 3 + 1 FROM generate_series(1, 100000) g;
+INSERT INTO cache_t SELECT 900000 + g FROM generate_series(1, 400000) g;
+SELECT splits > 0 AS leaf_splits, records > (SELECT model_pages FROM cache_facts) AS record_splits
+FROM learned_index_info('cache_idx');
+SELECT * FROM pg_temp.cmp('SELECT id FROM cache_t WHERE id = 150001');
+SELECT * FROM pg_temp.cmp('SELECT count(*) FROM cache_t WHERE id BETWEEN 3 AND 300000');
+SELECT * FROM pg_temp.cmp('SELECT id FROM cache_t WHERE id >= 1299990 ORDER BY id');
+SELECT * FROM pg_temp.cmp('SELECT count(*) FROM cache_probes p JOIN cache_t t ON t.id = p.k + 1');
+SELECT cached_bytes <= 16 * 1024 AS within_16kB FROM learned_index_info('cache_idx');
+SELECT learned_index_check('cache_idx', true);
+
+-- The same index in a backend with the default budget: exact as well.
+\c
+\i sql/include/cmp.sql
+SET enable_seqscan = off;
+SET enable_bitmapscan = off;
+SELECT * FROM pg_temp.cmp('SELECT id FROM cache_t WHERE id = 150001');
+SELECT * FROM pg_temp.cmp('SELECT count(*) FROM cache_t WHERE id BETWEEN 3 AND 300000');
+SELECT * FROM pg_temp.cmp('SELECT id FROM cache_t WHERE id >= 1299990 ORDER BY id');
+SELECT learned_index_check('cache_idx', true);
+SELECT cached_bytes <= least(4 * 1024 * 1024, greatest(64 * 1024, pg_relation_size('cache_idx') / 100))
+	   AS within_budget
+FROM learned_index_info('cache_idx');
+
+DROP TABLE cache_t, cache_facts, cache_probes, cache_seen;
+DROP FUNCTION cache_index_blocks(text);
