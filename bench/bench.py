@@ -34,8 +34,8 @@ import time
 ROUNDS = 3
 KINDS = ["learned", "btree", "hash", "brin"]
 # Every table but t_<kind>: dropped before and after each data set.
-AUX_TABLES = ["ranked", "probes_present", "probes_absent", "probes_absent2", "probes_small_present",
-              "probes_small_absent", "probes_after", "probes_small_after", "bench_keys", "range_bounds",
+AUX_TABLES = ["probes_present", "probes_absent", "probes_absent2", "probes_small_present",
+              "probes_small_absent", "probes_after", "probes_small_after", "bench_keys",
               "ranges_r100", "ranges_r10k", "ranges_r1pct"]
 
 
@@ -342,19 +342,26 @@ class Bench:
         os.unlink(datafile)
         r["heap_pages"] = int(a.one("SELECT pg_relation_size('t_noidx') / current_setting('block_size')::int"))
 
-        self.phase("ranks, probes, ranges")
-        # Ranks, for the statistics, probes, ranges and the CDF; "first" marks
-        # the first row of each distinct key.
-        a.q("CREATE UNLOGGED TABLE ranked AS SELECT row_number() OVER w AS rn, id,"
-            " id IS DISTINCT FROM lag(id) OVER w AS first FROM t_noidx WINDOW w AS (ORDER BY id)")
-        stats = a.q("SELECT count(*), count(*) FILTER (WHERE first), min(id), max(id) FROM ranked")[0]
+        self.phase("statistics, probes")
+        # One pass (two sorts) for the statistics and the key CDF: the keys at
+        # 2001 evenly spaced fractions of the rows.
+        fracs = [i / 2000.0 for i in range(2001)]
+        stats = a.q("SELECT count(*), count(DISTINCT id), min(id), max(id),"
+                    " percentile_disc(ARRAY[%s]::float8[]) WITHIN GROUP (ORDER BY id) FROM t_noidx"
+                    % ",".join(repr(f) for f in fracs))[0]
         r["rows"], r["distinct"], r["min"], r["max"] = int(stats[0]), int(stats[1]), int(stats[2]), int(stats[3])
         r["unique"] = r["rows"] == r["distinct"]
+        self.cdf_sample(name, r, [int(x) for x in stats[4].strip("{}").split(",")], fracs)
         a.q("SELECT setseed(0.17)")
         P = self.P
-        a.q("CREATE UNLOGGED TABLE probes_present AS SELECT r.id AS k FROM"
-            " (SELECT 1 + floor(random() * %d)::int8 AS rn FROM generate_series(1, %d)) AS s"
-            " JOIN ranked r USING (rn) ORDER BY random()" % (N, P))
+        # Present keys: rows sampled uniformly (Bernoulli, seeded), in random
+        # order; topped up with repeats only if the table has fewer rows than P.
+        a.q("CREATE UNLOGGED TABLE probes_present AS SELECT id AS k FROM t_noidx"
+            " TABLESAMPLE BERNOULLI (%f) REPEATABLE (17) ORDER BY random() LIMIT %d"
+            % (min(100.0, 100.0 * 1.2 * P / max(1, r["rows"])), P))
+        while int(a.one("SELECT count(*) FROM probes_present")) < P:
+            a.q("INSERT INTO probes_present SELECT k FROM probes_present ORDER BY random() LIMIT %d"
+                % (P - int(a.one("SELECT count(*) FROM probes_present"))))
         # Absent keys where the data is (a present key + 1), then anywhere in
         # [min, max], then beyond max (the dense set has no gap at all).  The
         # EXCEPT hashes the 2P candidates, not the table.
@@ -378,29 +385,12 @@ class Bench:
         if name != "dense":  # pgbench's key table (the dense script needs none)
             a.q("CREATE UNLOGGED TABLE bench_keys (r int4 PRIMARY KEY, k int8)")
             a.q("INSERT INTO bench_keys SELECT row_number() OVER (), k FROM probes_present")
-        # Range sets: about W rows each, bounds from the ranks; one pass over
-        # the ranks for all three sets.
-        widths = [("r100", 100), ("r10k", 10000), ("r1pct", max(N // 100, 1))]
-        r["range_widths"] = {}
-        draws = []
-        for rname, W in widths:
-            W = min(W, N - 1)
-            K = max(3, self.range_total // W)
-            r["range_widths"][rname] = {"rows": W, "ranges": K}
-            draws.append("SELECT %s AS rname, g AS ord, 1 + floor(random() * %d)::int8 AS lo_rn, %d AS width"
-                         " FROM generate_series(1, %d) AS g" % (lit(rname), N - W, W, K))
-        a.q("CREATE UNLOGGED TABLE range_bounds AS SELECT d.rname, d.ord, x.id AS lo, y.id AS hi FROM (%s) AS d"
-            " JOIN ranked x ON x.rn = d.lo_rn JOIN ranked y ON y.rn = d.lo_rn + d.width" % " UNION ALL ".join(draws))
-        for rname, _ in widths:
-            a.q("CREATE UNLOGGED TABLE ranges_%s AS SELECT lo, hi FROM range_bounds WHERE rname = %s ORDER BY ord"
-                % (rname, lit(rname)))
         # VACUUM: hint bits and visibility set before any timed scan reads
         # these tables, so the first timed run does not pay for it.
-        for t in ["probes_present", "probes_absent", "probes_small_present", "probes_small_absent",
-                  "ranges_r100", "ranges_r10k", "ranges_r1pct"] + (["bench_keys"] if name != "dense" else []):
+        for t in ["probes_present", "probes_absent", "probes_small_present", "probes_small_absent"] + \
+                (["bench_keys"] if name != "dense" else []):
             a.q("VACUUM ANALYZE %s" % t)
         a.q("RESET work_mem")
-        self.cdf_sample(name, r)
 
         self.phase("create index")
         # CREATE INDEX, median of ROUNDS builds, learned and btree alternating.
@@ -421,6 +411,7 @@ class Bench:
         if self.has_info_fn:
             r["info_build"] = self.info_row("i_learned")
         self.model_chart_data(name, r)
+        self.range_sets(r)
 
         self.phase("correctness after build")
         self.correctness(name, kinds, r, "after build", same_as_noidx=kinds)
@@ -896,16 +887,43 @@ class Bench:
         return res
 
     # ------------------------------------------------------------------
-    def cdf_sample(self, name, r):
-        """The key CDF: 2000 evenly spaced ranks."""
-        rows = self.admin.q("SELECT id, rn FROM ranked WHERE rn %% %d = 1 OR rn = %d ORDER BY rn"
-                            % (max(1, r["rows"] // 2000), r["rows"]))
-        self._cdf = [(int(key), (int(rn) - 1) / max(1, r["rows"] - 1)) for key, rn in rows]
+    def cdf_sample(self, name, r, keys, fracs):
+        """The key CDF: the keys at evenly spaced fractions of the rows."""
+        self._cdf = list(zip(keys, fracs))
         path = os.path.join(self.work, "cdf_%s.dat" % name)
         with open(path, "w") as f:
             for key, frac in self._cdf:
                 f.write("%d %.9f\n" % (key, frac))
         r["cdf_file"] = path
+
+    def range_sets(self, r):
+        """Range sets of about W rows each: lo a present key (the probes are
+        a uniform sample of the rows), hi the key W entries after lo's first
+        entry in key order, read through the btree index just built; with
+        duplicates a range can hold a little fewer than W rows."""
+        a = self.admin
+        N = r["rows"]
+        widths = [("r100", 100), ("r10k", 10000), ("r1pct", max(N // 100, 1))]
+        r["range_widths"] = {}
+        a.q("SET enable_seqscan = off; SET enable_bitmapscan = off; SET enable_sort = off")
+        used = 0
+        for rname, W in widths:
+            W = min(W, N - 1)
+            K = max(3, self.range_total // W)
+            r["range_widths"][rname] = {"rows": W, "ranges": K}
+            # A lo in the last W rows has no hi: draw more than K.
+            draw = 2 * K + 5
+            a.q("CREATE UNLOGGED TABLE ranges_%s AS SELECT p.k AS lo, h.id AS hi FROM"
+                " (SELECT k FROM probes_present OFFSET %d LIMIT %d) AS p"
+                " CROSS JOIN LATERAL (SELECT id FROM t_btree WHERE id >= p.k ORDER BY id OFFSET %d LIMIT 1) AS h"
+                " LIMIT %d" % (rname, used, draw, W, K))
+            used += draw
+            got = int(a.one("SELECT count(*) FROM ranges_%s" % rname))
+            if got < K:
+                raise BenchError("range set %s: %d ranges of %d rows, not %d" % (rname, got, W, K))
+        a.q("RESET enable_seqscan; RESET enable_bitmapscan; RESET enable_sort")
+        for rname, _ in widths:
+            a.q("VACUUM ANALYZE ranges_%s" % rname)
 
     def model_chart_data(self, name, r):
         """The model as the index holds it, from learned_index_model(): per

@@ -245,7 +245,7 @@ def method_text(res):
 - **CREATE INDEX**: 3 builds each (drop, checkpoint, build), timed by the server's clock.
 - **Point lookups**: `SELECT count(*) FROM probes p JOIN t ON t.id = p.k`, one statement, probes in random order; index-only
   (`count(*)`, only `id` read) and index scan (`sum(t.val)`, index-only scans disabled); ns per probe = execution time / probes.
-  Absent keys are a present key + 1 where that is absent, then uniform in [min, max]; the dense set has no gap, so its absent
+  Present keys are a seeded uniform sample of the rows (`TABLESAMPLE BERNOULLI ... REPEATABLE`). Absent keys are a present key + 1 where that is absent, then uniform in [min, max]; the dense set has no gap, so its absent
   probes lie beyond the maximum. A warm-up run (%(small)s probes) precedes the timed runs in the same backend (buffers and
   learned's per-backend model cache). BRIN answers each probe with a bitmap scan of a whole block range, so it gets 1/5000 of the
   probes (at least 20).
@@ -253,7 +253,8 @@ def method_text(res):
   `pg_stat_force_next_flush()`, then `idx_blks_hit + idx_blks_read` from `pg_statio_user_indexes` / probes. Warm model cache.
   "first lookup in a new backend" is one `WHERE id = k` query in a fresh connection, planning included (btree's planner reads its metapage).
 - **Range scans**: a nested loop over random ranges `t.id >= lo AND t.id < hi` of about 100, 10,000 and 1%% of the rows
-  (bounds taken from the ranks, so duplicates can make a range a little larger); rows/s = rows returned / execution time.
+  (lo a present key, hi the key that many entries after lo's first entry in key order, read through the btree index, so
+  duplicates can make a range a little smaller); rows/s = rows returned / execution time.
   A warm-up run over a tenth of the ranges precedes the timed runs. BRIN: bitmap heap scan (its only kind), 1/100 of the ranges.
 - **pgbench**: `-M prepared`, 1 and 2 clients (`-j` = clients), %(pgb_run)s, scripts `bench/pgbench_point_dense.sql` (dense
   set: `\\set k random(1, N)`) and `bench/pgbench_point.sql` (other sets: a random key from a table `bench_keys` of the present
