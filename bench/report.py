@@ -580,7 +580,7 @@ set key left top
 set grid
 set format x '%%.3g'
 set yrange [0:1]
-plot '%(cdf)s' using 1:2 with lines lw 3 lc rgb '#1f77b4' title 'CDF of the keys (2000 ranks)', \\
+plot '%(cdf)s' using 1:2 with lines lw 3 lc rgb '#1f77b4' title 'CDF of the keys (2001 quantiles)', \\
      '%(fit)s' using 1:3 with lines lw 1 lc rgb '#d62728' title 'model: predicted leaf page (centre) / leaf pages'
 set title 'error bounds per record: the leaf a key is on lies in [predicted - err_lo, predicted + err_hi]'
 set xlabel 'record (key order)'
