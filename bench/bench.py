@@ -897,27 +897,26 @@ class Bench:
         r["cdf_file"] = path
 
     def range_sets(self, r):
-        """Range sets of about W rows each: lo a present key (the probes are
-        a uniform sample of the rows), hi the key W entries after lo's first
-        entry in key order, read through the btree index just built; with
-        duplicates a range can hold a little fewer than W rows."""
+        """Range sets of about W rows each: lo the key of a row sampled
+        uniformly (seeded), hi the key W entries after lo's first entry in key
+        order, read through the btree index just built; with duplicates a
+        range can hold a little fewer than W rows."""
         a = self.admin
         N = r["rows"]
         widths = [("r100", 100), ("r10k", 10000), ("r1pct", max(N // 100, 1))]
         r["range_widths"] = {}
+        a.q("SELECT setseed(0.23)")
         a.q("SET enable_seqscan = off; SET enable_bitmapscan = off; SET enable_sort = off")
-        used = 0
-        for rname, W in widths:
+        for i, (rname, W) in enumerate(widths):
             W = min(W, N - 1)
             K = max(3, self.range_total // W)
             r["range_widths"][rname] = {"rows": W, "ranges": K}
             # A lo in the last W rows has no hi: draw more than K.
             draw = 2 * K + 5
             a.q("CREATE UNLOGGED TABLE ranges_%s AS SELECT p.k AS lo, h.id AS hi FROM"
-                " (SELECT k FROM probes_present OFFSET %d LIMIT %d) AS p"
+                " (SELECT id AS k FROM t_noidx TABLESAMPLE BERNOULLI (%f) REPEATABLE (%d) ORDER BY random() LIMIT %d) AS p"
                 " CROSS JOIN LATERAL (SELECT id FROM t_btree WHERE id >= p.k ORDER BY id OFFSET %d LIMIT 1) AS h"
-                " LIMIT %d" % (rname, used, draw, W, K))
-            used += draw
+                " LIMIT %d" % (rname, min(100.0, 100.0 * 1.5 * draw / max(1, N)), 23 + i, draw, W, K))
             got = int(a.one("SELECT count(*) FROM ranges_%s" % rname))
             if got < K:
                 raise BenchError("range set %s: %d ranges of %d rows, not %d" % (rname, got, W, K))

@@ -253,7 +253,7 @@ def method_text(res):
   `pg_stat_force_next_flush()`, then `idx_blks_hit + idx_blks_read` from `pg_statio_user_indexes` / probes. Warm model cache.
   "first lookup in a new backend" is one `WHERE id = k` query in a fresh connection, planning included (btree's planner reads its metapage).
 - **Range scans**: a nested loop over random ranges `t.id >= lo AND t.id < hi` of about 100, 10,000 and 1%% of the rows
-  (lo a present key, hi the key that many entries after lo's first entry in key order, read through the btree index, so
+  (lo the key of a row sampled uniformly, hi the key that many entries after lo's first entry in key order, read through the btree index, so
   duplicates can make a range a little smaller); rows/s = rows returned / execution time.
   A warm-up run over a tenth of the ranges precedes the timed runs. BRIN: bitmap heap scan (its only kind), 1/100 of the ranges.
 - **pgbench**: `-M prepared`, 1 and 2 clients (`-j` = clients), %(pgb_run)s, scripts `bench/pgbench_point_dense.sql` (dense
