@@ -1,6 +1,7 @@
 """bench/report.py: RESULTS.md, targets.md and the gnuplot charts, from the
 results dictionary bench.py measured.  Every number comes from there."""
 
+import json
 import math
 import os
 import shutil
@@ -209,6 +210,136 @@ def write_targets(res, out):
     return per
 
 
+def info_value(v):
+    """A learned_index_info value as text, whatever type a later version
+    gives it."""
+    if isinstance(v, bool) or v is None:
+        return str(v).lower() if v is not None else "null"
+    if isinstance(v, (int, float)):
+        return fmt(v)
+    if isinstance(v, (list, dict)):
+        return json.dumps(v)
+    return str(v)
+
+
+def method_text(res):
+    env = res.get("env", {})
+    first = res["datasets"][next(iter(res["datasets"]))] if res["datasets"] else {}
+    copy_rows = fmt(g(first, "writes", "rows") or 0)
+    pgb = (env.get("pgbench") or "").split()
+    if len(pgb) == 2 and pgb[0] == "-T":
+        pgb_run = "each run %s s" % pgb[1]
+    elif len(pgb) == 2 and pgb[0] == "-t":
+        pgb_run = "each run %s transactions per client" % pgb[1]
+    else:
+        pgb_run = "pgbench options `%s`" % " ".join(pgb)
+    return """- Each data set is generated once (SQL, `setseed` and hash functions: the same rows every run) into a binary file,
+  and the tables are loaded from that file: `t_noidx` and one table per index measured on the data set (`t_learned`,
+  `t_btree`, `t_hash`, `t_brin`), each with `COPY ... (FORMAT binary, FREEZE)` in the transaction that creates it: the
+  same rows in the same physical order, tuples frozen and every page all-visible (the harness checks
+  `pg_class.relallvisible` and vacuums a table where it falls short), so index-only scans read no heap page.
+  Each table gets one index.
+- Every figure is the median of 3 runs. In each round learned and btree swap which one goes first, so machine drift hits both.
+  Every measuring session sets `max_parallel_workers_per_gather = 0`, `jit = off`, and turns off hash join, merge join,
+  memoize, material and seq scan so that each probe is one inner index scan of a nested loop (the harness checks the plan).
+- **CREATE INDEX**: 3 builds each (drop, checkpoint, build), timed by the server's clock.
+- **Point lookups**: `SELECT count(*) FROM probes p JOIN t ON t.id = p.k`, one statement, probes in random order; index-only
+  (`count(*)`, only `id` read) and index scan (`sum(t.val)`, index-only scans disabled); ns per probe = execution time / probes.
+  Present keys are a seeded uniform sample of the rows (`TABLESAMPLE BERNOULLI ... REPEATABLE`). Absent keys are a present key + 1 where that is absent, then uniform in [min, max]; the dense set has no gap, so its absent
+  probes lie beyond the maximum. A warm-up run (%(small)s probes) precedes the timed runs in the same backend (buffers and
+  learned's per-backend model cache). BRIN answers each probe with a bitmap scan of a whole block range, so it gets 1/5000 of the
+  probes (at least 20).
+- **Index pages per lookup**: `pg_stat_reset_single_table_counters` on the index, %(small)s probes (index-only; hash: index scan),
+  `pg_stat_force_next_flush()`, then `idx_blks_hit + idx_blks_read` from `pg_statio_user_indexes` / probes. Warm model cache.
+  "first lookup in a new backend" is one `WHERE id = k` query in a fresh connection, planning included (btree's planner reads its metapage).
+- **Range scans**: a nested loop over random ranges `t.id >= lo AND t.id < hi` of about 100, 10,000 and 1%% of the rows
+  (lo the key of a row sampled uniformly, hi the key that many entries after lo's first entry in key order, read through the btree index, so
+  duplicates can make a range a little smaller); rows/s = rows returned / execution time.
+  A warm-up run over a tenth of the ranges precedes the timed runs. BRIN: bitmap heap scan (its only kind), 1/100 of the ranges.
+- **pgbench**: `-M prepared`, 1 and 2 clients (`-j` = clients), %(pgb_run)s, scripts `bench/pgbench_point_dense.sql` (dense
+  set: `\\set k random(1, N)`) and `bench/pgbench_point.sql` (other sets: a random key from a table `bench_keys` of the present
+  probes by its primary key — a btree lookup both sides pay — then the point SELECT). Latency percentiles from the
+  per-transaction log (`-l`).
+- **Writes**: `COPY` of %(copy_rows)s rows from a server-side file, 3 batches with random keys (uniform in [min, max] of the data set),
+  then 3 with ascending keys (after the maximum, the data set's mean gap apart); every batch goes into every table (learned
+  and btree alternating), after a `CHECKPOINT` (so every index pays its full-page images alike). WAL bytes =
+  `pg_current_wal_insert_lsn()` difference. The "no index" column is the same COPY into the table without an index.
+- **After the writes**: `VACUUM ANALYZE` of the tables that took them, then point lookups again with probes sampled from the
+  whole table (new rows included): index-only scans (hash: index scans) and index pages per lookup.
+- **Correctness guard**: after the build and after the writes, 9 queries (points, ranges, `= ANY`, `ORDER BY ... DESC LIMIT`, `IS NULL`)
+  through every index and every scan type it supports must equal the sequential scan's answer (of `t_noidx` where the table holds
+  the same rows, else of the table itself), and every timed query's answer (count and sum) must be the same through every index;
+  `learned_index_check` runs after the writes. A difference stops the run with an error.""" % {
+        "small": fmt(min(10000, env.get("probes") or 10000)), "pgb_run": pgb_run, "copy_rows": copy_rows}
+
+
+def build_after(a, b, f=None):
+    f = f or fmt
+    if a is None and b is None:
+        return "–"
+    return "%s → %s" % (f(a), f(b))
+
+
+def model_table(res, names):
+    """Issue 4's report: per data set, the learned index at build and after
+    the writes (growth): records, leaf pages, pages per lookup, cache bytes."""
+    rows = []
+    for n in names:
+        r = res["datasets"][n]
+        if "learned" not in r.get("kinds", []):
+            continue
+        ib, ia = r.get("info_build") or {}, r.get("info_after") or {}
+        rows.append("| %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            n,
+            build_after(ib.get("entries"), ia.get("entries")),
+            build_after(ib.get("records"), ia.get("records")),
+            build_after(ib.get("leaf_pages"), ia.get("leaf_pages")),
+            build_after(g(r, "before", "pages_present", "learned"), g(r, "after", "pages_after", "learned")),
+            build_after(g(r, "before", "pages_present", "btree"), g(r, "after", "pages_after", "btree")),
+            build_after(g(r, "before", "cached_bytes"), g(r, "after", "cached_bytes")),
+            fmt(g(r, "before", "cold_pages", "learned"))))
+    if not rows:
+        return []
+    L = ["## The learned index at build and after the writes", "",
+         "At build: after CREATE INDEX. After: after the writes (3 COPY batches of random keys, 3 of ascending keys) and "
+         "`VACUUM ANALYZE` (whose cleanup may retrain the model). Entries, records and leaf pages from `learned_index_info`; "
+         "index pages per lookup from `pg_statio_user_indexes` (warm model cache; at build present keys, after the writes "
+         "keys sampled from the whole table); model cache bytes: `learned_index_info.cached_bytes` in the measuring "
+         "backend after its timed lookups.",
+         "",
+         "| data set | entries | records | leaf pages | learned pages per lookup | btree pages per lookup "
+         "| model cache, bytes | learned pages, first lookup in a new backend |",
+         "|---|---|---|---|---|---|---|---|"] + rows + [""]
+    return L
+
+
+def phase_table(res, names):
+    """Seconds per phase and data set, as the run recorded them."""
+    have = [n for n in names if res["datasets"][n].get("phases")]
+    if not have:
+        return []
+    order = []
+    secs = {}
+    for n in have:
+        for ph, t in res["datasets"][n]["phases"]:
+            if ph not in order:
+                order.append(ph)
+            secs[(n, ph)] = secs.get((n, ph), 0) + t
+    L = ["## Where the time goes", "",
+         "Seconds per phase, as this run recorded them (start-up: %s s; total: %s s)."
+         % (res.get("setup_seconds"), res.get("total_seconds")), "",
+         "| phase | " + " | ".join(have) + " | all |", "|---|" + "---|" * (len(have) + 1)]
+    def sec(v):
+        return "–" if v is None else "%.1f" % v
+    for ph in order:
+        vals = [secs.get((n, ph)) for n in have]
+        L.append("| %s | %s | %s |" % (ph, " | ".join(sec(v) for v in vals), sec(sum(v for v in vals if v))))
+    tot = [res["datasets"][n].get("seconds") for n in have]
+    L.append("| **data set total** | %s | %s |" % (" | ".join(sec(v) for v in tot), sec(sum(v for v in tot if v))))
+    L.append("")
+    return L
+
+
 # --------------------------------------------------------------------------
 def write_report(res, out, charts, work):
     per_targets = write_targets(res, out)
@@ -230,47 +361,21 @@ def write_report(res, out, charts, work):
                      ("commit", "source commit"), ("mode", "mode"), ("rows", "rows per data set"),
                      ("probes", "point-lookup probes per run")):
         L.append("| %s | %s |" % (label, fmt(env.get(k)) if isinstance(env.get(k), (int, float)) else env.get(k)))
-    L.append("| total run time | %s s |" % fmt(res.get("total_seconds")))
+    L.append("| total run time | %s s (where it goes: [below](#where-the-time-goes)) |" % fmt(res.get("total_seconds"))
+             if any(res["datasets"][n].get("phases") for n in res["datasets"]) else
+             "| total run time | %s s |" % fmt(res.get("total_seconds")))
     L.append("")
     L.append("Server settings, the same for every index: " + ", ".join(
         "`%s = %s`" % (k, v) for k, v in sorted(env.get("settings", {}).items())) + ".")
     L.append("")
     L.append("## Method")
     L.append("")
-    L.append("""- Each data set is loaded once (SQL, `setseed` and hash functions: the same rows every run) and copied into identical
-  tables `t_learned`, `t_btree`, `t_hash`, `t_brin` and `t_noidx` (same rows, same physical order), `VACUUM (FREEZE, ANALYZE)`:
-  the visibility map is all-visible, so index-only scans read no heap page. Each table gets one index.
-- Every figure is the median of 3 runs. In each round learned and btree swap which one goes first, so machine drift hits both.
-  Every measuring session sets `max_parallel_workers_per_gather = 0`, `jit = off`, and turns off hash join, merge join,
-  memoize, material and seq scan so that each probe is one inner index scan of a nested loop (the harness checks the plan).
-- **CREATE INDEX**: 3 builds each (drop, checkpoint, build), timed by the server's clock.
-- **Point lookups**: `SELECT count(*) FROM probes p JOIN t ON t.id = p.k`, one statement, probes in random order; index-only
-  (`count(*)`, only `id` read) and index scan (`sum(t.val)`, index-only scans disabled); ns per probe = execution time / probes.
-  Absent keys are a present key + 1 where that is absent, then uniform in [min, max]; the dense set has no gap, so its absent
-  probes lie beyond the maximum. A warm-up run precedes the timed runs in the same backend (buffers and learned's per-backend model cache).
-  BRIN answers each probe with a bitmap scan of a whole block range, so it gets 1/1000 of the probes (at least 100).
-- **Index pages per lookup**: `pg_stat_reset_single_table_counters` on the index, 10,000 probes (index-only; hash: index scan),
-  `pg_stat_force_next_flush()`, then `idx_blks_hit + idx_blks_read` from `pg_statio_user_indexes` / probes. Warm model cache.
-  "first lookup in a new backend" is one `WHERE id = k` query in a fresh connection, planning included (btree's planner reads its metapage).
-- **Range scans**: a nested loop over random ranges `t.id >= lo AND t.id < hi` of about 100, 10,000 and 1%% of the rows
-  (bounds taken from the ranks, so duplicates can make a range a little larger); rows/s = rows returned / execution time.
-  BRIN: bitmap heap scan (its only kind).
-- **pgbench**: `-M prepared`, 1 and 2 clients (`-j` = clients), scripts `bench/pgbench_point_dense.sql` (dense set: `\\set k random(1, N)`)
-  and `bench/pgbench_point.sql` (other sets: a random key from a 1M-key table `bench_keys` by its primary key — a btree lookup
-  both sides pay — then the point SELECT). Latency percentiles from the per-transaction log (`-l`).
-- **Writes**: `COPY` of %s rows from a server-side file, 3 batches with random keys (uniform in [min, max] of the data set),
-  then 3 with ascending keys (after the maximum, the data set's mean gap apart); every batch goes into every table (learned
-  and btree alternating), after a `CHECKPOINT` (so every index pays its full-page images alike). WAL bytes =
-  `pg_current_wal_insert_lsn()` difference. The "no index" column is the same COPY into the table without an index.
-- **After the writes**: `VACUUM ANALYZE`, then point lookups again with probes sampled from the whole table (new rows included).
-- **Correctness guard**: after the build and after the writes, 9 queries (points, ranges, `= ANY`, `ORDER BY ... DESC LIMIT`, `IS NULL`)
-  through every index and every scan type it supports must equal the sequential scan's answer, and every timed query's answer
-  (count and sum) must be the same through every index; `learned_index_check` runs after the writes. A difference stops the run with an error."""
-             % fmt(res["datasets"][next(iter(res["datasets"]))]["writes"]["rows"] if res["datasets"] else 0))
+    L.append(method_text(res))
     for note in res.get("notes", []):
         L.append("- **Note**: " + note)
     if res.get("reductions"):
-        L.append("- **Reduced to keep the full run near 30 minutes on 2 cores**: " + "; ".join(res["reductions"]) + ".")
+        L.append("- **Reductions** (to keep the full run under 30 minutes on 2 cores): "
+                 + "; ".join(res["reductions"]) + ".")
     if res.get("failures"):
         L.append("")
         L.append("**This run found %d failure(s)** (the harness exits non-zero):" % len(res["failures"]))
@@ -302,6 +407,7 @@ def write_report(res, out, charts, work):
                 continue
             L.append("| %s (%s is better) | %s |" % (label, better, " | ".join(cells)))
         L.append("")
+    L.extend(model_table(res, names))
     for n in names:
         r = res["datasets"][n]
         L.append("## Data set `%s`" % n)
@@ -327,18 +433,21 @@ def write_report(res, out, charts, work):
         for which, title in (("info_build", "after build"), ("info_after", "after the writes and VACUUM")):
             info = r.get(which)
             if info:
-                L.append("`learned_index_info` %s: " % title + ", ".join("%s %s" % (k, fmt(v) if isinstance(v, (int, float)) else v)
+                L.append("`learned_index_info` %s: " % title + ", ".join("%s %s" % (k, info_value(v))
                                                                       for k, v in info.items()) + ".")
                 L.append("")
         if "cdf_" + n in chart_files:
             L.append("![key distribution and model fit: %s](charts/cdf_%s.png)" % (n, n))
             L.append("")
-        if r.get("model_source") == "pageinspect":
-            L.append("The chart's model fit is read from the index's own pages (metapage and stage-2 record pages through "
-                     "`pageinspect`): the predicted leaf position of each listed leaf's low fence against its true position, "
-                     "and each record's error window (err_lo + err_hi, in leaf pages).")
+        if r.get("model_source") == "learned_index_model":
+            L.append("The chart's model is the index's own, as `learned_index_model()` reads it from the model pages "
+                     "after the build (%s records over %s leaf pages): for each of the CDF's keys, the leaf page its "
+                     "record's fit predicts (the key routed to the last record whose first key is below it), as a "
+                     "fraction of the leaf pages; and each record's error bounds err_lo and err_hi in leaf pages "
+                     "(widest window err_lo + err_hi: %s)."
+                     % (fmt(r.get("model_records")), fmt(r.get("model_leaf_pages")), fmt(r.get("model_max_err"))))
         else:
-            L.append("The model could not be read from the index pages (%s); the chart shows the key CDF only."
+            L.append("The model could not be read from the index (%s); the chart shows the key CDF only."
                      % r.get("model_error", "no records"))
         L.append("")
         for c in r.get("checks", []):
@@ -351,6 +460,7 @@ def write_report(res, out, charts, work):
     with open(os.path.join(out, "targets.md")) as f:
         body = f.read().split("\n", 2)[2]
     L.append(body)
+    L.extend(phase_table(res, names))
     with open(os.path.join(out, "RESULTS.md"), "w") as f:
         f.write("\n".join(L) + "\n")
 
@@ -441,41 +551,50 @@ plot %s
         cdf = r.get("cdf_file")
         if not cdf or not os.path.exists(cdf):
             continue
-        logx = "set logscale x 10" if (r.get("min", 0) > 0 and r.get("max", 0) > 1000 * r.get("min", 1)) else "unset logscale x"
+        # A log key axis where the keys crowd at the low end (the median key
+        # in the lowest hundredth of the key range), e.g. lognormal.
+        with open(cdf) as f:
+            cdf_keys = [int(line.split()[0]) for line in f if line.strip()]
+        median_key = cdf_keys[len(cdf_keys) // 2] if cdf_keys else 0
+        skewed = (cdf_keys and cdf_keys[0] > 0
+                  and median_key - cdf_keys[0] < (cdf_keys[-1] - cdf_keys[0]) / 100)
+        logx = "set logscale x 10" if skewed else "unset logscale x"
         png = os.path.join(charts, "cdf_%s.png" % n)
         info = r.get("info_build") or {}
         sub = ""
         if info:
-            sub = "records %s, mean window %s pages, max window %s, expected pages/lookup %s" % (
-                info.get("records"), fmt(info.get("mean_window")), info.get("max_window"),
+            sub = "root %s, records %s, mean window %s pages, max window %s, expected pages/lookup %s" % (
+                info.get("root_type"), info.get("records"), fmt(info.get("mean_window")), info.get("max_window"),
                 fmt(info.get("expected_pages_per_lookup")))
-        if r.get("model_source") == "pageinspect":
+        if r.get("model_source") == "learned_index_model":
             script = """
 set terminal pngcairo size 1200,900 font ',10'
 set output '%(png)s'
 set termoption noenhanced
 set multiplot layout 2,1 title 'data set %(n)s: %(sub)s'
 %(logx)s
-set title 'key distribution (CDF) and the model: predicted against true leaf position of each leaf fence'
+set title 'key CDF and the model (learned_index_model after the build): predicted leaf page of each key / leaf pages'
 set xlabel 'key'
-set ylabel 'fraction of keys / leaf pages'
+set ylabel 'fraction of keys / of leaf pages'
 set key left top
 set grid
 set format x '%%.3g'
-plot '%(cdf)s' using 1:2 with lines lw 2 title 'CDF of the keys (2000 ranks)', \\
-     '%(fit)s' using 1:3 with points pt 7 ps 0.3 title 'model: predicted leaf position / leaf pages', \\
-     '%(fit)s' using 1:2 with points pt 1 ps 0.3 title 'true leaf position / leaf pages'
-set title 'error per stage-2 record: window err_lo + err_hi (leaf pages) and pages listed'
-set xlabel 'record'
+set yrange [0:1]
+plot '%(cdf)s' using 1:2 with lines lw 3 lc rgb '#1f77b4' title 'CDF of the keys (2001 quantiles)', \\
+     '%(fit)s' using 1:3 with lines lw 1 lc rgb '#d62728' title 'model: predicted leaf page (centre) / leaf pages'
+set title 'error bounds per record: the leaf a key is on lies in [predicted - err_lo, predicted + err_hi]'
+set xlabel 'record (key order)'
 set ylabel 'leaf pages'
 unset logscale x
-set logscale y 2
-set yrange [0.5:*]
 set format x '%%g'
-plot '%(err)s' using 1:($2+$3+1) with impulses lw 2 title 'window (err_lo + err_hi + 1)', \\
-     '%(err)s' using 1:4 with lines title 'leaf pages in the record'
+set yrange [*<-1:1<*]
+set xrange [-1:%(nrec)d]
+set xzeroaxis lt -1
+plot '%(err)s' using 1:3 with impulses lw 2 lc rgb '#2ca02c' title '+err_hi', \\
+     '%(err)s' using 1:(-$2) with impulses lw 2 lc rgb '#9467bd' title '-err_lo'
 unset multiplot
-""" % {"png": png, "n": n, "sub": sub, "cdf": cdf, "fit": r["fit_file"], "err": r["err_file"], "logx": logx}
+""" % {"png": png, "n": n, "sub": sub, "cdf": cdf, "fit": r["fit_file"], "err": r["err_file"], "logx": logx,
+       "nrec": r.get("model_records", 1)}
         else:
             script = """
 set terminal pngcairo size 1200,500 font ',10'

@@ -8,13 +8,16 @@
 #
 #   sudo bash bench/run.sh           full mode: 10M rows per data set; writes
 #                                    bench/RESULTS.md, bench/targets.md and
-#                                    bench/charts/*.png (about 30 minutes)
+#                                    bench/charts/*.png (RESULTS.md gives the
+#                                    run time, per phase)
 #   sudo bash bench/run.sh --quick   100K rows, the same measurements, into
-#                                    bench/out/ (gitignored); under 2 minutes.
+#                                    bench/out/ (gitignored).
 #                                    CI's smoke test: no timing assertions, it
 #                                    fails only on an error or a wrong answer.
 #
 # Environment: LRN_PGPORT (55450), BENCH_ROWS (rows per data set),
+# BENCH_PROBES (probes per lookup run), BENCH_COPY_ROWS (rows per COPY),
+# BENCH_PGBENCH_SECONDS (full mode: seconds per pgbench run, 1),
 # BENCH_DATASETS (comma-separated subset), BENCH_SKIP_BUILD=1 (use the
 # extension already installed), LRN_KEEP=1 (keep the cluster directory).
 
@@ -31,7 +34,7 @@ for arg in "$@"; do
 	--quick) mode=quick ;;
 	--full) mode=full ;;
 	-h | --help)
-		sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'
+		sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'
 		exit 0
 		;;
 	*) lrn_die "unknown argument: $arg (use --quick or nothing)" ;;
