@@ -8,16 +8,16 @@
  * GenericXLogRegisterBuffer copies the whole page, the caller changes the
  * copy, and GenericXLogFinish compares the two copies byte by byte to find
  * what changed, then copies the page back: two 8 kB copies and an 8 kB
- * comparison for an insert that changes 18 bytes.  Profiles of COPY into an
- * indexed table put most of an inserting backend's time there.  An append
- * knows exactly which bytes it changes (the new key slot, the new TID slot
- * and pd_lower/pd_upper), so it writes those bytes as the fragments of a
- * generic WAL record itself: the record has the format generic_xlog.c
- * writes (resource manager RM_GENERIC_ID; per block, fragments of a uint16
- * offset, a uint16 length and the new bytes), so the server's own generic
- * redo replays it, standbys and wal_consistency_checking = 'Generic' treat
- * it like any other generic record, and no shared_preload_libraries entry
- * is needed.  Every other page change (merges, splits, VACUUM, retraining)
+ * comparison for an insert that changes 14 to 18 bytes.  Profiles of COPY
+ * into an indexed table put most of an inserting backend's time there.  An
+ * append knows exactly which bytes it changes (the new key slot, the new
+ * TID slot and pd_lower/pd_upper), so it writes those bytes as the
+ * fragments of a generic WAL record itself: the record has the format
+ * generic_xlog.c writes (resource manager RM_GENERIC_ID; per block,
+ * fragments of a uint16 offset, a uint16 length and the new bytes), so the
+ * server's own generic redo replays it, standbys and
+ * wal_consistency_checking = 'Generic' treat it like any other generic
+ * record, and no shared_preload_libraries entry is needed.  Every other page change (merges, splits, VACUUM, retraining)
  * stays with GenericXLogStart/Finish: they are rare and touch many bytes.
  *
  * Redo zeroes the page's hole (pd_lower to pd_upper) after applying the
