@@ -456,6 +456,7 @@ extern void learned_leaf_set_count(Page page, int n);
 extern bool learned_leaf_range_is_narrow(const LearnedFence *low,
 										 uint16 flags, int64 high_key);
 extern bool learned_leaf_fits(Page page, int64 key);
+extern void learned_leaf_widen(Page page);
 extern void learned_leaf_append(Page page, int64 key, ItemPointer tid);
 extern void learned_leaf_merge_pending(Page page);
 extern int	learned_leaf_remove(Page page, const bool *dead);

@@ -325,9 +325,10 @@ learned_split_and_insert(Relation index, Buffer buf, int64 key,
 									 keys[n - 1] + 1))
 	{
 		/*
-		 * Beyond the range of a narrow rightmost leaf: the key starts a leaf
-		 * of its own, and the fence between them is just above the last key
-		 * here, so that this leaf's range stays narrow.
+		 * Beyond the range of a narrow rightmost leaf that holds more than a
+		 * wide page could (else it would have turned wide): the key starts a
+		 * leaf of its own, and the fence between them is just above the last
+		 * key here, so that this leaf's range stays narrow.
 		 */
 		Assert(n > 0);
 		nleft = n;
@@ -604,18 +605,21 @@ learned_insert(Relation index, Datum *values, bool *isnull,
 			learned_leaf_append_logged(index, buf, skey.key, &skey.tid);
 			break;
 		}
-		if (count < LearnedLeafCapacity(page) && (fits || count == 0))
+		if (count < LearnedLeafCapacity(page) &&
+			(fits || count < (int) LEARNED_WIDE_CAPACITY))
 		{
 			/*
-			 * Every LEARNED_LEAF_PENDING_MAX appends, one merge.  An empty
-			 * narrow rightmost leaf takes a key beyond its range by turning
-			 * wide.
+			 * Every LEARNED_LEAF_PENDING_MAX appends, one merge.  A narrow
+			 * rightmost leaf takes a key beyond its range by turning wide
+			 * while its entries fit a wide page (splitting it at the key
+			 * would leave it sparsely filled for good when keys ascend in
+			 * steps that cross its range after a few entries).
 			 */
 			GenericXLogState *xlog = GenericXLogStart(index);
 			Page		copy = GenericXLogRegisterBuffer(xlog, buf, 0);
 
 			if (!fits)
-				LearnedPageGetOpaque(copy)->flags &= ~LEARNED_NARROW_KEYS;
+				learned_leaf_widen(copy);
 			learned_leaf_append(copy, skey.key, &skey.tid);
 			if (LearnedLeafCount(copy) - LearnedPageGetOpaque(copy)->nsorted >
 				LEARNED_LEAF_PENDING_MAX)

@@ -313,6 +313,28 @@ learned_leaf_append(Page page, int64 key, ItemPointer tid)
 	*LearnedLeafTid(page, n) = *tid;
 }
 
+/*
+ * Turn a narrow leaf wide in place, its entries in the same positions; the
+ * caller has checked that they fit a wide page.  A narrow rightmost leaf
+ * that meets a key beyond its range turns wide this way while it can,
+ * rather than split and leave a sparsely filled page behind.
+ */
+void
+learned_leaf_widen(Page page)
+{
+	int			n = LearnedLeafCount(page);
+	int64		keys[LEARNED_WIDE_CAPACITY];
+	int			i;
+
+	Assert(LearnedLeafIsNarrow(page) && n <= (int) LEARNED_WIDE_CAPACITY);
+	for (i = 0; i < n; i++)
+		keys[i] = learned_leaf_key(page, i);
+	LearnedPageGetOpaque(page)->flags &= ~LEARNED_NARROW_KEYS;
+	learned_leaf_set_count(page, n);
+	for (i = 0; i < n; i++)
+		learned_leaf_set_key(page, i, keys[i]);
+}
+
 /* Copy entry from to position to on the same leaf, as stored. */
 static inline void
 learned_leaf_move(Page page, int to, int from)

@@ -2,8 +2,9 @@
 -- 11_narrow_keys: leaves whose fences lie less than 2^32 apart store keys as
 -- 32-bit offsets from their low fence (10-byte entries instead of 14).
 -- Covers the build choosing the width, splits rewriting both pages, a
--- narrow rightmost leaf meeting a key beyond its range (it splits at that
--- key, or turns wide when empty), and keys at the int8 extremes.
+-- narrow rightmost leaf meeting a key beyond its range (it turns wide while
+-- its entries fit a wide page, else splits at that key), and keys at the
+-- int8 extremes.
 --
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS learned_am;
@@ -49,8 +50,8 @@ SELECT learned_index_check('n_dense_idx', true);
 SELECT splits > 0 AS split FROM learned_index_info('n_dense_idx');
 
 -- Appends: ascending keys just past the end stay in the narrow rightmost
--- leaf; a key 2^40 further on lies beyond its range and starts a leaf of
--- its own; then the int8 maximum, beyond that one too.
+-- leaf; a key 2^40 further on lies beyond its range; then the int8
+-- maximum, beyond that one too.
 INSERT INTO n_dense SELECT 200000 + g, g FROM generate_series(1, 5000) g;
 INSERT INTO n_dense VALUES (1099511627776, 1), (1099511627777, 2);
 INSERT INTO n_dense SELECT 1099511627777 + g, g FROM generate_series(1, 3000) g;
@@ -92,4 +93,28 @@ SELECT * FROM pg_temp.cmp('SELECT count(*), sum(v) FROM n_dense WHERE id BETWEEN
 SELECT * FROM pg_temp.cmp('SELECT * FROM n_dense WHERE id = 123456');
 RESET enable_seqscan;
 
-DROP TABLE n_dense, n_wide, n_tail;
+-- The two ways a narrow rightmost leaf takes a key beyond its range.  A
+-- build of 521 + 700 keys: a wide leftmost leaf (521 at fillfactor 90) and
+-- a narrow rightmost one of 700, more than a wide page holds: the far key
+-- splits it (the left part stays narrow).  With 521 + 100 keys the
+-- rightmost leaf turns wide instead.
+CREATE TABLE n_far (id int8) WITH (autovacuum_enabled = off);
+INSERT INTO n_far SELECT g FROM generate_series(1, 1221) g;
+CREATE INDEX n_far_idx ON n_far USING learned (id);
+SELECT leaf_pages, narrow_leaf_pages FROM learned_index_info('n_far_idx');
+INSERT INTO n_far VALUES (1099511627776);
+SELECT leaf_pages, narrow_leaf_pages FROM learned_index_info('n_far_idx');
+SELECT learned_index_check('n_far_idx', true);
+TRUNCATE n_far;
+INSERT INTO n_far SELECT g FROM generate_series(1, 621) g;
+REINDEX INDEX n_far_idx;
+SELECT leaf_pages, narrow_leaf_pages FROM learned_index_info('n_far_idx');
+INSERT INTO n_far VALUES (1099511627776);
+SELECT leaf_pages, narrow_leaf_pages FROM learned_index_info('n_far_idx');
+SELECT learned_index_check('n_far_idx', true);
+VACUUM ANALYZE n_far;
+SET enable_seqscan = off;
+SELECT * FROM pg_temp.cmp('SELECT id FROM n_far WHERE id > 600 ORDER BY id');
+RESET enable_seqscan;
+
+DROP TABLE n_dense, n_wide, n_tail, n_far;
