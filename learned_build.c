@@ -459,6 +459,7 @@ learned_build(Relation heap, Relation index, IndexInfo *indexInfo)
 	IndexBuildResult *result;
 	LearnedBuildState state;
 	int			fillfactor = learned_get_fillfactor(index);
+	uint64		wide_fill;
 	uint64		max_leaf_pages;
 	uint32		candidates[RMI_CHOOSE_MAX_CANDIDATES];
 	int			ncandidates;
@@ -517,8 +518,8 @@ learned_build(Relation heap, Relation index, IndexInfo *indexInfo)
 	 * At most this many leaves: narrow leaves hold more entries than wide
 	 * ones, and which ones are narrow is decided while writing them.
 	 */
-	max_leaf_pages = Max(1, (state.nkeys + LEARNED_WIDE_CAPACITY * fillfactor / 100 - 1) /
-						 Max(1, LEARNED_WIDE_CAPACITY * fillfactor / 100));
+	wide_fill = Max(1, LEARNED_WIDE_CAPACITY * fillfactor / 100);
+	max_leaf_pages = Max(1, (state.nkeys + wide_fill - 1) / wide_fill);
 
 	{
 		const int	progress_index[] = {
