@@ -281,10 +281,12 @@ learned_leaf_range_is_narrow(const LearnedFence *low, uint16 flags,
 bool
 learned_leaf_fits(Page page, int64 key)
 {
+	int64		offset;
+
 	if (!LearnedLeafIsNarrow(page))
 		return true;
-	return learned_leaf_key_offset(page, key) >= 0 &&
-		learned_leaf_key_offset(page, key) < (int64) LEARNED_NARROW_SPAN;
+	offset = learned_leaf_key_offset(page, key);
+	return offset >= 0 && offset < (int64) LEARNED_NARROW_SPAN;
 }
 
 /*

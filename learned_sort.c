@@ -86,6 +86,21 @@ learned_sort_begin(int work_mem_kb)
 	return sort;
 }
 
+/* Hand one entry to the tuplesort. */
+static void
+learned_sort_put_tuple(LearnedSort *sort, int64 key, ItemPointer tid)
+{
+	TupleTableSlot *slot = sort->slot;
+
+	ExecClearTuple(slot);
+	slot->tts_values[0] = Int64GetDatum(key);
+	slot->tts_isnull[0] = false;
+	slot->tts_values[1] = PointerGetDatum(tid);
+	slot->tts_isnull[1] = false;
+	ExecStoreVirtualTuple(slot);
+	tuplesort_puttupleslot(sort->tuplesort, slot);
+}
+
 /* Move every entry into a tuplesort: the array would exceed the budget. */
 static void
 learned_sort_spill(LearnedSort *sort)
@@ -111,17 +126,8 @@ learned_sort_spill(LearnedSort *sort)
 		);
 
 	for (i = 0; i < sort->nentries; i++)
-	{
-		TupleTableSlot *slot = sort->slot;
-
-		ExecClearTuple(slot);
-		slot->tts_values[0] = Int64GetDatum(sort->entries[i].key);
-		slot->tts_isnull[0] = false;
-		slot->tts_values[1] = PointerGetDatum(&sort->entries[i].tid);
-		slot->tts_isnull[1] = false;
-		ExecStoreVirtualTuple(slot);
-		tuplesort_puttupleslot(sort->tuplesort, slot);
-	}
+		learned_sort_put_tuple(sort, sort->entries[i].key,
+							   &sort->entries[i].tid);
 	pfree(sort->entries);
 	sort->entries = NULL;
 	sort->nentries = sort->allocated = 0;
@@ -148,15 +154,7 @@ learned_sort_put(LearnedSort *sort, int64 key, ItemPointer tid)
 
 	if (sort->tuplesort != NULL)
 	{
-		TupleTableSlot *slot = sort->slot;
-
-		ExecClearTuple(slot);
-		slot->tts_values[0] = Int64GetDatum(key);
-		slot->tts_isnull[0] = false;
-		slot->tts_values[1] = PointerGetDatum(tid);
-		slot->tts_isnull[1] = false;
-		ExecStoreVirtualTuple(slot);
-		tuplesort_puttupleslot(sort->tuplesort, slot);
+		learned_sort_put_tuple(sort, key, tid);
 		return;
 	}
 
