@@ -22,6 +22,7 @@
 #include "access/itup.h"
 #include "access/relscan.h"
 #include "nodes/pathnodes.h"
+#include "port/pg_bswap.h"
 #include "storage/bufmgr.h"
 #include "storage/bufpage.h"
 #include "storage/itemptr.h"
@@ -46,7 +47,7 @@
  */
 
 #define LEARNED_MAGIC			0x4C524E44	/* "LRND" */
-#define LEARNED_VERSION			2	/* 2: spline root, build choice */
+#define LEARNED_VERSION			3	/* 3: packed leaves */
 #define LEARNED_PAGE_ID			0xFF8A	/* last two bytes of special space */
 
 #define LEARNED_METAPAGE_BLKNO	0
@@ -58,7 +59,6 @@
 #define LEARNED_PAGE_NULLS		(1 << 3)	/* TIDs of entries whose key is NULL */
 #define LEARNED_LEFTMOST		(1 << 4)	/* low fence is minus infinity */
 #define LEARNED_RIGHTMOST		(1 << 5)	/* high fence is plus infinity */
-#define LEARNED_NARROW_KEYS		(1 << 6)	/* leaf keys: uint32 offsets */
 
 /*
  * A fence is a (key, heap TID) pair: entries are ordered by key, then TID,
@@ -80,6 +80,17 @@ typedef struct LearnedFence
 } LearnedFence;
 
 /*
+ * How a leaf packs its entries (see "Leaf layout" below): bytes per key
+ * offset, per heap block number and per heap offset number.
+ */
+typedef struct LearnedLeafFormat
+{
+	uint8		key_bytes;		/* 1..8 */
+	uint8		block_bytes;	/* LEARNED_MIN_BLOCK_BYTES..4 */
+	uint8		offnum_bytes;	/* 1..2 */
+} LearnedLeafFormat;
+
+/*
  * Special space of every page.  Leaf pages use all of it; NULL pages use the
  * links; model pages use the links to chain records in key order; the
  * metapage uses only flags and page_id.
@@ -96,8 +107,9 @@ typedef struct LearnedPageOpaqueData
 	BlockNumber right;			/* right sibling, or InvalidBlockNumber */
 	BlockNumber owner_record;	/* leaf: model page whose list holds it */
 	uint16		nsorted;		/* leaf: entries [0, nsorted) are sorted */
+	LearnedLeafFormat format;	/* leaf: how its entries are packed */
+	uint8		unused8;
 	uint16		unused16;
-	uint32		unused32;
 	uint16		flags;
 	uint16		page_id;		/* LEARNED_PAGE_ID, for pg_filedump */
 } LearnedPageOpaqueData;
@@ -116,23 +128,35 @@ typedef LearnedPageOpaqueData *LearnedPageOpaque;
 	((LearnedPageGetOpaque(page)->flags & LEARNED_PAGE_META) != 0)
 
 /*
- * Leaf layout: a packed array of keys grows up from the page header, and
- * the matching heap TIDs grow down from the special space, so the free
- * space is one hole between pd_lower and pd_upper (generic WAL and full-page
- * images skip it).  Entry i is (learned_leaf_key(page, i),
- * *LearnedLeafTid(page, i)).
+ * Leaf layout: an array of keys grows up from the page header, and the
+ * matching heap TIDs grow down from the special space, so the free space is
+ * one hole between pd_lower and pd_upper (generic WAL and full-page images
+ * skip it).  Entry i is (learned_leaf_key(page, i),
+ * learned_leaf_tid(page, i)).
  *
- * Keys are stored in one of two widths.  A "wide" leaf stores int64 keys
- * (14-byte entries).  A "narrow" leaf (LEARNED_NARROW_KEYS) stores each key
- * as a uint32 offset from the page's low fence key (10-byte entries, 40%
- * more per page): possible when every key the page can ever hold lies less
- * than 2^32 above its low fence.  Keys on a page lie in [low fence, high
- * fence], and a high fence only ever moves down (a split gives the left
- * page a smaller one), so a page whose fences are that close stays narrow
- * for life.  The leftmost page (low fence minus infinity) is always wide;
- * the rightmost (high fence plus infinity) may be narrow while its keys
- * fit, and an insert beyond that range splits it at the new key.  The
- * width is chosen when a page is written whole: at build and at a split.
+ * Entries are packed in the fewest bytes the page's own contents need
+ * (frame of reference, one frame per page): a key is stored as its
+ * unsigned offset from the page's base key (its low fence key, or the
+ * int64 minimum on the leftmost page) in key_bytes bytes (1 to 8); a heap
+ * TID as one integer, block number above offset number, in block_bytes +
+ * offnum_bytes bytes.  Dense ids thus take 2-byte keys, keys spread over
+ * the whole int8 range 7-byte keys, and heap TIDs 4 bytes (a table under
+ * 128 GB whose pages hold fewer than 256 tuples): entries of 6 to 11
+ * bytes, where btree spends 16 bytes of index tuple and a 4-byte line
+ * pointer on each.
+ *
+ * The format is chosen when a page is written whole (at build, at a
+ * split: learned_leaf_plan and learned_leaf_format_of) as the narrowest
+ * that holds its entries and any key up to its high fence.  An insert whose
+ * key or TID does not fit (a rightmost leaf's key beyond its range, a TID
+ * in a heap block past the width) rewrites the page in a wider format
+ * while its entries fit one (learned_leaf_reformat), else splits it.
+ * Block numbers take at least 3 bytes (heaps up to 128 GB): a table growing
+ * past 2 MB or 512 MB would otherwise make every leaf it inserts into
+ * rewrite its entries wider, or split if they no longer fit.  An entry then
+ * takes at least 5 bytes, and a TID can widen it by at most 2: half of any
+ * full page fits a page whatever format the new entry needs, so a split
+ * always succeeds.
  *
  * Entries [0, nsorted) are sorted by (key, TID); the rest, at most
  * LEARNED_LEAF_PENDING_MAX, are pending: appended in arrival order, so that
@@ -144,60 +168,128 @@ typedef LearnedPageOpaqueData *LearnedPageOpaque;
 #define LEARNED_LEAF_PENDING_MAX	64
 #define LEARNED_CONTENTS_SIZE \
 	(BLCKSZ - MAXALIGN(SizeOfPageHeaderData) - MAXALIGN(sizeof(LearnedPageOpaqueData)))
-#define LEARNED_WIDE_ENTRY_SIZE		(sizeof(int64) + sizeof(ItemPointerData))
-#define LEARNED_NARROW_ENTRY_SIZE	(sizeof(uint32) + sizeof(ItemPointerData))
-#define LEARNED_WIDE_CAPACITY		(LEARNED_CONTENTS_SIZE / LEARNED_WIDE_ENTRY_SIZE)
-#define LEARNED_NARROW_CAPACITY		(LEARNED_CONTENTS_SIZE / LEARNED_NARROW_ENTRY_SIZE)
+#define LEARNED_MIN_BLOCK_BYTES		3
+#define LEARNED_MIN_ENTRY_SIZE		(1 + LEARNED_MIN_BLOCK_BYTES + 1)
+#define LEARNED_MAX_ENTRY_SIZE		(sizeof(int64) + sizeof(ItemPointerData))
 /* The most entries any leaf holds: the size of per-page scratch arrays. */
-#define LEARNED_LEAF_MAX_CAPACITY	LEARNED_NARROW_CAPACITY
+#define LEARNED_LEAF_MAX_CAPACITY	(LEARNED_CONTENTS_SIZE / LEARNED_MIN_ENTRY_SIZE)
+/* The fewest a full leaf holds (every field at its widest). */
+#define LEARNED_LEAF_MIN_CAPACITY	(LEARNED_CONTENTS_SIZE / LEARNED_MAX_ENTRY_SIZE)
 #define LEARNED_NULLS_CAPACITY		(LEARNED_CONTENTS_SIZE / sizeof(ItemPointerData))
 
-/* A narrow leaf's key offsets span less than this. */
-#define LEARNED_NARROW_SPAN			(UINT64CONST(1) << 32)
-
-#define LearnedLeafIsNarrow(page) \
-	((LearnedPageGetOpaque(page)->flags & LEARNED_NARROW_KEYS) != 0)
-#define LearnedLeafKeyWidth(page) \
-	(LearnedLeafIsNarrow(page) ? sizeof(uint32) : sizeof(int64))
+#define LearnedLeafFormatOf(page)	(&LearnedPageGetOpaque(page)->format)
+#define LearnedLeafKeyBytes(page)	(LearnedLeafFormatOf(page)->key_bytes)
+#define LearnedLeafTidBytes(page) \
+	(LearnedLeafFormatOf(page)->block_bytes + LearnedLeafFormatOf(page)->offnum_bytes)
 #define LearnedLeafCapacity(page) \
-	((int) (LearnedLeafIsNarrow(page) ? LEARNED_NARROW_CAPACITY : LEARNED_WIDE_CAPACITY))
-#define LearnedLeafWideKeys(page)	((int64 *) PageGetContents(page))
-#define LearnedLeafNarrowKeys(page)	((uint32 *) PageGetContents(page))
+	learned_leaf_format_capacity(LearnedLeafFormatOf(page))
 #define LearnedLeafKeyPointer(page, i) \
-	((char *) PageGetContents(page) + (Size) (i) * LearnedLeafKeyWidth(page))
+	((char *) PageGetContents(page) + (Size) (i) * LearnedLeafKeyBytes(page))
+#define LearnedLeafTidPointer(page, i) \
+	((char *) (page) + ((PageHeader) (page))->pd_special - \
+	 (Size) ((i) + 1) * LearnedLeafTidBytes(page))
 #define LearnedLeafCount(page) \
-	((int) ((((PageHeader) (page))->pd_lower - MAXALIGN(SizeOfPageHeaderData)) / LearnedLeafKeyWidth(page)))
-#define LearnedLeafTid(page, i) \
-	((ItemPointer) ((char *) (page) + ((PageHeader) (page))->pd_special - \
-					((i) + 1) * sizeof(ItemPointerData)))
+	((int) ((((PageHeader) (page))->pd_lower - MAXALIGN(SizeOfPageHeaderData)) / LearnedLeafKeyBytes(page)))
+
+/* Entries a leaf of this format holds when full. */
+static inline int
+learned_leaf_format_capacity(const LearnedLeafFormat *format)
+{
+	return (int) (LEARNED_CONTENTS_SIZE /
+				  (format->key_bytes + format->block_bytes + format->offnum_bytes));
+}
+
+/* The largest value nbytes little-endian bytes hold. */
+static inline uint64
+learned_max_packed(int nbytes)
+{
+	return nbytes >= 8 ? PG_UINT64_MAX : (UINT64CONST(1) << (8 * nbytes)) - 1;
+}
+
+/*
+ * Read an unsigned little-endian integer of nbytes bytes.  It loads eight
+ * bytes and masks: every packed field of a leaf has at least eight bytes of
+ * the page after its start (keys are followed by the TIDs, TIDs by the
+ * special space), so the load stays within the page.
+ */
+static inline uint64
+learned_load_packed(const char *p, int nbytes)
+{
+	uint64		value;
+
+	memcpy(&value, p, sizeof(value));
+#ifdef WORDS_BIGENDIAN
+	value = pg_bswap64(value);
+#endif
+	return value & learned_max_packed(nbytes);
+}
+
+/* Write value, which fits, as nbytes little-endian bytes. */
+static inline void
+learned_store_packed(char *p, uint64 value, int nbytes)
+{
+	Assert(value <= learned_max_packed(nbytes));
+#ifdef WORDS_BIGENDIAN
+	value = pg_bswap64(value);
+#endif
+	memcpy(p, &value, nbytes);
+}
+
+/* The key every stored key of a leaf is an offset from. */
+static inline int64
+learned_leaf_base(Page page)
+{
+	LearnedPageOpaque opaque = LearnedPageGetOpaque(page);
+
+	return (opaque->flags & LEARNED_LEFTMOST) ? PG_INT64_MIN : opaque->low_fence.key;
+}
 
 /* Key i of a leaf. */
 static inline int64
 learned_leaf_key(Page page, int i)
 {
-	LearnedPageOpaque opaque = LearnedPageGetOpaque(page);
-
-	if (opaque->flags & LEARNED_NARROW_KEYS)
-		return (int64) ((uint64) opaque->low_fence.key +
-						LearnedLeafNarrowKeys(page)[i]);
-	return LearnedLeafWideKeys(page)[i];
+	return (int64) ((uint64) learned_leaf_base(page) +
+					learned_load_packed(LearnedLeafKeyPointer(page, i),
+										LearnedLeafKeyBytes(page)));
 }
 
-/* Store key i of a leaf; a narrow leaf's key must lie in its range. */
+/* Store key i of a leaf; it must fit the leaf's format (learned_leaf_fits). */
 static inline void
 learned_leaf_set_key(Page page, int i, int64 key)
 {
-	LearnedPageOpaque opaque = LearnedPageGetOpaque(page);
+	Assert(key >= learned_leaf_base(page));
+	learned_store_packed(LearnedLeafKeyPointer(page, i),
+						 (uint64) key - (uint64) learned_leaf_base(page),
+						 LearnedLeafKeyBytes(page));
+}
 
-	if (opaque->flags & LEARNED_NARROW_KEYS)
-	{
-		uint64		offset = (uint64) key - (uint64) opaque->low_fence.key;
+/* Heap TID i of a leaf. */
+static inline ItemPointerData
+learned_leaf_tid(Page page, int i)
+{
+	const LearnedLeafFormat *format = LearnedLeafFormatOf(page);
+	uint64		packed = learned_load_packed(LearnedLeafTidPointer(page, i),
+											 format->block_bytes + format->offnum_bytes);
+	ItemPointerData tid;
 
-		Assert(key >= opaque->low_fence.key && offset < LEARNED_NARROW_SPAN);
-		LearnedLeafNarrowKeys(page)[i] = (uint32) offset;
-	}
-	else
-		LearnedLeafWideKeys(page)[i] = key;
+	ItemPointerSet(&tid, (BlockNumber) (packed >> (8 * format->offnum_bytes)),
+				   (OffsetNumber) (packed & learned_max_packed(format->offnum_bytes)));
+	return tid;
+}
+
+/* Store heap TID i of a leaf; it must fit the leaf's format. */
+static inline void
+learned_leaf_set_tid(Page page, int i, ItemPointer tid)
+{
+	const LearnedLeafFormat *format = LearnedLeafFormatOf(page);
+	uint64		packed;
+
+	Assert(ItemPointerGetOffsetNumberNoCheck(tid) <=
+		   learned_max_packed(format->offnum_bytes));
+	packed = ((uint64) ItemPointerGetBlockNumberNoCheck(tid) << (8 * format->offnum_bytes)) |
+		ItemPointerGetOffsetNumberNoCheck(tid);
+	learned_store_packed(LearnedLeafTidPointer(page, i), packed,
+						 format->block_bytes + format->offnum_bytes);
 }
 
 #define LearnedNullsTids(page)		((ItemPointer) PageGetContents(page))
@@ -453,10 +545,20 @@ extern bool learned_search_beyond_page(const LearnedSearchKey *skey,
 extern int	learned_leaf_first_at_or_after(Page page, int64 key);
 extern int	learned_leaf_first_after(Page page, int64 key);
 extern void learned_leaf_set_count(Page page, int n);
-extern bool learned_leaf_range_is_narrow(const LearnedFence *low,
-										 uint16 flags, int64 high_key);
-extern bool learned_leaf_fits(Page page, int64 key);
-extern void learned_leaf_widen(Page page);
+extern void learned_leaf_format_init(LearnedLeafFormat *format);
+extern void learned_leaf_format_add(LearnedLeafFormat *format, int64 base,
+									int64 key, ItemPointer tid);
+extern void learned_leaf_format_of(LearnedLeafFormat *format, int64 base,
+								   int64 high_key, const int64 *keys,
+								   const ItemPointerData *tids, int n);
+extern int	learned_leaf_plan(const int64 *keys, const ItemPointerData *tids,
+							  int n, bool last, int64 base, int fillfactor,
+							  LearnedLeafFormat *format);
+extern bool learned_leaf_fits(Page page, int64 key, ItemPointer tid);
+extern void learned_leaf_reformat(Page page, const LearnedLeafFormat *format);
+extern void learned_leaf_write(Page page, const LearnedLeafFormat *format,
+							   const int64 *keys, const ItemPointerData *tids,
+							   int n);
 extern void learned_leaf_append(Page page, int64 key, ItemPointer tid);
 extern void learned_leaf_merge_pending(Page page);
 extern int	learned_leaf_remove(Page page, const bool *dead);

@@ -125,7 +125,7 @@ CREATE FUNCTION learned_index_info(index regclass,
 	OUT pages_per_record int4,
 	OUT model_choice text,
 	OUT cache_budget int8,
-	OUT narrow_leaf_pages int8)
+	OUT mean_entry_bytes float8)
 RETURNS record
 AS 'MODULE_PATHNAME'
 LANGUAGE C STRICT;

@@ -143,11 +143,15 @@ learned_fences_add(LearnedFenceList *fences, int64 key, ItemPointer tid,
 	fences->n++;
 }
 
-/* Entries read ahead of the leaf being written, to choose its width. */
+/*
+ * Entries read ahead of the leaf being written, to choose how many it
+ * takes and its format: a page's worth at the narrowest format, and the
+ * next leaf's first entry (the high fence).
+ */
 typedef struct LearnedLookahead
 {
-	int64		keys[LEARNED_NARROW_CAPACITY + 1];
-	ItemPointerData tids[LEARNED_NARROW_CAPACITY + 1];
+	int64		keys[LEARNED_LEAF_MAX_CAPACITY + 1];
+	ItemPointerData tids[LEARNED_LEAF_MAX_CAPACITY + 1];
 	int			n;
 	bool		exhausted;		/* the sort has no more entries */
 } LearnedLookahead;
@@ -165,51 +169,16 @@ learned_lookahead_fill(LearnedSort *sort, LearnedLookahead *ahead, int want)
 }
 
 /*
- * How many of the entries read ahead the next leaf takes, and whether it
- * stores them narrow.  A narrow leaf is filled to narrow_fill entries when
- * the next page's first key (its high fence) lies close enough above its
- * low fence; otherwise the leaf takes wide_fill entries, narrow still if
- * their range allows.  The last leaf (rightmost) takes what is left.
- */
-static int
-learned_leaf_plan(const LearnedLookahead *ahead, const LearnedFence *low,
-				  uint16 flags, int narrow_fill, int wide_fill, bool *narrow)
-{
-	int			n = ahead->n;
-
-	if (n > narrow_fill &&
-		learned_leaf_range_is_narrow(low, flags, ahead->keys[narrow_fill]))
-	{
-		*narrow = true;
-		return narrow_fill;
-	}
-	if (n <= narrow_fill && ahead->exhausted &&
-		learned_leaf_range_is_narrow(low, flags, ahead->keys[n - 1]))
-	{
-		*narrow = true;
-		return n;
-	}
-	if (n > wide_fill)
-	{
-		*narrow = learned_leaf_range_is_narrow(low, flags, ahead->keys[wide_fill]);
-		return wide_fill;
-	}
-	*narrow = false;
-	return n;
-}
-
-/*
- * Write the sorted entries as a chain of leaves at the fillfactor, each
- * narrow where its range allows.  Their owner records are set once the
- * records are (learned_set_leaf_owners).
+ * Write the sorted entries as a chain of leaves at the fillfactor, each in
+ * the narrowest format its entries and fences allow (learned_leaf_plan).
+ * Their owner records are set once the records are
+ * (learned_set_leaf_owners).
  */
 static void
 learned_write_leaves(LearnedBuildState *state, int fillfactor,
 					 LearnedFenceList *fences)
 {
 	Relation	index = state->index;
-	int			narrow_fill = Max(1, LEARNED_NARROW_CAPACITY * fillfactor / 100);
-	int			wide_fill = Max(1, LEARNED_WIDE_CAPACITY * fillfactor / 100);
 	LearnedLookahead *ahead = palloc(sizeof(LearnedLookahead));
 	Buffer		prevbuf = InvalidBuffer;
 	uint64		done = 0;
@@ -223,11 +192,11 @@ learned_write_leaves(LearnedBuildState *state, int fillfactor,
 		LearnedPageOpaque opaque;
 		LearnedFence low;
 		uint16		flags = LEARNED_PAGE_LEAF;
-		bool		narrow;
+		LearnedLeafFormat format;
+		int64		base;
 		int			count;
-		int			i;
 
-		learned_lookahead_fill(state->sort, ahead, narrow_fill + 1);
+		learned_lookahead_fill(state->sort, ahead, LEARNED_LEAF_MAX_CAPACITY + 1);
 		if (ahead->n == 0 && BufferIsValid(prevbuf))
 			break;
 
@@ -237,6 +206,7 @@ learned_write_leaves(LearnedBuildState *state, int fillfactor,
 			flags |= LEARNED_LEFTMOST;
 			low.key = PG_INT64_MIN;
 			ItemPointerSetInvalid(&low.tid);
+			base = PG_INT64_MIN;
 		}
 		else
 		{
@@ -244,17 +214,17 @@ learned_write_leaves(LearnedBuildState *state, int fillfactor,
 			low.tid = ahead->tids[0];
 			if (state->max_key < low.key)
 				LearnedFenceSetTidMinusInfinity(&low.tid);
+			base = low.key;
 		}
-		if (ahead->n > 0)
-			count = learned_leaf_plan(ahead, &low, flags, narrow_fill,
-									  wide_fill, &narrow);
+		if (ahead->n > (ahead->exhausted ? 0 : 1))
+			count = learned_leaf_plan(ahead->keys, ahead->tids, ahead->n,
+									  ahead->exhausted, base, fillfactor,
+									  &format);
 		else
 		{
 			count = 0;			/* an empty index: one empty leaf */
-			narrow = false;
+			learned_leaf_format_init(&format);
 		}
-		if (narrow)
-			flags |= LEARNED_NARROW_KEYS;
 
 		buf = learned_new_buffer(index, MAIN_FORKNUM);
 		page = BufferGetPage(buf);
@@ -288,13 +258,7 @@ learned_write_leaves(LearnedBuildState *state, int fillfactor,
 			}
 		}
 
-		learned_leaf_set_count(page, count);
-		for (i = 0; i < count; i++)
-		{
-			learned_leaf_set_key(page, i, ahead->keys[i]);
-			*LearnedLeafTid(page, i) = ahead->tids[i];
-		}
-		opaque->nsorted = count;
+		learned_leaf_write(page, &format, ahead->keys, ahead->tids, count);
 		if (count > 0)
 			state->max_key = ahead->keys[count - 1];
 
@@ -515,10 +479,10 @@ learned_build(Relation heap, Relation index, IndexInfo *indexInfo)
 	learned_sort_perform(state.sort);
 
 	/*
-	 * At most this many leaves: narrow leaves hold more entries than wide
-	 * ones, and which ones are narrow is decided while writing them.
+	 * At most this many leaves: the format of each, and so how many
+	 * entries it takes, is decided while writing them.
 	 */
-	wide_fill = Max(1, LEARNED_WIDE_CAPACITY * fillfactor / 100);
+	wide_fill = Max(1, LEARNED_LEAF_MIN_CAPACITY * fillfactor / 100);
 	max_leaf_pages = Max(1, (state.nkeys + wide_fill - 1) / wide_fill);
 
 	{

@@ -364,7 +364,7 @@ learned_index_info(PG_FUNCTION_ARGS)
 	BlockNumber nblocks;
 	int32		model_pages = 0;
 	int64		leaf_pages = 0;
-	int64		narrow_leaf_pages = 0;
+	double		entry_bytes = 0;
 	int64		null_pages = 0;
 	int64		entries = 0;
 	int64		null_entries = 0;
@@ -435,9 +435,9 @@ learned_index_info(PG_FUNCTION_ARGS)
 			if (flags & LEARNED_PAGE_LEAF)
 			{
 				leaf_pages++;
-				if (flags & LEARNED_NARROW_KEYS)
-					narrow_leaf_pages++;
 				entries += LearnedLeafCount(page);
+				entry_bytes += (double) LearnedLeafCount(page) *
+					(LearnedLeafKeyBytes(page) + LearnedLeafTidBytes(page));
 			}
 			else if (flags & LEARNED_PAGE_NULLS)
 			{
@@ -504,7 +504,7 @@ learned_index_info(PG_FUNCTION_ARGS)
 	values[18] = Int32GetDatum((int32) meta->pages_per_record);
 	values[19] = CStringGetTextDatum(model_choice);
 	values[20] = Int64GetDatum((int64) meta->cache_budget);
-	values[21] = Int64GetDatum(narrow_leaf_pages);
+	values[21] = Float8GetDatum(entries > 0 ? entry_bytes / entries : 0);
 	tuple = heap_form_tuple(tupdesc, values, nulls);
 
 	MemoryContextDelete(infocxt);
@@ -550,29 +550,44 @@ learned_check_leaf_layout(LearnedCheckState *state, BlockNumber blkno,
 {
 	PageHeader	header = (PageHeader) page;
 	LearnedPageOpaque opaque = LearnedPageGetOpaque(page);
-	Size		key_width = LearnedLeafKeyWidth(page);
+	const LearnedLeafFormat *format = LearnedLeafFormatOf(page);
 	Size		keys_bytes;
 	int			nentries;
 
+	if (format->key_bytes < 1 || format->key_bytes > 8 ||
+		format->block_bytes < LEARNED_MIN_BLOCK_BYTES ||
+		format->block_bytes > sizeof(BlockNumber) ||
+		format->offnum_bytes < 1 || format->offnum_bytes > sizeof(OffsetNumber))
+		learned_corrupt(state->index, blkno,
+						"leaf format (key %u, block %u, offset %u bytes) is not one this version writes",
+						format->key_bytes, format->block_bytes,
+						format->offnum_bytes);
 	if (header->pd_lower < MAXALIGN(SizeOfPageHeaderData) ||
-		(header->pd_lower - MAXALIGN(SizeOfPageHeaderData)) % key_width != 0)
+		(header->pd_lower - MAXALIGN(SizeOfPageHeaderData)) % format->key_bytes != 0)
 		learned_corrupt(state->index, blkno,
 						"leaf pd_lower %u does not end an array of keys",
 						header->pd_lower);
 	keys_bytes = header->pd_lower - MAXALIGN(SizeOfPageHeaderData);
-	nentries = (int) (keys_bytes / key_width);
+	nentries = (int) (keys_bytes / format->key_bytes);
 	if (nentries > LearnedLeafCapacity(page))
 		learned_corrupt(state->index, blkno,
 						"leaf holds %d entries, more than the %d that fit",
 						nentries, LearnedLeafCapacity(page));
-	if (LearnedLeafIsNarrow(page) &&
-		((opaque->flags & LEARNED_LEFTMOST) ||
-		 (!(opaque->flags & LEARNED_RIGHTMOST) &&
-		  !learned_leaf_range_is_narrow(&opaque->low_fence, opaque->flags,
-										opaque->high_fence.key))))
+
+	/*
+	 * An inner leaf's key width covers its whole range, so that an insert
+	 * there never needs a wider key (only the rightmost leaf's range is
+	 * open).
+	 */
+	if (!(opaque->flags & LEARNED_RIGHTMOST) &&
+		(opaque->high_fence.key < learned_leaf_base(page) ||
+		 (uint64) opaque->high_fence.key - (uint64) learned_leaf_base(page) >
+		 learned_max_packed(format->key_bytes)))
 		learned_corrupt(state->index, blkno,
-						"leaf stores keys as 32-bit offsets but its fences are further apart");
-	if (header->pd_upper != header->pd_special - nentries * sizeof(ItemPointerData))
+						"leaf stores keys in %u bytes but its fences lie further apart",
+						format->key_bytes);
+	if (header->pd_upper != header->pd_special -
+		nentries * (format->block_bytes + format->offnum_bytes))
 		learned_corrupt(state->index, blkno,
 						"leaf pd_upper %u does not start an array of %d TIDs ending at pd_special %u",
 						header->pd_upper, nentries, header->pd_special);

@@ -291,7 +291,6 @@ learned_split_and_insert(Relation index, Buffer buf, int64 key,
 	ItemPointerData *tids = palloc(total * sizeof(ItemPointerData));
 	int			pos;
 	int			nleft;
-	int			i;
 	Buffer		newbuf;
 	Buffer		rightbuf = InvalidBuffer;
 	Buffer		recbuf;
@@ -303,7 +302,8 @@ learned_split_and_insert(Relation index, Buffer buf, int64 key,
 	Page		recpage;
 	LearnedPageOpaque leftopaque;
 	LearnedPageOpaque newopaque;
-	uint16		new_flags;
+	LearnedLeafFormat left_format;
+	LearnedLeafFormat right_format;
 
 	/* All entries in order, the new one included. */
 	learned_leaf_collect(page, PG_INT64_MIN, PG_INT64_MAX, keys, tids);
@@ -319,43 +319,41 @@ learned_split_and_insert(Relation index, Buffer buf, int64 key,
 	keys[pos] = key;
 	tids[pos] = *tid;
 
-	if ((opaque->flags & LEARNED_RIGHTMOST) && pos == n &&
-		!learned_leaf_fits(page, key) &&
-		learned_leaf_range_is_narrow(&opaque->low_fence, opaque->flags,
-									 keys[n - 1] + 1))
+	if ((opaque->flags & LEARNED_RIGHTMOST) && pos == n)
 	{
 		/*
-		 * Beyond the range of a narrow rightmost leaf that holds more than a
-		 * wide page could (else it would have turned wide): the key starts a
-		 * leaf of its own, and the fence between them is just above the last
-		 * key here, so that this leaf's range stays narrow.
+		 * An append at the right end: the left page keeps as many entries as
+		 * it holds at the fillfactor in its narrowest format
+		 * (learned_leaf_plan), at least all but the new one.
 		 */
-		Assert(n > 0);
-		nleft = n;
-	}
-	else if ((opaque->flags & LEARNED_RIGHTMOST) && pos == n)
-	{
-		/*
-		 * An append at the right end: the left page keeps entries up to the
-		 * fillfactor of the width it will have (narrow if its range allows).
-		 */
-		int			fillfactor = learned_get_fillfactor(index);
-		int			narrow_fill = Min(n, Max(1, (int) LEARNED_NARROW_CAPACITY * fillfactor / 100));
-
-		if (learned_leaf_range_is_narrow(&opaque->low_fence, opaque->flags,
-										 keys[narrow_fill]))
-			nleft = narrow_fill;
-		else
-			nleft = Min(n, Max(1, (int) LEARNED_WIDE_CAPACITY * fillfactor / 100));
+		nleft = learned_leaf_plan(keys, tids, total, false,
+								  learned_leaf_base(page),
+								  learned_get_fillfactor(index), &left_format);
 	}
 	else
 		nleft = total / 2;
+
 	new_fence.key = keys[nleft];
 	new_fence.tid = tids[nleft];
-	if (nleft == n && !learned_leaf_fits(page, key))
-		new_fence.key = keys[n - 1] + 1;
 	if (keys[nleft - 1] < new_fence.key)
 		LearnedFenceSetTidMinusInfinity(&new_fence.tid);
+
+	/*
+	 * Both pages are rewritten whole, each in the narrowest format for its
+	 * entries and fences.  Half a full page fits whatever format the new
+	 * entry needs (learned.h), and the new page of an append at the right
+	 * end takes a few entries.
+	 */
+	learned_leaf_format_of(&left_format, learned_leaf_base(page),
+						   new_fence.key, keys, tids, nleft);
+	learned_leaf_format_of(&right_format, new_fence.key,
+						   (opaque->flags & LEARNED_RIGHTMOST) ?
+						   keys[total - 1] : opaque->high_fence.key,
+						   keys + nleft, tids + nleft, total - nleft);
+	if (nleft > learned_leaf_format_capacity(&left_format) ||
+		total - nleft > learned_leaf_format_capacity(&right_format))
+		elog(ERROR, "learned: split of block %u leaves a page overfull",
+			 BufferGetBlockNumber(buf));
 
 	/* Would the record have room?  A look only: it is locked again below. */
 	recbuf = learned_find_record(index, opaque->owner_record, &new_fence,
@@ -389,45 +387,22 @@ learned_split_and_insert(Relation index, Buffer buf, int64 key,
 	newpage = GenericXLogRegisterBuffer(xlog, newbuf, GENERIC_XLOG_FULL_IMAGE);
 	recpage = GenericXLogRegisterBuffer(xlog, recbuf, 0);
 
-	/*
-	 * The new right page takes entries nleft.. and the old high fence; both
-	 * pages are rewritten whole, so each gets the narrowest key width its
-	 * fences allow.
-	 */
+	/* The new right page takes entries nleft.. and the old high fence. */
 	leftopaque = LearnedPageGetOpaque(leftpage);
-	new_flags = LEARNED_PAGE_LEAF | (leftopaque->flags & LEARNED_RIGHTMOST);
-	if (learned_leaf_range_is_narrow(&new_fence, new_flags,
-									 (new_flags & LEARNED_RIGHTMOST) ?
-									 keys[total - 1] :
-									 leftopaque->high_fence.key))
-		new_flags |= LEARNED_NARROW_KEYS;
-	learned_init_page(newpage, new_flags);
+	learned_init_page(newpage, LEARNED_PAGE_LEAF |
+					  (leftopaque->flags & LEARNED_RIGHTMOST));
 	newopaque = LearnedPageGetOpaque(newpage);
 	newopaque->low_fence = new_fence;
 	newopaque->high_fence = leftopaque->high_fence;
 	newopaque->left = BufferGetBlockNumber(buf);
 	newopaque->right = leftopaque->right;
 	newopaque->owner_record = BufferGetBlockNumber(recbuf);
-	learned_leaf_set_count(newpage, total - nleft);
-	for (i = nleft; i < total; i++)
-	{
-		learned_leaf_set_key(newpage, i - nleft, keys[i]);
-		*LearnedLeafTid(newpage, i - nleft) = tids[i];
-	}
-	newopaque->nsorted = total - nleft;
+	learned_leaf_write(newpage, &right_format, keys + nleft, tids + nleft,
+					   total - nleft);
 
 	/* The left page keeps entries ..nleft-1; its low fence never changes. */
-	leftopaque->flags &= ~(LEARNED_RIGHTMOST | LEARNED_NARROW_KEYS);
-	if (learned_leaf_range_is_narrow(&leftopaque->low_fence, leftopaque->flags,
-									 new_fence.key))
-		leftopaque->flags |= LEARNED_NARROW_KEYS;
-	learned_leaf_set_count(leftpage, nleft);
-	for (i = 0; i < nleft; i++)
-	{
-		learned_leaf_set_key(leftpage, i, keys[i]);
-		*LearnedLeafTid(leftpage, i) = tids[i];
-	}
-	leftopaque->nsorted = nleft;
+	leftopaque->flags &= ~LEARNED_RIGHTMOST;
+	learned_leaf_write(leftpage, &left_format, keys, tids, nleft);
 	leftopaque->high_fence = new_fence;
 	leftopaque->right = newblock;
 
@@ -569,6 +544,7 @@ learned_insert(Relation index, Datum *values, bool *isnull,
 		LearnedFence incoming;
 		int			count;
 		bool		fits;
+		LearnedLeafFormat format;
 
 		target = learned_cache_locate(index, &skey);
 		buf = ReadBuffer(index, target.block);
@@ -597,7 +573,7 @@ learned_insert(Relation index, Datum *values, bool *isnull,
 		}
 
 		count = LearnedLeafCount(page);
-		fits = learned_leaf_fits(page, skey.key);
+		fits = learned_leaf_fits(page, skey.key, &skey.tid);
 		if (count < LearnedLeafCapacity(page) && fits &&
 			count - LearnedPageGetOpaque(page)->nsorted < LEARNED_LEAF_PENDING_MAX)
 		{
@@ -605,21 +581,25 @@ learned_insert(Relation index, Datum *values, bool *isnull,
 			learned_leaf_append_logged(index, buf, skey.key, &skey.tid);
 			break;
 		}
-		if (count < LearnedLeafCapacity(page) &&
-			(fits || count < (int) LEARNED_WIDE_CAPACITY))
+		format = *LearnedLeafFormatOf(page);
+		if (!fits)
+			learned_leaf_format_add(&format, learned_leaf_base(page),
+									skey.key, &skey.tid);
+		if (count < learned_leaf_format_capacity(&format))
 		{
 			/*
-			 * Every LEARNED_LEAF_PENDING_MAX appends, one merge.  A narrow
-			 * rightmost leaf takes a key beyond its range by turning wide
-			 * while its entries fit a wide page (splitting it at the key
-			 * would leave it sparsely filled for good when keys ascend in
-			 * steps that cross its range after a few entries).
+			 * Every LEARNED_LEAF_PENDING_MAX appends, one merge.  A leaf whose
+			 * format cannot hold the key (a rightmost leaf's key beyond its
+			 * range) or the TID (a heap block past its width) widens while
+			 * its entries fit the wider format: splitting it instead would
+			 * leave it sparsely filled for good when keys ascend in steps
+			 * that cross its range after a few entries.
 			 */
 			GenericXLogState *xlog = GenericXLogStart(index);
 			Page		copy = GenericXLogRegisterBuffer(xlog, buf, 0);
 
 			if (!fits)
-				learned_leaf_widen(copy);
+				learned_leaf_reformat(copy, &format);
 			learned_leaf_append(copy, skey.key, &skey.tid);
 			if (LearnedLeafCount(copy) - LearnedPageGetOpaque(copy)->nsorted >
 				LEARNED_LEAF_PENDING_MAX)

@@ -33,6 +33,8 @@ learned_init_page(Page page, uint16 flags)
 	opaque->owner_record = InvalidBlockNumber;
 	opaque->flags = flags;
 	opaque->page_id = LEARNED_PAGE_ID;
+	if (flags & LEARNED_PAGE_LEAF)
+		learned_leaf_format_init(&opaque->format);
 }
 
 /* Initialise a metapage describing an index with no records yet. */
@@ -104,37 +106,18 @@ learned_search_beyond_page(const LearnedSearchKey *skey, Page page)
 }
 
 /*
- * A narrow leaf's search key as an offset: the offset of key itself when
- * it lies in the page's range; below it, -1; above it, LEARNED_NARROW_SPAN.
- */
-static inline int64
-learned_leaf_key_offset(Page page, int64 key)
-{
-	int64		low = LearnedPageGetOpaque(page)->low_fence.key;
-
-	if (key < low)
-		return -1;
-	if ((uint64) key - (uint64) low >= LEARNED_NARROW_SPAN)
-		return (int64) LEARNED_NARROW_SPAN;
-	return (int64) ((uint64) key - (uint64) low);
-}
-
-/*
  * Is sorted entry i before the search's answer: key(i) < key, or with
- * after_key key(i) <= key?  target is the key's offset on a narrow leaf.
+ * after_key key(i) <= key?  target is the key's offset from the page's
+ * base, which the caller has checked the page's key width can hold.
  */
 static inline bool
-learned_leaf_entry_before(Page page, bool narrow, int i, int64 key,
-						  int64 target, bool after_key)
+learned_leaf_entry_before(Page page, int key_bytes, int i, uint64 target,
+						  bool after_key)
 {
-	if (narrow)
-	{
-		int64		offset = LearnedLeafNarrowKeys(page)[i];
+	uint64		offset = learned_load_packed((char *) PageGetContents(page) +
+											 (Size) i * key_bytes, key_bytes);
 
-		return after_key ? offset <= target : offset < target;
-	}
-	return after_key ? LearnedLeafWideKeys(page)[i] <= key :
-		LearnedLeafWideKeys(page)[i] < key;
+	return after_key ? offset <= target : offset < target;
 }
 
 /*
@@ -181,17 +164,22 @@ static int
 learned_leaf_search(Page page, int64 key, bool after_key, int start)
 {
 	int			n = LearnedPageGetOpaque(page)->nsorted;
-	bool		narrow = LearnedLeafIsNarrow(page);
-	int64		target = narrow ? learned_leaf_key_offset(page, key) : 0;
+	int			key_bytes = LearnedLeafKeyBytes(page);
+	int64		base = learned_leaf_base(page);
+	uint64		target;
 	int			guess;
 	int			lo;
 	int			hi;
 	int			step;
 
-	if (n == 0)
+	/* Keys outside what the page's width holds: before or after them all. */
+	if (n == 0 || key < base)
 		return 0;
+	target = (uint64) key - (uint64) base;
+	if (target > learned_max_packed(key_bytes))
+		return n;
 	guess = start >= 0 ? Min(start, n - 1) : learned_leaf_guess(page, key, n);
-	if (learned_leaf_entry_before(page, narrow, guess, key, target, after_key))
+	if (learned_leaf_entry_before(page, key_bytes, guess, target, after_key))
 	{
 		/* The answer lies right of the guess: gallop right. */
 		lo = guess + 1;
@@ -204,7 +192,7 @@ learned_leaf_search(Page page, int64 key, bool after_key, int start)
 				hi = n;
 				break;
 			}
-			if (!learned_leaf_entry_before(page, narrow, probe, key, target,
+			if (!learned_leaf_entry_before(page, key_bytes, probe, target,
 										   after_key))
 			{
 				hi = probe;
@@ -226,7 +214,7 @@ learned_leaf_search(Page page, int64 key, bool after_key, int start)
 				lo = 0;
 				break;
 			}
-			if (learned_leaf_entry_before(page, narrow, probe, key, target,
+			if (learned_leaf_entry_before(page, key_bytes, probe, target,
 										  after_key))
 			{
 				lo = probe + 1;
@@ -240,7 +228,7 @@ learned_leaf_search(Page page, int64 key, bool after_key, int start)
 	{
 		int			mid = (lo + hi) / 2;
 
-		if (learned_leaf_entry_before(page, narrow, mid, key, target, after_key))
+		if (learned_leaf_entry_before(page, key_bytes, mid, target, after_key))
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -262,31 +250,120 @@ learned_leaf_first_after(Page page, int64 key)
 	return learned_leaf_search(page, key, true, -1);
 }
 
-/*
- * Can a leaf with this low fence and flags, whose keys are at most
- * high_key (its high fence's key, or for the rightmost page its largest
- * key), store its keys narrow?
- */
-bool
-learned_leaf_range_is_narrow(const LearnedFence *low, uint16 flags,
-							 int64 high_key)
+/* Bytes needed to store value, at least 1. */
+static inline int
+learned_bytes_for(uint64 value)
 {
-	if (flags & LEARNED_LEFTMOST)
-		return false;
-	return high_key >= low->key &&
-		(uint64) high_key - (uint64) low->key < LEARNED_NARROW_SPAN;
+	int			nbytes = 1;
+
+	while (nbytes < 8 && value > learned_max_packed(nbytes))
+		nbytes++;
+	return nbytes;
 }
 
-/* Can the leaf store key?  Only a narrow rightmost leaf may refuse one. */
-bool
-learned_leaf_fits(Page page, int64 key)
+/* The narrowest format: every field at its fewest bytes. */
+void
+learned_leaf_format_init(LearnedLeafFormat *format)
 {
-	int64		offset;
+	format->key_bytes = 1;
+	format->block_bytes = LEARNED_MIN_BLOCK_BYTES;
+	format->offnum_bytes = 1;
+}
 
-	if (!LearnedLeafIsNarrow(page))
-		return true;
-	offset = learned_leaf_key_offset(page, key);
-	return offset >= 0 && offset < (int64) LEARNED_NARROW_SPAN;
+/* Widen format, if need be, to hold key on a page of this base. */
+static void
+learned_leaf_format_add_key(LearnedLeafFormat *format, int64 base, int64 key)
+{
+	Assert(key >= base);
+	format->key_bytes = Max(format->key_bytes,
+							learned_bytes_for((uint64) key - (uint64) base));
+}
+
+/* Widen format, if need be, to hold key (on a page of this base) and tid. */
+void
+learned_leaf_format_add(LearnedLeafFormat *format, int64 base, int64 key,
+						ItemPointer tid)
+{
+	learned_leaf_format_add_key(format, base, key);
+	format->block_bytes = Max(format->block_bytes,
+							  learned_bytes_for(ItemPointerGetBlockNumberNoCheck(tid)));
+	format->offnum_bytes = Max(format->offnum_bytes,
+							   learned_bytes_for(ItemPointerGetOffsetNumberNoCheck(tid)));
+}
+
+/*
+ * The narrowest format for a leaf of this base holding the n entries and
+ * any key up to high_key (its high fence's key; for the rightmost leaf, its
+ * largest key).
+ */
+void
+learned_leaf_format_of(LearnedLeafFormat *format, int64 base, int64 high_key,
+					   const int64 *keys, const ItemPointerData *tids, int n)
+{
+	learned_leaf_format_init(format);
+	for (int i = 0; i < n; i++)
+		learned_leaf_format_add(format, base, keys[i],
+								(ItemPointer) &tids[i]);
+	if (high_key >= base)
+		learned_leaf_format_add_key(format, base, high_key);
+}
+
+/*
+ * How many of the n sorted entries a leaf of this base takes when written
+ * whole at the fillfactor, and in what format: as many as the page holds
+ * at the fillfactor in the narrowest format for them and for keys up to the
+ * next entry's (which becomes its high fence).  The more entries, the
+ * wider the format and the fewer fit, so the answer is where the two meet.
+ * With last, the leaf is the rightmost and may take all n (its keys then
+ * reach its own last key); otherwise at least one entry is left for the
+ * next leaf.  Takes at least one entry.
+ */
+int
+learned_leaf_plan(const int64 *keys, const ItemPointerData *tids, int n,
+				  bool last, int64 base, int fillfactor,
+				  LearnedLeafFormat *format)
+{
+	LearnedLeafFormat entries;
+	int			count = 0;
+
+	Assert(n > (last ? 0 : 1));
+	learned_leaf_format_init(&entries);
+	for (;;)
+	{
+		int			next = count + 1;
+		LearnedLeafFormat with_fence;
+
+		if (next > n || (next == n && !last))
+			break;
+		/* entries covers entries [0, next), with_fence also the fence */
+		learned_leaf_format_add(&entries, base, keys[count],
+								(ItemPointer) &tids[count]);
+		with_fence = entries;
+		if (next < n)
+			learned_leaf_format_add_key(&with_fence, base, keys[next]);
+		if (next > 1 &&
+			next > learned_leaf_format_capacity(&with_fence) * fillfactor / 100)
+			break;
+		*format = with_fence;
+		count = next;
+	}
+	return count;
+}
+
+/*
+ * Can the leaf store (key, tid) in its format?  The key must lie at or
+ * above the page's base (a search never brings a smaller key here).
+ */
+bool
+learned_leaf_fits(Page page, int64 key, ItemPointer tid)
+{
+	const LearnedLeafFormat *format = LearnedLeafFormatOf(page);
+	LearnedLeafFormat needed = *format;
+
+	learned_leaf_format_add(&needed, learned_leaf_base(page), key, tid);
+	return needed.key_bytes == format->key_bytes &&
+		needed.block_bytes == format->block_bytes &&
+		needed.offnum_bytes == format->offnum_bytes;
 }
 
 /*
@@ -299,8 +376,26 @@ learned_leaf_set_count(Page page, int n)
 	PageHeader	header = (PageHeader) page;
 
 	Assert(n >= 0 && n <= LearnedLeafCapacity(page));
-	header->pd_lower = MAXALIGN(SizeOfPageHeaderData) + n * LearnedLeafKeyWidth(page);
-	header->pd_upper = header->pd_special - n * sizeof(ItemPointerData);
+	header->pd_lower = MAXALIGN(SizeOfPageHeaderData) + n * LearnedLeafKeyBytes(page);
+	header->pd_upper = header->pd_special - n * LearnedLeafTidBytes(page);
+}
+
+/*
+ * Write n sorted entries to an empty leaf (fences and flags set) in the
+ * given format, which holds them.
+ */
+void
+learned_leaf_write(Page page, const LearnedLeafFormat *format,
+				   const int64 *keys, const ItemPointerData *tids, int n)
+{
+	*LearnedLeafFormatOf(page) = *format;
+	learned_leaf_set_count(page, n);
+	for (int i = 0; i < n; i++)
+	{
+		learned_leaf_set_key(page, i, keys[i]);
+		learned_leaf_set_tid(page, i, (ItemPointer) &tids[i]);
+	}
+	LearnedPageGetOpaque(page)->nsorted = n;
 }
 
 /* Append (key, tid) as a pending entry of a leaf that has room for it. */
@@ -309,41 +404,52 @@ learned_leaf_append(Page page, int64 key, ItemPointer tid)
 {
 	int			n = LearnedLeafCount(page);
 
-	Assert(n < LearnedLeafCapacity(page) && learned_leaf_fits(page, key));
+	Assert(n < LearnedLeafCapacity(page) && learned_leaf_fits(page, key, tid));
 	learned_leaf_set_count(page, n + 1);
 	learned_leaf_set_key(page, n, key);
-	*LearnedLeafTid(page, n) = *tid;
+	learned_leaf_set_tid(page, n, tid);
 }
 
 /*
- * Turn a narrow leaf wide in place, its entries in the same positions; the
- * caller has checked that they fit a wide page.  A narrow rightmost leaf
- * that meets a key beyond its range turns wide this way while it can,
- * rather than split and leave a sparsely filled page behind.
+ * Rewrite a leaf's entries in place, in the same positions, in a format
+ * that holds all of them and at least as many entries; the caller has
+ * checked that they fit.  A leaf meeting a key or TID its format cannot
+ * hold widens this way while it can, rather than split and leave two
+ * sparsely filled pages behind.
  */
 void
-learned_leaf_widen(Page page)
+learned_leaf_reformat(Page page, const LearnedLeafFormat *format)
 {
 	int			n = LearnedLeafCount(page);
-	int64		keys[LEARNED_WIDE_CAPACITY];
+	int64	   *keys = palloc(n * sizeof(int64) + 1);
+	ItemPointerData *tids = palloc(n * sizeof(ItemPointerData) + 1);
 	int			i;
 
-	Assert(LearnedLeafIsNarrow(page) && n <= (int) LEARNED_WIDE_CAPACITY);
+	Assert(n <= learned_leaf_format_capacity(format));
 	for (i = 0; i < n; i++)
+	{
 		keys[i] = learned_leaf_key(page, i);
-	LearnedPageGetOpaque(page)->flags &= ~LEARNED_NARROW_KEYS;
+		tids[i] = learned_leaf_tid(page, i);
+	}
+	*LearnedLeafFormatOf(page) = *format;
 	learned_leaf_set_count(page, n);
 	for (i = 0; i < n; i++)
+	{
 		learned_leaf_set_key(page, i, keys[i]);
+		learned_leaf_set_tid(page, i, &tids[i]);
+	}
+	pfree(keys);
+	pfree(tids);
 }
 
 /* Copy entry from to position to on the same leaf, as stored. */
 static inline void
 learned_leaf_move(Page page, int to, int from)
 {
-	memcpy(LearnedLeafKeyPointer(page, to), LearnedLeafKeyPointer(page, from),
-		   LearnedLeafKeyWidth(page));
-	*LearnedLeafTid(page, to) = *LearnedLeafTid(page, from);
+	memmove(LearnedLeafKeyPointer(page, to), LearnedLeafKeyPointer(page, from),
+			LearnedLeafKeyBytes(page));
+	memmove(LearnedLeafTidPointer(page, to), LearnedLeafTidPointer(page, from),
+			LearnedLeafTidBytes(page));
 }
 
 /* (key, tid) order of two entries. */
@@ -403,7 +509,7 @@ learned_leaf_merge_pending(Page page)
 	for (i = 0; i < npending; i++)
 	{
 		pending_keys[i] = learned_leaf_key(page, nsorted + i);
-		pending_tids[i] = *LearnedLeafTid(page, nsorted + i);
+		pending_tids[i] = learned_leaf_tid(page, nsorted + i);
 	}
 	learned_sort_entries(pending_keys, pending_tids, npending);
 
@@ -411,9 +517,16 @@ learned_leaf_merge_pending(Page page)
 	j = npending - 1;			/* last pending entry not yet placed */
 	for (k = n - 1; j >= 0; k--)
 	{
-		if (i >= 0 && learned_entry_cmp(learned_leaf_key(page, i),
-										LearnedLeafTid(page, i),
-										pending_keys[j], &pending_tids[j]) > 0)
+		bool		sorted_goes_last = false;
+
+		if (i >= 0)
+		{
+			ItemPointerData tid_i = learned_leaf_tid(page, i);
+
+			sorted_goes_last = learned_entry_cmp(learned_leaf_key(page, i), &tid_i,
+												 pending_keys[j], &pending_tids[j]) > 0;
+		}
+		if (sorted_goes_last)
 		{
 			learned_leaf_move(page, k, i);
 			i--;
@@ -421,7 +534,7 @@ learned_leaf_merge_pending(Page page)
 		else
 		{
 			learned_leaf_set_key(page, k, pending_keys[j]);
-			*LearnedLeafTid(page, k) = pending_tids[j];
+			learned_leaf_set_tid(page, k, &pending_tids[j]);
 			j--;
 		}
 	}
@@ -457,6 +570,35 @@ learned_leaf_remove(Page page, const bool *dead)
 }
 
 /*
+ * Decode sorted entries [first, end) into keys/tids: the inner loop of
+ * every scan, so the format is read once and not per entry.
+ */
+static void
+learned_leaf_decode(Page page, int first, int end, int64 *keys,
+					ItemPointer tids)
+{
+	const LearnedLeafFormat *format = LearnedLeafFormatOf(page);
+	int			key_bytes = format->key_bytes;
+	int			tid_bytes = format->block_bytes + format->offnum_bytes;
+	int			offnum_bits = 8 * format->offnum_bytes;
+	uint64		offnum_mask = learned_max_packed(format->offnum_bytes);
+	uint64		base = (uint64) learned_leaf_base(page);
+	const char *key_ptr = LearnedLeafKeyPointer(page, first);
+	const char *tid_ptr = LearnedLeafTidPointer(page, first);
+
+	for (int i = 0; i < end - first; i++)
+	{
+		uint64		packed = learned_load_packed(tid_ptr, tid_bytes);
+
+		keys[i] = (int64) (base + learned_load_packed(key_ptr, key_bytes));
+		ItemPointerSet(&tids[i], (BlockNumber) (packed >> offnum_bits),
+					   (OffsetNumber) (packed & offnum_mask));
+		key_ptr += key_bytes;
+		tid_ptr -= tid_bytes;
+	}
+}
+
+/*
  * Copy the entries whose key lies in [lo, hi] into keys/tids in (key, tid)
  * order; returns how many.  The arrays need room for a page's entries.
  */
@@ -486,45 +628,37 @@ learned_leaf_collect(Page page, int64 lo, int64 hi, int64 *keys,
 		if (key >= lo && key <= hi)
 		{
 			pending_keys[npending] = key;
-			pending_tids[npending] = *LearnedLeafTid(page, i);
+			pending_tids[npending] = learned_leaf_tid(page, i);
 			npending++;
 		}
 	}
 
+	/* The sorted entries in range, then the pending ones merged in. */
+	count = end - first;
+	learned_leaf_decode(page, first, end, keys, tids);
 	if (npending == 0)
-	{
-		for (i = first; i < end; i++)
-		{
-			keys[count] = learned_leaf_key(page, i);
-			tids[count] = *LearnedLeafTid(page, i);
-			count++;
-		}
 		return count;
-	}
 
 	learned_sort_entries(pending_keys, pending_tids, npending);
-	i = first;
-	j = 0;
-	while (i < end || j < npending)
+	i = count - 1;				/* last sorted entry not yet placed */
+	j = npending - 1;			/* last pending entry not yet placed */
+	for (int k = count + npending - 1; j >= 0; k--)
 	{
-		if (j >= npending ||
-			(i < end && learned_entry_cmp(learned_leaf_key(page, i),
-										  LearnedLeafTid(page, i),
-										  pending_keys[j], &pending_tids[j]) < 0))
+		if (i >= 0 && learned_entry_cmp(keys[i], &tids[i], pending_keys[j],
+										&pending_tids[j]) > 0)
 		{
-			keys[count] = learned_leaf_key(page, i);
-			tids[count] = *LearnedLeafTid(page, i);
-			i++;
+			keys[k] = keys[i];
+			tids[k] = tids[i];
+			i--;
 		}
 		else
 		{
-			keys[count] = pending_keys[j];
-			tids[count] = pending_tids[j];
-			j++;
+			keys[k] = pending_keys[j];
+			tids[k] = pending_tids[j];
+			j--;
 		}
-		count++;
 	}
-	return count;
+	return count + npending;
 }
 
 /* Set the number of TIDs on a NULL page. */

@@ -108,8 +108,9 @@ learned_vacuum_leaf(LearnedVacuumState *vstate, Buffer buf)
 		/* Ask about each entry once, before touching the page. */
 		for (int i = 0; i < nentries; i++)
 		{
-			dead[i] = vstate->callback(LearnedLeafTid(page, i),
-									   vstate->callback_state);
+			ItemPointerData tid = learned_leaf_tid(page, i);
+
+			dead[i] = vstate->callback(&tid, vstate->callback_state);
 			if (dead[i])
 				ndead++;
 		}

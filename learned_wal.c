@@ -8,7 +8,7 @@
  * GenericXLogRegisterBuffer copies the whole page, the caller changes the
  * copy, and GenericXLogFinish compares the two copies byte by byte to find
  * what changed, then copies the page back: two 8 kB copies and an 8 kB
- * comparison for an insert that changes 14 to 18 bytes.  Profiles of COPY
+ * comparison for an insert that changes 8 to 18 bytes.  Profiles of COPY
  * into an indexed table put most of an inserting backend's time there.  An
  * append knows exactly which bytes it changes (the new key slot, the new
  * TID slot and pd_lower/pd_upper), so it writes those bytes as the
@@ -112,17 +112,17 @@ learned_leaf_append_logged(Relation index, Buffer buf, int64 key,
 	int			n = LearnedLeafCount(page);
 	LearnedDelta delta;
 
-	Assert(n < LearnedLeafCapacity(page) && learned_leaf_fits(page, key));
+	Assert(n < LearnedLeafCapacity(page) && learned_leaf_fits(page, key, tid));
 	Assert(n - LearnedPageGetOpaque(page)->nsorted < LEARNED_LEAF_PENDING_MAX);
 	delta.len = 0;
 
 	START_CRIT_SECTION();
 	learned_leaf_append(page, key, tid);
 	learned_delta_add(&delta, page, LearnedLeafKeyPointer(page, n),
-					  LearnedLeafKeyWidth(page));
+					  LearnedLeafKeyBytes(page));
 	learned_delta_add_bounds(&delta, page);
-	learned_delta_add(&delta, page, LearnedLeafTid(page, n),
-					  sizeof(ItemPointerData));
+	learned_delta_add(&delta, page, LearnedLeafTidPointer(page, n),
+					  LearnedLeafTidBytes(page));
 	learned_log_delta(index, buf, &delta);
 	END_CRIT_SECTION();
 }

@@ -13,14 +13,16 @@ SET default_statistics_target = 1000;
 
 -- 200,003 distinct keys in a scrambled heap order (the multiples of 3 from
 -- -300000 to 300006, so there are gaps), 1,500 more rows of one key (more than two
--- leaves' worth), and 700 NULLs.
+-- leaves' worth), and 700 NULLs.  Leaves filled to 30% (they pack these keys
+-- in 5 bytes each), so that the keys span hundreds of leaves and several
+-- records, as a table ten times the size would.
 CREATE TABLE s8 (id int8, payload int4) WITH (autovacuum_enabled = off);
 INSERT INTO s8
 SELECT ((g::int8 * 7919) % 200003) * 3 - 300000, g
 FROM generate_series(0, 200002) g;
 INSERT INTO s8 SELECT 4242, g FROM generate_series(1, 1500) g;
 INSERT INTO s8 SELECT NULL, g FROM generate_series(1, 700) g;
-CREATE INDEX s8_idx ON s8 USING learned (id);
+CREATE INDEX s8_idx ON s8 USING learned (id) WITH (fillfactor = 30);
 ANALYZE s8;
 
 SELECT learned_index_check('s8_idx', true);

@@ -10,10 +10,11 @@ SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS learned_am;
 RESET client_min_messages;
 
--- 300,000 keys, 8 leaves per record: many records, each a model page.
+-- 300,000 keys, leaves filled to 40%, 8 leaves per record: many records,
+-- each a model page.
 CREATE TABLE cache_t (id int8) WITH (autovacuum_enabled = off);
 INSERT INTO cache_t SELECT g * 3 FROM generate_series(1, 300000) g;
-CREATE INDEX cache_idx ON cache_t USING learned (id) WITH (pages_per_record = 8);
+CREATE INDEX cache_idx ON cache_t USING learned (id) WITH (pages_per_record = 8, fillfactor = 40);
 VACUUM ANALYZE cache_t;
 SELECT records >= 50 AS many_records, model_pages = records AS a_page_each
 FROM learned_index_info('cache_idx');
@@ -111,12 +112,12 @@ SELECT learned_index_check('cache_idx', true);
 -- split); the inserting backend drops its cache on a record split, and the
 -- answers stay exact.
 INSERT INTO cache_t SELECT g * 3 + 1 FROM generate_series(1, 100000) g;
-INSERT INTO cache_t SELECT 900000 + g FROM generate_series(1, 400000) g;
+INSERT INTO cache_t SELECT 900000 + g FROM generate_series(1, 800000) g;
 SELECT splits > 0 AS leaf_splits, records > (SELECT model_pages FROM cache_facts) AS record_splits
 FROM learned_index_info('cache_idx');
 SELECT * FROM pg_temp.cmp('SELECT id FROM cache_t WHERE id = 150001');
 SELECT * FROM pg_temp.cmp('SELECT count(*) FROM cache_t WHERE id BETWEEN 3 AND 300000');
-SELECT * FROM pg_temp.cmp('SELECT id FROM cache_t WHERE id >= 1299990 ORDER BY id');
+SELECT * FROM pg_temp.cmp('SELECT id FROM cache_t WHERE id >= 1699990 ORDER BY id');
 SELECT * FROM pg_temp.cmp('SELECT count(*) FROM cache_probes p JOIN cache_t t ON t.id = p.k + 1');
 SELECT cached_bytes <= 16 * 1024 AS within_16kB FROM learned_index_info('cache_idx');
 SELECT learned_index_check('cache_idx', true);
@@ -128,7 +129,7 @@ SET enable_seqscan = off;
 SET enable_bitmapscan = off;
 SELECT * FROM pg_temp.cmp('SELECT id FROM cache_t WHERE id = 150001');
 SELECT * FROM pg_temp.cmp('SELECT count(*) FROM cache_t WHERE id BETWEEN 3 AND 300000');
-SELECT * FROM pg_temp.cmp('SELECT id FROM cache_t WHERE id >= 1299990 ORDER BY id');
+SELECT * FROM pg_temp.cmp('SELECT id FROM cache_t WHERE id >= 1699990 ORDER BY id');
 SELECT learned_index_check('cache_idx', true);
 SELECT cached_bytes <= least(4 * 1024 * 1024, greatest(64 * 1024, pg_relation_size('cache_idx') / 100))
 	   AS within_budget

@@ -64,7 +64,7 @@ DECLARE
 	verdict text;
 	bad int8 := 0;
 BEGIN
-	EXECUTE format('CREATE INDEX m_idx ON %I USING learned (id) WITH (fillfactor = 30, root_model = %s, pages_per_record = %s)',
+	EXECUTE format('CREATE INDEX m_idx ON %I USING learned (id) WITH (fillfactor = 12, root_model = %s, pages_per_record = %s)',
 				   tbl, kind, ppr);
 	PERFORM learned_index_check('m_idx', true);
 	SET LOCAL enable_seqscan = off;

@@ -67,13 +67,13 @@ for my $budget (0, -1)
 		1, "budget $budget: the reader's first lookup");
 
 	my $records = sql("SELECT records FROM learned_index_info('$index')");
-	sql("INSERT INTO $table SELECT g FROM generate_series(100001, 600000) g");
+	sql("INSERT INTO $table SELECT g FROM generate_series(100001, 1100000) g");
 	cmp_ok(sql("SELECT records FROM learned_index_info('$index')"),
 		'>', $records, "budget $budget: another backend split records");
 
 	my ($blocks, $out) = blocks_for($reader, $index,
-		"SELECT id FROM $table WHERE id = 599990");
-	is($out, '599990', "budget $budget: a lookup past the split finds its key");
+		"SELECT id FROM $table WHERE id = 1099990");
+	is($out, '1099990', "budget $budget: a lookup past the split finds its key");
 	note("budget $budget: that lookup read $blocks index blocks");
 	if ($budget == 0)
 	{
@@ -83,10 +83,10 @@ for my $budget (0, -1)
 	}
 	for my $query (
 		"SELECT count(*) FROM $table WHERE id BETWEEN 99000 AND 101000",
-		"SELECT count(*) FROM $table WHERE id >= 599000",
-		"SELECT count(*) FROM generate_series(1, 600000, 997) k "
+		"SELECT count(*) FROM $table WHERE id >= 1099000",
+		"SELECT count(*) FROM generate_series(1, 1100000, 997) k "
 		  . "JOIN $table t ON t.id = k",
-		"SELECT id FROM $table WHERE id > 599995 ORDER BY id DESC")
+		"SELECT id FROM $table WHERE id > 1099995 ORDER BY id DESC")
 	{
 		is($reader->query_safe($query),
 			run_in_mode($node, 'seqscan', $query),

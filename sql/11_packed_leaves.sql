@@ -1,10 +1,11 @@
 --
--- 11_narrow_keys: leaves whose fences lie less than 2^32 apart store keys as
--- 32-bit offsets from their low fence (10-byte entries instead of 14).
--- Covers the build choosing the width, splits rewriting both pages, a
--- narrow rightmost leaf meeting a key beyond its range (it turns wide while
--- its entries fit a wide page, else splits at that key), and keys at the
--- int8 extremes.
+-- 11_packed_leaves: a leaf packs each entry in the fewest bytes its own
+-- contents need: keys as offsets from its low fence (1 to 8 bytes), heap
+-- TIDs as block and offset numbers (1 to 4 and 1 to 2 bytes).  Covers the
+-- build choosing each page's format, splits rewriting both pages, inserts
+-- whose key (beyond the rightmost leaf's range) or TID (in a heap block past
+-- the width) the page's format cannot hold (rewritten wider while the
+-- entries fit, else split), VACUUM, and keys at the int8 extremes.
 --
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS learned_am;
@@ -14,9 +15,10 @@ SET default_statistics_target = 1000;
 
 \i sql/include/cmp.sql
 
--- Dense ids: every leaf but the leftmost is narrow, so the index is well
--- under 0.6x a btree's size; keys spread over the whole int8 range are
--- not (each leaf spans far more than 2^32) and stay 14-byte entries.
+-- Dense ids take 6 bytes an entry (2-byte key offsets, 3-byte heap
+-- blocks, 1-byte offsets; the leftmost leaf's keys take 8, offsets from the
+-- int8 minimum); keys spread over the whole int8 range take 11 (7-byte
+-- offsets).  btree spends 20 on each.
 CREATE TABLE n_dense (id int8, v int4) WITH (autovacuum_enabled = off);
 INSERT INTO n_dense SELECT g, g FROM generate_series(1, 200000) g;
 CREATE TABLE n_wide (id int8, v int4) WITH (autovacuum_enabled = off);
@@ -25,13 +27,11 @@ CREATE INDEX n_dense_idx ON n_dense USING learned (id);
 CREATE INDEX n_dense_bt ON n_dense USING btree (id);
 CREATE INDEX n_wide_idx ON n_wide USING learned (id);
 CREATE INDEX n_wide_bt ON n_wide USING btree (id);
-SELECT pg_relation_size('n_dense_idx') < 0.6 * pg_relation_size('n_dense_bt') AS dense_under_0_6,
-	   pg_relation_size('n_wide_idx') > 0.65 * pg_relation_size('n_wide_bt') AS wide_over_0_65,
-	   pg_relation_size('n_wide_idx') < 0.75 * pg_relation_size('n_wide_bt') AS wide_under_0_75;
+SELECT pg_relation_size('n_dense_idx') < 0.4 * pg_relation_size('n_dense_bt') AS dense_under_0_4,
+	   pg_relation_size('n_wide_idx') < 0.6 * pg_relation_size('n_wide_bt') AS wide_under_0_6;
 SELECT learned_index_check('n_dense_idx', true), learned_index_check('n_wide_idx', true);
--- Every leaf but the leftmost narrow on dense ids; none on spread keys.
-SELECT narrow_leaf_pages = leaf_pages - 1 AS all_but_leftmost FROM learned_index_info('n_dense_idx');
-SELECT narrow_leaf_pages FROM learned_index_info('n_wide_idx');
+SELECT round(mean_entry_bytes::numeric, 2) FROM learned_index_info('n_dense_idx');
+SELECT round(mean_entry_bytes::numeric, 2) FROM learned_index_info('n_wide_idx');
 DROP INDEX n_dense_bt, n_wide_bt;
 VACUUM ANALYZE n_dense;
 VACUUM ANALYZE n_wide;
@@ -44,13 +44,13 @@ SELECT * FROM pg_temp.cmp('SELECT * FROM n_wide WHERE id = (SELECT hashint8exten
 SELECT * FROM pg_temp.cmp('SELECT count(*) FROM n_wide WHERE id > 0');
 RESET enable_seqscan;
 
--- Random inserts split narrow leaves (both halves narrow again).
+-- Random inserts split leaves (both halves rewritten in their own format).
 INSERT INTO n_dense SELECT (hashint8(g) & 262143) + 1, -g FROM generate_series(1, 30000) g;
 SELECT learned_index_check('n_dense_idx', true);
 SELECT splits > 0 AS split FROM learned_index_info('n_dense_idx');
 
--- Appends: ascending keys just past the end stay in the narrow rightmost
--- leaf; a key 2^40 further on lies beyond its range; then the int8
+-- Appends: ascending keys just past the end stay in the rightmost leaf's
+-- format; a key 2^40 further on lies beyond its range; then the int8
 -- maximum, beyond that one too.
 INSERT INTO n_dense SELECT 200000 + g, g FROM generate_series(1, 5000) g;
 INSERT INTO n_dense VALUES (1099511627776, 1), (1099511627777, 2);
@@ -66,8 +66,7 @@ SELECT * FROM pg_temp.cmp('SELECT id FROM n_dense WHERE id BETWEEN 204990 AND 10
 SELECT * FROM pg_temp.cmp('SELECT count(*) FROM n_dense WHERE id < 0');
 RESET enable_seqscan;
 
--- An emptied narrow rightmost leaf takes a key beyond its range by turning
--- wide.
+-- An emptied rightmost leaf takes keys beyond its range by widening.
 CREATE TABLE n_tail (id int8) WITH (autovacuum_enabled = off);
 INSERT INTO n_tail SELECT g FROM generate_series(1, 20000) g;
 CREATE INDEX n_tail_idx ON n_tail USING learned (id);
@@ -83,7 +82,7 @@ SELECT * FROM pg_temp.cmp('SELECT id FROM n_tail WHERE id = 9223372036854775807 
 SELECT * FROM pg_temp.cmp('SELECT count(*) FROM n_tail WHERE id >= 9000000000');
 RESET enable_seqscan;
 
--- VACUUM removes entries from narrow leaves.
+-- VACUUM removes entries from packed leaves.
 DELETE FROM n_dense WHERE id % 3 = 0;
 VACUUM (INDEX_CLEANUP ON) n_dense;
 SELECT learned_index_check('n_dense_idx', true);
@@ -93,28 +92,51 @@ SELECT * FROM pg_temp.cmp('SELECT count(*), sum(v) FROM n_dense WHERE id BETWEEN
 SELECT * FROM pg_temp.cmp('SELECT * FROM n_dense WHERE id = 123456');
 RESET enable_seqscan;
 
--- The two ways a narrow rightmost leaf takes a key beyond its range.  A
--- build of 521 + 700 keys: a wide leftmost leaf (521 at fillfactor 90) and
--- a narrow rightmost one of 700, more than a wide page holds: the far key
--- splits it (the left part stays narrow).  With 521 + 100 keys the
--- rightmost leaf turns wide instead.
+-- The two ways a rightmost leaf takes a key beyond its range.  A build of
+-- 608 + 400 keys in a small table: a leftmost leaf of 608 12-byte entries
+-- (8-byte keys; 608 is 90% of the 676 that fit) and a rightmost one of 400
+-- 6-byte entries.  A key 2^40 further on needs 5-byte offsets: the leaf is
+-- rewritten with 9-byte entries, which 401 fit.  With 608 + 1100 keys the
+-- rightmost leaf holds more than a page of 9-byte entries can: it splits,
+-- keeping 1099 entries in their format (a fence at the far key would need
+-- the wider one), the new page taking the last of them and the far key.
 CREATE TABLE n_far (id int8) WITH (autovacuum_enabled = off);
-INSERT INTO n_far SELECT g FROM generate_series(1, 1221) g;
+INSERT INTO n_far SELECT g FROM generate_series(1, 1008) g;
 CREATE INDEX n_far_idx ON n_far USING learned (id);
-SELECT leaf_pages, narrow_leaf_pages FROM learned_index_info('n_far_idx');
+SELECT leaf_pages, round(mean_entry_bytes::numeric, 2) FROM learned_index_info('n_far_idx');
 INSERT INTO n_far VALUES (1099511627776);
-SELECT leaf_pages, narrow_leaf_pages FROM learned_index_info('n_far_idx');
+SELECT leaf_pages, round(mean_entry_bytes::numeric, 2) FROM learned_index_info('n_far_idx');
 SELECT learned_index_check('n_far_idx', true);
 TRUNCATE n_far;
-INSERT INTO n_far SELECT g FROM generate_series(1, 621) g;
+INSERT INTO n_far SELECT g FROM generate_series(1, 1708) g;
 REINDEX INDEX n_far_idx;
-SELECT leaf_pages, narrow_leaf_pages FROM learned_index_info('n_far_idx');
+SELECT leaf_pages, round(mean_entry_bytes::numeric, 2) FROM learned_index_info('n_far_idx');
 INSERT INTO n_far VALUES (1099511627776);
-SELECT leaf_pages, narrow_leaf_pages FROM learned_index_info('n_far_idx');
+SELECT leaf_pages, round(mean_entry_bytes::numeric, 2) FROM learned_index_info('n_far_idx');
 SELECT learned_index_check('n_far_idx', true);
 VACUUM ANALYZE n_far;
 SET enable_seqscan = off;
-SELECT * FROM pg_temp.cmp('SELECT id FROM n_far WHERE id > 600 ORDER BY id');
+SELECT * FROM pg_temp.cmp('SELECT id FROM n_far WHERE id > 1690 ORDER BY id');
 RESET enable_seqscan;
 
-DROP TABLE n_dense, n_wide, n_tail, n_far;
+-- A table growing past 256 heap blocks: block numbers take 3 bytes from
+-- the start, so the leaves keep their format (the split halves too), and
+-- answers stay exact.
+CREATE TABLE n_tid (id int8, pad text) WITH (autovacuum_enabled = off, fillfactor = 100);
+INSERT INTO n_tid SELECT 2 * g, 'row ' || g FROM generate_series(1, 35000) g;
+CREATE INDEX n_tid_idx ON n_tid USING learned (id);
+SELECT pg_relation_size('n_tid') / 8192 < 256 AS heap_under_256_blocks,
+	   round(mean_entry_bytes::numeric, 2) FROM learned_index_info('n_tid_idx');
+INSERT INTO n_tid SELECT 2 * g + 1, 'new row ' || g FROM generate_series(1, 30000) g;
+SELECT pg_relation_size('n_tid') / 8192 > 256 AS heap_over_256_blocks,
+	   round(mean_entry_bytes::numeric, 2), splits > 0 AS split
+FROM learned_index_info('n_tid_idx');
+SELECT learned_index_check('n_tid_idx', true);
+VACUUM ANALYZE n_tid;
+SET enable_seqscan = off;
+SELECT * FROM pg_temp.cmp('SELECT count(*), min(id), max(id) FROM n_tid WHERE id BETWEEN 30000 AND 70000');
+SELECT * FROM pg_temp.cmp('SELECT * FROM n_tid WHERE id = 59999');
+SELECT * FROM pg_temp.cmp('SELECT id FROM n_tid WHERE id > 69990 ORDER BY id DESC');
+RESET enable_seqscan;
+
+DROP TABLE n_dense, n_wide, n_tail, n_far, n_tid;
