@@ -109,7 +109,7 @@ typedef struct LearnedPageOpaqueData
 	uint16		nsorted;		/* leaf: entries [0, nsorted) are sorted */
 	LearnedLeafFormat format;	/* leaf: how its entries are packed */
 	uint8		unused8;
-	uint16		unused16;
+	uint16		nrecent;		/* leaf: so are [nsorted, nsorted + nrecent) */
 	uint16		flags;
 	uint16		page_id;		/* LEARNED_PAGE_ID, for pg_filedump */
 } LearnedPageOpaqueData;
@@ -158,14 +158,24 @@ typedef LearnedPageOpaqueData *LearnedPageOpaque;
  * full page fits a page whatever format the new entry needs, so a split
  * always succeeds.
  *
- * Entries [0, nsorted) are sorted by (key, TID); the rest, at most
- * LEARNED_LEAF_PENDING_MAX, are pending: appended in arrival order, so that
- * an insert changes a few bytes rather than shifting half the page (generic
- * WAL logs every byte that moved).  The pending entries are merged into the
- * sorted ones, in one WAL record, when they reach the limit, on a split and
- * by VACUUM.  Readers search the sorted part and scan the pending part.
+ * Entries [0, nsorted) are the main run, sorted by (key, TID); the next
+ * nrecent, at most LEARNED_LEAF_RECENT_MAX, the recent run, sorted too; the
+ * rest, at most LEARNED_LEAF_PENDING_MAX, are pending: appended in arrival
+ * order, so that an insert changes a few bytes rather than shifting half
+ * the page (generic WAL logs every byte that moved).  The pending entries
+ * are merged, in one WAL record, into the recent run when they reach their
+ * limit, and the recent run into the main one when it reaches its own
+ * (learned_leaf_merge_pending): the page's bytes move once per
+ * LEARNED_LEAF_RECENT_MAX inserts, not once per LEARNED_LEAF_PENDING_MAX.
+ * VACUUM merges everything into the main run.  Readers search the main run
+ * from the key's interpolated position, binary-search the recent run and
+ * scan the pending entries.
  */
 #define LEARNED_LEAF_PENDING_MAX	64
+#define LEARNED_LEAF_RECENT_MAX		256
+#define LearnedLeafUnsorted(page) \
+	(LearnedLeafCount(page) - LearnedPageGetOpaque(page)->nsorted - \
+	 LearnedPageGetOpaque(page)->nrecent)
 #define LEARNED_CONTENTS_SIZE \
 	(BLCKSZ - MAXALIGN(SizeOfPageHeaderData) - MAXALIGN(sizeof(LearnedPageOpaqueData)))
 #define LEARNED_MIN_BLOCK_BYTES		3
@@ -561,6 +571,7 @@ extern void learned_leaf_write(Page page, const LearnedLeafFormat *format,
 							   int n);
 extern void learned_leaf_append(Page page, int64 key, ItemPointer tid);
 extern void learned_leaf_merge_pending(Page page);
+extern void learned_leaf_merge_all(Page page);
 extern int	learned_leaf_remove(Page page, const bool *dead);
 extern int	learned_leaf_collect(Page page, int64 lo, int64 hi,
 								 int64 *keys, ItemPointer tids);

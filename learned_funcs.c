@@ -591,12 +591,13 @@ learned_check_leaf_layout(LearnedCheckState *state, BlockNumber blkno,
 		learned_corrupt(state->index, blkno,
 						"leaf pd_upper %u does not start an array of %d TIDs ending at pd_special %u",
 						header->pd_upper, nentries, header->pd_special);
-	if (LearnedPageGetOpaque(page)->nsorted > nentries ||
-		nentries - LearnedPageGetOpaque(page)->nsorted > LEARNED_LEAF_PENDING_MAX)
+	if (opaque->nsorted + opaque->nrecent > nentries ||
+		opaque->nrecent > LEARNED_LEAF_RECENT_MAX ||
+		nentries - opaque->nsorted - opaque->nrecent > LEARNED_LEAF_PENDING_MAX)
 		learned_corrupt(state->index, blkno,
-						"leaf has %d sorted entries of %d, or more than %d pending",
-						(int) LearnedPageGetOpaque(page)->nsorted, nentries,
-						LEARNED_LEAF_PENDING_MAX);
+						"leaf has %d main and %d recent sorted entries of %d: more than %d recent or %d pending",
+						(int) opaque->nsorted, (int) opaque->nrecent, nentries,
+						LEARNED_LEAF_RECENT_MAX, LEARNED_LEAF_PENDING_MAX);
 	return nentries;
 }
 

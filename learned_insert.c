@@ -269,9 +269,10 @@ learned_record_split(Relation index, BlockNumber recblock,
 
 /*
  * Split the full, exclusively locked leaf in buf while inserting (key, tid).
- * Appends at the right end of the index (ascending keys: the common case)
- * leave the left page at the fillfactor, as nbtree does; other splits
- * divide the entries in half.
+ * Appends after a page's last entry (ascending keys: the common case, at
+ * the right end of the index or into a gap) leave the left page at the
+ * fillfactor, as nbtree does at the right end; other splits divide the
+ * entries in half.
  *
  * If the record that must list the new page is full, nothing is changed:
  * *full_record is set and false returned, so that the caller can split the
@@ -319,12 +320,15 @@ learned_split_and_insert(Relation index, Buffer buf, int64 key,
 	keys[pos] = key;
 	tids[pos] = *tid;
 
-	if ((opaque->flags & LEARNED_RIGHTMOST) && pos == n)
+	if (pos == n)
 	{
 		/*
-		 * An append at the right end: the left page keeps as many entries as
-		 * it holds at the fillfactor in its narrowest format
-		 * (learned_leaf_plan), at least all but the new one.
+		 * The new entry goes after every entry of the page: ascending keys,
+		 * at the right end of the index or into a gap within it.  The left
+		 * page keeps as many entries as it holds at the fillfactor in its
+		 * narrowest format (learned_leaf_plan), at least all but the new
+		 * one, and the next ascending keys fill the new page: halving it
+		 * would leave a trail of half-empty pages.
 		 */
 		nleft = learned_leaf_plan(keys, tids, total, false,
 								  learned_leaf_base(page),
@@ -575,7 +579,7 @@ learned_insert(Relation index, Datum *values, bool *isnull,
 		count = LearnedLeafCount(page);
 		fits = learned_leaf_fits(page, skey.key, &skey.tid);
 		if (count < LearnedLeafCapacity(page) && fits &&
-			count - LearnedPageGetOpaque(page)->nsorted < LEARNED_LEAF_PENDING_MAX)
+			LearnedLeafUnsorted(page) < LEARNED_LEAF_PENDING_MAX)
 		{
 			/* The common case: a few bytes changed, logged directly. */
 			learned_leaf_append_logged(index, buf, skey.key, &skey.tid);
@@ -601,8 +605,7 @@ learned_insert(Relation index, Datum *values, bool *isnull,
 			if (!fits)
 				learned_leaf_reformat(copy, &format);
 			learned_leaf_append(copy, skey.key, &skey.tid);
-			if (LearnedLeafCount(copy) - LearnedPageGetOpaque(copy)->nsorted >
-				LEARNED_LEAF_PENDING_MAX)
+			if (LearnedLeafUnsorted(copy) > LEARNED_LEAF_PENDING_MAX)
 				learned_leaf_merge_pending(copy);
 			GenericXLogFinish(xlog);
 			break;

@@ -396,6 +396,7 @@ learned_leaf_write(Page page, const LearnedLeafFormat *format,
 		learned_leaf_set_tid(page, i, (ItemPointer) &tids[i]);
 	}
 	LearnedPageGetOpaque(page)->nsorted = n;
+	LearnedPageGetOpaque(page)->nrecent = 0;
 }
 
 /* Append (key, tid) as a pending entry of a leaf that has room for it. */
@@ -454,11 +455,12 @@ learned_leaf_move(Page page, int to, int from)
 
 /* (key, tid) order of two entries. */
 static inline int
-learned_entry_cmp(int64 key1, ItemPointer tid1, int64 key2, ItemPointer tid2)
+learned_entry_cmp(int64 key1, const ItemPointerData *tid1, int64 key2,
+				  const ItemPointerData *tid2)
 {
 	if (key1 != key2)
 		return key1 < key2 ? -1 : 1;
-	return ItemPointerCompare(tid1, tid2);
+	return ItemPointerCompare((ItemPointer) tid1, (ItemPointer) tid2);
 }
 
 /* Sort a few entries by (key, tid): insertion sort, n is small. */
@@ -482,91 +484,6 @@ learned_sort_entries(int64 *keys, ItemPointerData *tids, int n)
 		keys[j] = key;
 		tids[j] = tid;
 	}
-}
-
-/*
- * Merge the pending entries into the sorted ones.  A merge from the back
- * moves only the sorted entries that the pending ones go before, so an
- * append of ascending keys changes almost nothing.
- */
-void
-learned_leaf_merge_pending(Page page)
-{
-	LearnedPageOpaque opaque = LearnedPageGetOpaque(page);
-	int			n = LearnedLeafCount(page);
-	int			nsorted = opaque->nsorted;
-	int			npending = n - nsorted;
-	int64		pending_keys[LEARNED_LEAF_PENDING_MAX + 1];
-	ItemPointerData pending_tids[LEARNED_LEAF_PENDING_MAX + 1];
-	int			i;
-	int			j;
-	int			k;
-
-	if (npending == 0)
-		return;
-	Assert(npending <= LEARNED_LEAF_PENDING_MAX + 1);
-
-	for (i = 0; i < npending; i++)
-	{
-		pending_keys[i] = learned_leaf_key(page, nsorted + i);
-		pending_tids[i] = learned_leaf_tid(page, nsorted + i);
-	}
-	learned_sort_entries(pending_keys, pending_tids, npending);
-
-	i = nsorted - 1;			/* last sorted entry not yet placed */
-	j = npending - 1;			/* last pending entry not yet placed */
-	for (k = n - 1; j >= 0; k--)
-	{
-		bool		sorted_goes_last = false;
-
-		if (i >= 0)
-		{
-			ItemPointerData tid_i = learned_leaf_tid(page, i);
-
-			sorted_goes_last = learned_entry_cmp(learned_leaf_key(page, i), &tid_i,
-												 pending_keys[j], &pending_tids[j]) > 0;
-		}
-		if (sorted_goes_last)
-		{
-			learned_leaf_move(page, k, i);
-			i--;
-		}
-		else
-		{
-			learned_leaf_set_key(page, k, pending_keys[j]);
-			learned_leaf_set_tid(page, k, &pending_tids[j]);
-			j--;
-		}
-	}
-	opaque->nsorted = n;
-}
-
-/*
- * Remove the entries marked dead, keeping the order of the rest; returns
- * how many are left.
- */
-int
-learned_leaf_remove(Page page, const bool *dead)
-{
-	LearnedPageOpaque opaque = LearnedPageGetOpaque(page);
-	int			n = LearnedLeafCount(page);
-	int			kept = 0;
-	int			kept_sorted = 0;
-	int			i;
-
-	for (i = 0; i < n; i++)
-	{
-		if (dead[i])
-			continue;
-		if (kept != i)
-			learned_leaf_move(page, kept, i);
-		kept++;
-		if (i < opaque->nsorted)
-			kept_sorted++;
-	}
-	learned_leaf_set_count(page, kept);
-	opaque->nsorted = kept_sorted;
-	return kept;
 }
 
 /*
@@ -599,8 +516,222 @@ learned_leaf_decode(Page page, int first, int end, int64 *keys,
 }
 
 /*
+ * Merge m sorted entries (keys, tids) into the sorted run of run_len
+ * entries at run_start, whose next m positions they fill: the entries that
+ * were there are copies in the arrays already.  Merging from the back moves
+ * only the run's entries that go after the first new one, so an append of
+ * ascending keys changes almost nothing (generic WAL logs what moved).
+ */
+static void
+learned_leaf_merge_into_run(Page page, int run_start, int run_len,
+							const int64 *keys, const ItemPointerData *tids,
+							int m)
+{
+	int			i = run_start + run_len - 1;	/* last run entry not placed */
+	int			j = m - 1;		/* last new entry not placed */
+
+	for (int k = run_start + run_len + m - 1; j >= 0; k--)
+	{
+		bool		run_entry_goes_last = false;
+
+		if (i >= run_start)
+		{
+			ItemPointerData tid_i = learned_leaf_tid(page, i);
+
+			run_entry_goes_last = learned_entry_cmp(learned_leaf_key(page, i), &tid_i,
+													keys[j], &tids[j]) > 0;
+		}
+		if (run_entry_goes_last)
+		{
+			learned_leaf_move(page, k, i);
+			i--;
+		}
+		else
+		{
+			learned_leaf_set_key(page, k, keys[j]);
+			learned_leaf_set_tid(page, k, (ItemPointer) &tids[j]);
+			j--;
+		}
+	}
+}
+
+/* Merge two sorted arrays of entries into out (room for na + nb). */
+static void
+learned_merge_arrays(const int64 *akeys, const ItemPointerData *atids, int na,
+					 const int64 *bkeys, const ItemPointerData *btids, int nb,
+					 int64 *okeys, ItemPointerData *otids)
+{
+	int			i = 0;
+	int			j = 0;
+
+	while (i < na || j < nb)
+	{
+		if (j >= nb ||
+			(i < na && learned_entry_cmp(akeys[i], &atids[i],
+										 bkeys[j], &btids[j]) <= 0))
+		{
+			*okeys++ = akeys[i];
+			*otids++ = atids[i++];
+		}
+		else
+		{
+			*okeys++ = bkeys[j];
+			*otids++ = btids[j++];
+		}
+	}
+}
+
+/*
+ * The pending entries, sorted, into keys/tids (room for
+ * LEARNED_LEAF_PENDING_MAX + 1); returns how many.
+ */
+static int
+learned_leaf_sorted_pending(Page page, int64 *keys, ItemPointerData *tids)
+{
+	LearnedPageOpaque opaque = LearnedPageGetOpaque(page);
+	int			first = opaque->nsorted + opaque->nrecent;
+	int			npending = LearnedLeafCount(page) - first;
+
+	Assert(npending <= LEARNED_LEAF_PENDING_MAX + 1);
+	for (int i = 0; i < npending; i++)
+	{
+		keys[i] = learned_leaf_key(page, first + i);
+		tids[i] = learned_leaf_tid(page, first + i);
+	}
+	learned_sort_entries(keys, tids, npending);
+	return npending;
+}
+
+/*
+ * Merge the recent run and the pending entries into the main run: every
+ * entry of the page sorted.  VACUUM does this.
+ */
+void
+learned_leaf_merge_all(Page page)
+{
+	LearnedPageOpaque opaque = LearnedPageGetOpaque(page);
+	int			nrecent = opaque->nrecent;
+	int64		pending_keys[LEARNED_LEAF_PENDING_MAX + 1];
+	ItemPointerData pending_tids[LEARNED_LEAF_PENDING_MAX + 1];
+	int64		keys[LEARNED_LEAF_RECENT_MAX + LEARNED_LEAF_PENDING_MAX + 1];
+	ItemPointerData tids[LEARNED_LEAF_RECENT_MAX + LEARNED_LEAF_PENDING_MAX + 1];
+	int64		recent_keys[LEARNED_LEAF_RECENT_MAX];
+	ItemPointerData recent_tids[LEARNED_LEAF_RECENT_MAX];
+	int			npending;
+
+	npending = learned_leaf_sorted_pending(page, pending_keys, pending_tids);
+	if (nrecent + npending == 0)
+		return;
+	Assert(nrecent <= LEARNED_LEAF_RECENT_MAX);
+	learned_leaf_decode(page, opaque->nsorted, opaque->nsorted + nrecent,
+						recent_keys, recent_tids);
+	learned_merge_arrays(recent_keys, recent_tids, nrecent,
+						 pending_keys, pending_tids, npending, keys, tids);
+	learned_leaf_merge_into_run(page, 0, opaque->nsorted, keys, tids,
+								nrecent + npending);
+	opaque->nsorted += nrecent + npending;
+	opaque->nrecent = 0;
+}
+
+/*
+ * Merge the pending entries into the recent run, or, when that would grow
+ * past LEARNED_LEAF_RECENT_MAX, the recent run and the pending entries into
+ * the main run.  A merge into the main run moves most of the page when the
+ * new keys land all over it, and generic WAL logs every byte that moved;
+ * merging into the short recent run first moves a few hundred entries at
+ * most, and the main run takes them in one merge per
+ * LEARNED_LEAF_RECENT_MAX inserts instead of one per
+ * LEARNED_LEAF_PENDING_MAX (a page in two sorted runs, like an LSM tree's
+ * levels).  Lookups binary-search the recent run.
+ */
+void
+learned_leaf_merge_pending(Page page)
+{
+	LearnedPageOpaque opaque = LearnedPageGetOpaque(page);
+	int64		pending_keys[LEARNED_LEAF_PENDING_MAX + 1];
+	ItemPointerData pending_tids[LEARNED_LEAF_PENDING_MAX + 1];
+	int			npending;
+
+	if (opaque->nrecent + (LearnedLeafCount(page) - opaque->nsorted -
+						   opaque->nrecent) > LEARNED_LEAF_RECENT_MAX)
+	{
+		learned_leaf_merge_all(page);
+		return;
+	}
+	npending = learned_leaf_sorted_pending(page, pending_keys, pending_tids);
+	learned_leaf_merge_into_run(page, opaque->nsorted, opaque->nrecent,
+								pending_keys, pending_tids, npending);
+	opaque->nrecent += npending;
+}
+
+/*
+ * Remove the entries marked dead, keeping the order of the rest; returns
+ * how many are left.
+ */
+int
+learned_leaf_remove(Page page, const bool *dead)
+{
+	LearnedPageOpaque opaque = LearnedPageGetOpaque(page);
+	int			n = LearnedLeafCount(page);
+	int			kept = 0;
+	int			kept_sorted = 0;
+	int			kept_recent = 0;
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		if (dead[i])
+			continue;
+		if (kept != i)
+			learned_leaf_move(page, kept, i);
+		kept++;
+		if (i < opaque->nsorted)
+			kept_sorted++;
+		else if (i < opaque->nsorted + opaque->nrecent)
+			kept_recent++;
+	}
+	learned_leaf_set_count(page, kept);
+	opaque->nsorted = kept_sorted;
+	opaque->nrecent = kept_recent;
+	return kept;
+}
+
+/*
+ * Index of the first entry of the sorted run [first, end) whose key is
+ * >= key (after_key false) or > key (after_key true); end if none.  A plain
+ * binary search: the recent run is short.
+ */
+static int
+learned_leaf_run_search(Page page, int first, int end, int64 key,
+						bool after_key)
+{
+	int			key_bytes = LearnedLeafKeyBytes(page);
+	int64		base = learned_leaf_base(page);
+	uint64		target;
+
+	if (first >= end || key < base)
+		return first;
+	target = (uint64) key - (uint64) base;
+	if (target > learned_max_packed(key_bytes))
+		return end;
+	while (first < end)
+	{
+		int			mid = first + (end - first) / 2;
+
+		if (learned_leaf_entry_before(page, key_bytes, mid, target, after_key))
+			first = mid + 1;
+		else
+			end = mid;
+	}
+	return first;
+}
+
+/*
  * Copy the entries whose key lies in [lo, hi] into keys/tids in (key, tid)
  * order; returns how many.  The arrays need room for a page's entries.
+ * The main run's entries in range are decoded straight into the arrays;
+ * the recent run's (a binary search) and the pending ones (a scan) are
+ * merged into them.
  */
 int
 learned_leaf_collect(Page page, int64 lo, int64 hi, int64 *keys,
@@ -608,20 +739,30 @@ learned_leaf_collect(Page page, int64 lo, int64 hi, int64 *keys,
 {
 	LearnedPageOpaque opaque = LearnedPageGetOpaque(page);
 	int			n = LearnedLeafCount(page);
+	int			recent_start = opaque->nsorted;
+	int			pending_start = opaque->nsorted + opaque->nrecent;
 	int			first = learned_leaf_first_at_or_after(page, lo);
 	int			end = learned_leaf_search(page, hi, true, first);
 	int64		pending_keys[LEARNED_LEAF_PENDING_MAX];
 	ItemPointerData pending_tids[LEARNED_LEAF_PENDING_MAX];
+	int64		recent_keys[LEARNED_LEAF_RECENT_MAX];
+	ItemPointerData recent_tids[LEARNED_LEAF_RECENT_MAX];
+	int64		extra_keys[LEARNED_LEAF_RECENT_MAX + LEARNED_LEAF_PENDING_MAX];
+	ItemPointerData extra_tids[LEARNED_LEAF_RECENT_MAX + LEARNED_LEAF_PENDING_MAX];
 	int			npending = 0;
-	int			count = 0;
+	int			nrecent = 0;
+	int			nextra;
+	int			count;
 	int			i;
 	int			j;
 
-	if (n - opaque->nsorted > LEARNED_LEAF_PENDING_MAX)
-		elog(ERROR, "leaf page has %d pending entries, more than %d",
-			 n - opaque->nsorted, LEARNED_LEAF_PENDING_MAX);
+	if (n - pending_start > LEARNED_LEAF_PENDING_MAX ||
+		opaque->nrecent > LEARNED_LEAF_RECENT_MAX)
+		elog(ERROR, "leaf page has %d recent and %d pending entries, more than %d and %d",
+			 opaque->nrecent, n - pending_start,
+			 LEARNED_LEAF_RECENT_MAX, LEARNED_LEAF_PENDING_MAX);
 
-	for (i = opaque->nsorted; i < n; i++)
+	for (i = pending_start; i < n; i++)
 	{
 		int64		key = learned_leaf_key(page, i);
 
@@ -632,20 +773,34 @@ learned_leaf_collect(Page page, int64 lo, int64 hi, int64 *keys,
 			npending++;
 		}
 	}
+	if (opaque->nrecent > 0)
+	{
+		int			rfirst = learned_leaf_run_search(page, recent_start,
+													 pending_start, lo, false);
+		int			rend = learned_leaf_run_search(page, rfirst, pending_start,
+												   hi, true);
 
-	/* The sorted entries in range, then the pending ones merged in. */
+		nrecent = rend - rfirst;
+		learned_leaf_decode(page, rfirst, rend, recent_keys, recent_tids);
+	}
+
+	/* The main run's entries in range, then the others merged in. */
 	count = end - first;
 	learned_leaf_decode(page, first, end, keys, tids);
-	if (npending == 0)
+	if (npending == 0 && nrecent == 0)
 		return count;
 
 	learned_sort_entries(pending_keys, pending_tids, npending);
-	i = count - 1;				/* last sorted entry not yet placed */
-	j = npending - 1;			/* last pending entry not yet placed */
-	for (int k = count + npending - 1; j >= 0; k--)
+	learned_merge_arrays(recent_keys, recent_tids, nrecent,
+						 pending_keys, pending_tids, npending,
+						 extra_keys, extra_tids);
+	nextra = nrecent + npending;
+	i = count - 1;				/* last main entry not yet placed */
+	j = nextra - 1;				/* last other entry not yet placed */
+	for (int k = count + nextra - 1; j >= 0; k--)
 	{
-		if (i >= 0 && learned_entry_cmp(keys[i], &tids[i], pending_keys[j],
-										&pending_tids[j]) > 0)
+		if (i >= 0 && learned_entry_cmp(keys[i], &tids[i], extra_keys[j],
+										&extra_tids[j]) > 0)
 		{
 			keys[k] = keys[i];
 			tids[k] = tids[i];
@@ -653,12 +808,12 @@ learned_leaf_collect(Page page, int64 lo, int64 hi, int64 *keys,
 		}
 		else
 		{
-			keys[k] = pending_keys[j];
-			tids[k] = pending_tids[j];
+			keys[k] = extra_keys[j];
+			tids[k] = extra_tids[j];
 			j--;
 		}
 	}
-	return count + npending;
+	return count + nextra;
 }
 
 /* Set the number of TIDs on a NULL page. */

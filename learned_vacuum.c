@@ -99,8 +99,9 @@ learned_vacuum_leaf(LearnedVacuumState *vstate, Buffer buf)
 	int			ndead = 0;
 
 	if (nentries < 0 || nentries > LearnedLeafCapacity(page) ||
-		opaque->nsorted > nentries ||
-		nentries - opaque->nsorted > LEARNED_LEAF_PENDING_MAX)
+		opaque->nsorted + opaque->nrecent > nentries ||
+		opaque->nrecent > LEARNED_LEAF_RECENT_MAX ||
+		LearnedLeafUnsorted(page) > LEARNED_LEAF_PENDING_MAX)
 		learned_vacuum_corrupt_count(index, buf, nentries);
 
 	if (vstate->callback != NULL)
@@ -124,7 +125,7 @@ learned_vacuum_leaf(LearnedVacuumState *vstate, Buffer buf)
 			copy = GenericXLogRegisterBuffer(xlog, buf, 0);
 			if (ndead > 0)
 				learned_leaf_remove(copy, dead);
-			learned_leaf_merge_pending(copy);
+			learned_leaf_merge_all(copy);
 			GenericXLogFinish(xlog);
 		}
 	}

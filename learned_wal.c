@@ -113,7 +113,7 @@ learned_leaf_append_logged(Relation index, Buffer buf, int64 key,
 	LearnedDelta delta;
 
 	Assert(n < LearnedLeafCapacity(page) && learned_leaf_fits(page, key, tid));
-	Assert(n - LearnedPageGetOpaque(page)->nsorted < LEARNED_LEAF_PENDING_MAX);
+	Assert(LearnedLeafUnsorted(page) < LEARNED_LEAF_PENDING_MAX);
 	delta.len = 0;
 
 	START_CRIT_SECTION();

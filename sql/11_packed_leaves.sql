@@ -5,7 +5,8 @@
 -- build choosing each page's format, splits rewriting both pages, inserts
 -- whose key (beyond the rightmost leaf's range) or TID (in a heap block past
 -- the width) the page's format cannot hold (rewritten wider while the
--- entries fit, else split), VACUUM, and keys at the int8 extremes.
+-- entries fit, else split), VACUUM, keys at the int8 extremes, and the
+-- main run, recent run and pending entries of a leaf taking inserts.
 --
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS learned_am;
@@ -139,4 +140,32 @@ SELECT * FROM pg_temp.cmp('SELECT * FROM n_tid WHERE id = 59999');
 SELECT * FROM pg_temp.cmp('SELECT id FROM n_tid WHERE id > 69990 ORDER BY id DESC');
 RESET enable_seqscan;
 
-DROP TABLE n_dense, n_wide, n_tail, n_far, n_tid;
+-- A leaf's three parts: the main run (1,000 keys at build, two leaves),
+-- then keys inserted between them in scrambled order.  Every 64 pending
+-- entries merge into the recent run; past 256 recent entries, that run
+-- merges into the main one.  Lookups, ranges and ordered scans merge the
+-- three parts; VACUUM merges everything into the main run.
+CREATE TABLE n_runs (id int8) WITH (autovacuum_enabled = off);
+INSERT INTO n_runs SELECT 2 * g FROM generate_series(1, 1000) g;
+CREATE INDEX n_runs_idx ON n_runs USING learned (id);
+VACUUM ANALYZE n_runs;
+SET enable_seqscan = off;
+-- About 100 each: recent runs of 64 and pending entries.
+INSERT INTO n_runs SELECT 2 * ((g * 7919) % 1000) + 1 FROM generate_series(1, 200) g;
+SELECT learned_index_check('n_runs_idx', true);
+SELECT * FROM pg_temp.cmp('SELECT id FROM n_runs WHERE id BETWEEN 1150 AND 1250 ORDER BY id');
+SELECT * FROM pg_temp.cmp('SELECT count(*), sum(id) FROM n_runs WHERE id > 1000');
+SELECT * FROM pg_temp.cmp('SELECT id FROM n_runs WHERE id IN (2, 1001, 1216, 1353, 1515, 1677, 1839) ORDER BY id DESC');
+-- About 400 each: recent runs merged into the main runs, a split.
+INSERT INTO n_runs SELECT 2 * ((g * 7919) % 1000) + 1 FROM generate_series(201, 1000) g;
+SELECT learned_index_check('n_runs_idx', true);
+SELECT * FROM pg_temp.cmp('SELECT id FROM n_runs WHERE id BETWEEN 1150 AND 1250 ORDER BY id');
+SELECT * FROM pg_temp.cmp('SELECT count(*), sum(id) FROM n_runs WHERE id > 1000');
+SELECT * FROM pg_temp.cmp('SELECT id FROM n_runs ORDER BY id DESC LIMIT 3');
+DELETE FROM n_runs WHERE id % 3 = 0;
+VACUUM n_runs;
+SELECT learned_index_check('n_runs_idx', true);
+SELECT * FROM pg_temp.cmp('SELECT count(*), sum(id) FROM n_runs WHERE id BETWEEN 100 AND 1900');
+RESET enable_seqscan;
+
+DROP TABLE n_dense, n_wide, n_tail, n_far, n_tid, n_runs;

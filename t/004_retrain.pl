@@ -1,7 +1,7 @@
 
 # Retraining the model (learned_index_retrain and VACUUM's cleanup):
 #
-# 1. growth: an index built on 50k keys takes 10x as many ascending keys and
+# 1. growth: an index built on 50k keys takes 16x as many ascending keys and
 #    some random ones; every split is listed, VACUUM retrains (generation up,
 #    splits back to 0) and a warm point lookup then reads one index block;
 # 2. retrains in a loop while pgbench clients insert, delete and compare
@@ -114,7 +114,7 @@ my $g_records0 = info($node, 'g_idx', 'records');
 # Ascending keys beyond the build's largest (500000), then keys falling
 # between the built ones (odd, so the built and appended keys stay unique).
 sql(q{
-	INSERT INTO g SELECT 500000 + i * 2, i FROM generate_series(1, 500000) i;
+	INSERT INTO g SELECT 500000 + i * 2, i FROM generate_series(1, 800000) i;
 	INSERT INTO g SELECT (random() * 50000)::int8 * 10 + 5, -i FROM generate_series(1, 50000) i;
 	ANALYZE g;
 });
