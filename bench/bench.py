@@ -34,7 +34,7 @@ import time
 ROUNDS = 3
 KINDS = ["learned", "btree", "hash", "brin"]
 # Every table but t_<kind>: dropped before and after each data set.
-AUX_TABLES = ["probes_present", "probes_absent", "probes_absent2", "probes_small_present",
+AUX_TABLES = ["probes_present", "probes_present2", "probes_absent", "probes_absent2", "probes_small_present",
               "probes_small_absent", "probes_after", "probes_small_after", "bench_keys",
               "ranges_r100", "ranges_r10k", "ranges_r1pct"]
 
@@ -182,12 +182,24 @@ class Bench:
         self.args = args
         self.quick = args.mode == "quick"
         self.N = int(os.environ.get("BENCH_ROWS", 100000 if self.quick else 10000000))
+        # Probes per run: P for the lookups a target uses (present keys,
+        # learned and btree index-only, hash index scan), P2 for the others
+        # (present-key index scans of learned and btree, absent keys, the
+        # lookups after the writes): ns per probe either way, shorter runs.
         self.P = int(os.environ.get("BENCH_PROBES", 20000 if self.quick else 1000000))
-        self.range_total = 20000 if self.quick else 1000000
+        self.P2 = min(self.P, int(os.environ.get("BENCH_PROBES_OTHER", self.P if self.quick else 100000)))
+        # Rows per range-scan run: index-only scans (a target) run longer
+        # than index scans (none).
+        self.range_rows = int(os.environ.get("BENCH_RANGE_ROWS", 20000 if self.quick else 3000000))
+        self.range_rows_index = min(self.range_rows, int(os.environ.get(
+            "BENCH_RANGE_ROWS_INDEX", self.range_rows if self.quick else 250000)))
         self.copy_rows = int(os.environ.get("BENCH_COPY_ROWS", 10000 if self.quick else 1000000))
-        # pgbench: a fixed number of transactions in quick mode, seconds in full.
-        self.pgb = ("-t", "100") if self.quick else ("-T", os.environ.get("BENCH_PGBENCH_SECONDS", "1"))
-        self.pages_probes = min(10000, self.P)
+        # pgbench: a fixed number of transactions in quick mode, seconds in
+        # full: learned and btree (a target uses their TPS) run longer than
+        # hash (none does).
+        self.pgb = ("-t", "100") if self.quick else ("-T", os.environ.get("BENCH_PGBENCH_SECONDS", "2"))
+        self.pgb_other = self.pgb if self.quick else ("-T", os.environ.get("BENCH_PGBENCH_SECONDS_OTHER", "1"))
+        self.pages_probes = min(10000, self.P2)
         self.hash_sets = ("dense", "sparse", "lognormal")
         # BRIN answers a probe with a bitmap scan of a whole block range.
         self.brin_probes = max(20, self.P // 5000)
@@ -207,16 +219,35 @@ class Bench:
             "hash is measured on the dense, sparse and lognormal data sets only",
             "hash and BRIN: CREATE INDEX is built once (learned and btree: 3 builds, median)",
             "the writes (COPY) into hash and BRIN indexes are measured on the dense data set only",
+        ]) + ([] if self.P2 == self.P else [
+            "point lookups no target uses (present-key index scans of learned and btree, every absent-key lookup, "
+            "the lookups after the writes) run %s probes per run instead of %s (still ns per probe, median of %d runs)"
+            % (fmt_int(self.P2), fmt_int(self.P), ROUNDS),
+        ]) + ([] if self.pgb_other == self.pgb else [
+            "pgbench runs of hash (no target uses them) last %s s, those of learned and btree %s s"
+            % (self.pgb_other[1], self.pgb[1]),
+        ]) + ([] if self.range_rows_index == self.range_rows else [
+            "range index scans (no target uses them) return about %s rows per run, index-only scans about %s"
+            % (fmt_int(self.range_rows_index), fmt_int(self.range_rows)),
         ])
         self.t_start = time.time()
         self.admin = Session("admin")
         self.has_model_fn = False
         self.has_info_fn = False
+        self.has_prewarm = False
 
     # ------------------------------------------------------------------
     def setup(self):
         a = self.admin
         a.q("CREATE EXTENSION IF NOT EXISTS learned_am")
+        # pg_prewarm (contrib, shipped with the server package): the buffers
+        # every timed run reads are loaded before the first one.
+        if a.one("SELECT count(*) FROM pg_available_extensions WHERE name = 'pg_prewarm'") != "0":
+            a.q("CREATE EXTENSION IF NOT EXISTS pg_prewarm")
+            self.has_prewarm = True
+        else:
+            self.results["notes"].append("pg_prewarm is not available: the first timed run of each figure "
+                                         "may read pages the later ones find in shared buffers")
         a.q(HELPERS)
         self.has_info_fn = a.one("SELECT count(*) FROM pg_proc WHERE proname = 'learned_index_info'") != "0"
         self.has_model_fn = a.one("SELECT count(*) FROM pg_proc WHERE proname = 'learned_index_model'") != "0"
@@ -256,7 +287,12 @@ class Bench:
             "mode": self.args.mode,
             "rows": self.N,
             "probes": self.P,
+            "probes_other": self.P2,
+            "range_rows": self.range_rows,
+            "range_rows_index": self.range_rows_index,
+            "prewarm": self.has_prewarm,
             "pgbench": " ".join(self.pgb),
+            "pgbench_other": " ".join(self.pgb_other),
         }
 
     # ------------------------------------------------------------------
@@ -353,7 +389,7 @@ class Bench:
         r["unique"] = r["rows"] == r["distinct"]
         self.cdf_sample(name, r, [int(x) for x in stats[4].strip("{}").split(",")], fracs)
         a.q("SELECT setseed(0.17)")
-        P = self.P
+        P, P2 = self.P, self.P2
         # Present keys: rows sampled uniformly (Bernoulli, seeded), in random
         # order; topped up with repeats only if the table has fewer rows than P.
         a.q("CREATE UNLOGGED TABLE probes_present AS SELECT id AS k FROM t_noidx"
@@ -362,34 +398,13 @@ class Bench:
         while int(a.one("SELECT count(*) FROM probes_present")) < P:
             a.q("INSERT INTO probes_present SELECT k FROM probes_present ORDER BY random() LIMIT %d"
                 % (P - int(a.one("SELECT count(*) FROM probes_present"))))
-        # Absent keys where the data is (a present key + 1), then anywhere in
-        # [min, max], then beyond max (the dense set has no gap at all).  The
-        # EXCEPT hashes the 2P candidates, not the table.
-        a.q("""CREATE UNLOGGED TABLE probes_absent AS
-            WITH c AS MATERIALIZED (
-                SELECT k + 1 AS k, 0 AS prio FROM probes_present WHERE k < 9223372036854775807
-                UNION ALL
-                SELECT (%(mn)d::numeric + floor(random() * (%(mx)d::numeric - %(mn)d + 1)))::int8, 1
-                FROM generate_series(1, %(P)d)),
-            absent AS (SELECT k FROM c EXCEPT SELECT id FROM t_noidx)
-            SELECT k FROM (SELECT DISTINCT ON (k) k, prio FROM c JOIN absent USING (k) ORDER BY k, prio) AS d
-            ORDER BY prio, random() LIMIT %(P)d""" % {"mn": r["min"], "mx": r["max"], "P": P})
-        have = int(a.one("SELECT count(*) FROM probes_absent"))
-        if have < P and r["max"] < 9223372036854775807 - P:
-            a.q("INSERT INTO probes_absent SELECT %d + i FROM generate_series(1, %d) AS i" % (r["max"], P - have))
-            a.q("CREATE UNLOGGED TABLE probes_absent2 AS SELECT k FROM probes_absent ORDER BY random()")
-            a.q("DROP TABLE probes_absent; ALTER TABLE probes_absent2 RENAME TO probes_absent")
-        r["absent_beyond_max"] = int(a.one("SELECT count(*) FROM probes_absent WHERE k > %d" % r["max"]))
-        for s in ("present", "absent"):
-            a.q("CREATE UNLOGGED TABLE probes_small_%s AS SELECT k FROM probes_%s LIMIT %d" % (s, s, self.pages_probes))
+        # The lookups no target uses run the first P2 of them.
+        if P2 < P:
+            a.q("CREATE UNLOGGED TABLE probes_present2 AS SELECT k FROM probes_present LIMIT %d" % P2)
+        a.q("CREATE UNLOGGED TABLE probes_small_present AS SELECT k FROM probes_present LIMIT %d" % self.pages_probes)
         if name != "dense":  # pgbench's key table (the dense script needs none)
             a.q("CREATE UNLOGGED TABLE bench_keys (r int4 PRIMARY KEY, k int8)")
             a.q("INSERT INTO bench_keys SELECT row_number() OVER (), k FROM probes_present")
-        # VACUUM: hint bits and visibility set before any timed scan reads
-        # these tables, so the first timed run does not pay for it.
-        for t in ["probes_present", "probes_absent", "probes_small_present", "probes_small_absent"] + \
-                (["bench_keys"] if name != "dense" else []):
-            a.q("VACUUM ANALYZE %s" % t)
         a.q("RESET work_mem")
 
         self.phase("create index")
@@ -411,7 +426,15 @@ class Bench:
         if self.has_info_fn:
             r["info_build"] = self.info_row("i_learned")
         self.model_chart_data(name, r)
+
+        self.phase("absent probes, ranges")
+        self.absent_probes(r)
         self.range_sets(r)
+        # VACUUM: hint bits and visibility set before any timed scan reads
+        # these tables, so the first timed run does not pay for it.
+        for t in ["probes_present", "probes_absent", "probes_small_present", "probes_small_absent"] + \
+                (["probes_present2"] if P2 < P else []) + (["bench_keys"] if name != "dense" else []):
+            a.q("VACUUM ANALYZE %s" % t)
 
         self.phase("correctness after build")
         self.correctness(name, kinds, r, "after build", same_as_noidx=kinds)
@@ -433,10 +456,11 @@ class Bench:
         self.check_learned(r, "after writes", heapallindexed=self.quick)
         self.correctness(name, kinds, r, "after writes",
                          same_as_noidx=[] if r.get("tables_differ") else written)
-        # Probes after the writes: a sample of the whole table, new rows included.
+        # Probes after the writes (P2 of them, no target uses these figures):
+        # a sample of the whole table, new rows included.
         a.q("SELECT setseed(0.31)")
         a.q("CREATE UNLOGGED TABLE probes_after AS SELECT id AS k FROM t_btree TABLESAMPLE BERNOULLI (%f) REPEATABLE (7)"
-            " ORDER BY random() LIMIT %d" % (min(100.0, 100.0 * 1.2 * self.P / max(1, r["rows"] + 6 * self.copy_rows)), self.P))
+            " ORDER BY random() LIMIT %d" % (min(100.0, 100.0 * 1.2 * self.P2 / max(1, r["rows"] + 6 * self.copy_rows)), self.P2))
         a.q("CREATE UNLOGGED TABLE probes_small_after AS SELECT k FROM probes_after LIMIT %d" % self.pages_probes)
         a.q("VACUUM ANALYZE probes_after; VACUUM ANALYZE probes_small_after")
         self.phase("lookups after writes")
@@ -485,38 +509,85 @@ class Bench:
         """A few queries through each index must equal the seq scan's answer.
         The reference is a seq scan of t_noidx for the tables known to hold
         the same rows (same_as_noidx: loaded from the same file and given the
-        same COPYs), else of the table itself; each reference is computed once."""
+        same COPYs), else of the table itself: per reference table one seq
+        scan answers all 9 queries (see combined below).  The ranges hold a
+        bounded number of rows (about rows/1000, at least 1000), not a share
+        of the key span: on skewed keys a share of the span can hold most of
+        the table."""
         a = self.admin
         lo, hi = r["min"], r["max"]
         mid = a.one("SELECT k FROM probes_present LIMIT 1")
         mid2 = a.one("SELECT k FROM probes_absent LIMIT 1")
-        span = (hi - lo) // 1000
-        qs = [
-            ("point present", "SELECT count(*) || ':' || coalesce(sum(val), 0) FROM {t} WHERE id = %s" % mid, "eq"),
-            ("point absent", "SELECT count(*) FROM {t} WHERE id = %s" % mid2, "eq"),
-            ("point int4 literal", "SELECT count(*) FROM {t} WHERE id = 5::int4", "eq"),
-            ("range", "SELECT count(*) || ':' || coalesce(sum(id %% 7919), 0) FROM {t} WHERE id >= %s AND id < %s"
-             % (mid, int(mid) + max(span, 1000)), "range"),
-            ("range open", "SELECT count(*) FROM {t} WHERE id > %d" % (hi - max(span, 1)), "range"),
+        # Range bounds: W entries after mid, and W entries below the largest
+        # key (after the writes, the ascending keys' largest), read through
+        # the btree index; only the seq scan's answer decides correctness.
+        W = max(1000, r["rows"] // 1000)
+        a.q("SET enable_seqscan = off; SET enable_bitmapscan = off")
+        mid_hi = a.one("SELECT id FROM t_btree WHERE id >= %s ORDER BY id OFFSET %d LIMIT 1" % (mid, W))
+        top = a.one("SELECT id FROM t_btree ORDER BY id DESC OFFSET %d LIMIT 1" % W)
+        a.q("RESET enable_seqscan; RESET enable_bitmapscan")
+        mid_hi = int(mid_hi) if mid_hi not in (None, "") else hi
+        if mid_hi <= int(mid):
+            mid_hi = int(mid) + 1  # W or more duplicates of mid
+        top = int(top) if top not in (None, "") else lo
+        # (name, aggregate with {f} where the reference puts its FILTER, condition, capability)
+        counting = [
+            ("point present", "count(*){f} || ':' || coalesce(sum(val){f}, 0)", "id = %s" % mid, "eq"),
+            ("point absent", "count(*){f}", "id = %s" % mid2, "eq"),
+            ("point int4 literal", "count(*){f}", "id = 5::int4", "eq"),
+            ("range", "count(*){f} || ':' || coalesce(sum(id % 7919){f}, 0)", "id >= %s AND id < %d" % (mid, mid_hi),
+             "range"),
+            ("range open", "count(*){f}", "id > %d" % top, "range"),
+            ("in list", "count(*){f}", "id = ANY(ARRAY[%s, %s, %d, %d])" % (mid, mid2, lo, hi), "eq"),
+            ("is null", "count(*){f}", "id IS NULL", "range"),
+        ]
+        qs = [(qname, "SELECT " + agg.format(f="") + " FROM {t} WHERE " + cond, cap)
+              for qname, agg, cond, cap in counting]
+        qs += [
             ("order desc limit", "SELECT string_agg(id::text, ',') FROM (SELECT id FROM {t} ORDER BY id DESC LIMIT 20) s", "order"),
             ("order asc from", "SELECT string_agg(id::text, ',') FROM (SELECT id FROM {t} WHERE id >= %s ORDER BY id LIMIT 20) s" % mid, "order"),
-            ("in list", "SELECT count(*) FROM {t} WHERE id = ANY(ARRAY[%s, %s, %d, %d])" % (mid, mid2, lo, hi), "eq"),
-            ("is null", "SELECT count(*) FROM {t} WHERE id IS NULL", "range"),
         ]
+        # The reference: one seq scan reads only the rows some condition
+        # selects and answers every counting query (each aggregate FILTERed by
+        # its condition) and both ordered ones: when "range open" (id > top)
+        # counts at least 20 rows and no id is NULL, the 20 largest ids are
+        # all above top, so they are its 20 largest; likewise the first 20
+        # from mid when "range" counts at least 20.  Otherwise the ordered
+        # query gets a seq scan of its own.
+        combined = ("SELECT " + ", ".join(agg.format(f=" FILTER (WHERE %s)" % cond) for _, agg, cond, _ in counting)
+                    + ", (array_agg(id ORDER BY id DESC) FILTER (WHERE id > %d))[1:20]" % top
+                    + ", (array_agg(id ORDER BY id) FILTER (WHERE id >= %s AND id < %d))[1:20]" % (mid, mid_hi)
+                    + " FROM {t} WHERE " + " OR ".join("(%s)" % cond for _, _, cond, _ in counting))
         s = Session("check")
         s.q("SET max_parallel_workers_per_gather = 0")
         reference = {}
+        scans = [0]
+
+        def ref(qname, q, ref_table):
+            if (qname, ref_table) not in reference:
+                s.q("RESET ALL; SET enable_indexscan = off; SET enable_indexonlyscan = off; SET enable_bitmapscan = off")
+                if not any(t == ref_table for _, t in reference):
+                    row = s.q(combined.format(t=ref_table))[0]
+                    scans[0] += 1
+                    got = dict(zip([c[0] for c in counting], row))
+                    reference.update(((cname, ref_table), v) for cname, v in got.items())
+                    nonull = got["is null"] == "0"
+                    for oname, arr, cname in (("order desc limit", row[-2], "range open"),
+                                              ("order asc from", row[-1], "range")):
+                        if nonull and int(got[cname].split(":")[0]) >= 20:
+                            reference[(oname, ref_table)] = arr.strip("{}") or None
+                if (qname, ref_table) not in reference:
+                    reference[(qname, ref_table)] = s.one(q.format(t=ref_table))
+                    scans[0] += 1
+            return reference[(qname, ref_table)]
+
         for qname, q, cap in qs:
             for k in kinds:
                 if cap == "range" and k == "hash":
                     continue
                 if cap == "order" and k in ("hash", "brin"):
                     continue
-                ref_table = "t_noidx" if k in same_as_noidx else "t_" + k
-                if (qname, ref_table) not in reference:
-                    s.q("RESET ALL; SET enable_indexscan = off; SET enable_indexonlyscan = off; SET enable_bitmapscan = off")
-                    reference[(qname, ref_table)] = s.one(q.format(t=ref_table))
-                want = reference[(qname, ref_table)]
+                want = ref(qname, q, "t_noidx" if k in same_as_noidx else "t_" + k)
                 for mode in ("index", "indexonly", "bitmap"):
                     if k == "brin" and mode != "bitmap":
                         continue
@@ -533,7 +604,7 @@ class Bench:
                                     % (name, when, k, mode, qname, got, want, plan))
         s.close()
         r.setdefault("checks", []).append("%d queries x every index and scan type equal the seq scan %s"
-                                          " (%d seq scans)" % (len(qs), when, len(reference)))
+                                          " (%d seq scan%s)" % (len(qs), when, scans[0], "" if scans[0] == 1 else "s"))
 
     # ------------------------------------------------------------------
     def plan_note(self, r, key, k, want, plan):
@@ -548,10 +619,31 @@ class Bench:
         plan = "\n".join(x[0] for x in s.q("EXPLAIN (COSTS OFF) " + q))
         return all(w in plan for w in want), plan
 
+    def probe_table(self, pset, v, k):
+        """The probes of a lookup variant: P (probes_present) where a target
+        uses the figure -- present keys, index-only for learned and btree,
+        hash's index scan -- and P2 for the others (the absent and the after
+        tables hold P2 probes; probes_present2 is the first P2 present ones)."""
+        if pset != "present" or v == "indexonly" or k == "hash" or self.P2 >= self.P:
+            return "probes_" + pset
+        return "probes_present2"
+
+    def prewarm(self, rels):
+        """Read relations into shared buffers (pg_prewarm) before timed runs,
+        so that the first of them does not pay for reads the others do not."""
+        if not self.has_prewarm:
+            return
+        for rel in rels:
+            self.admin.q("SELECT pg_prewarm(%s)" % lit(rel))
+
     def lookups(self, name, kinds, r, after):
         """Nested-loop point lookups: ns per probe, and index pages per lookup."""
         sets = ["after"] if after else ["present", "absent"]
         res = {}
+        # Every index, and the heaps that index scans read (after the writes
+        # only hash runs index scans; the tables have grown by then).
+        self.prewarm(["i_" + k for k in kinds] +
+                     ["t_" + k for k in kinds if not after or k == "hash"])
         sess = {k: Session("lookup-" + k) for k in kinds}
         for k in kinds:
             sess[k].q(MEASURE_SETTINGS)
@@ -559,14 +651,17 @@ class Bench:
         for pset in sets:
             for v in ("indexonly", "index"):
                 variants.append((pset, v))
+        counts = {}
+        btree_on = {}  # probe table -> btree's answer on it
         for pset, v in variants:
             key = "%s_%s" % (pset, v)
             res[key] = {}
             plans = {}
             queries = {}
+            ptables = {}
             for k in kinds:
                 s = sess[k]
-                ptable = "probes_%s" % pset
+                ptable = self.probe_table(pset, v, k)
                 if after and v == "index" and k != "hash":
                     continue  # after the writes: index-only (hash: its index scan)
                 if k == "brin":
@@ -588,43 +683,70 @@ class Bench:
                     s.q("SET enable_indexscan = on; SET enable_indexonlyscan = off")
                     want = ["Nested Loop", "Index Scan using i_%s" % k]
                 if v == "indexonly":
-                    q = "SELECT count(*) FROM %s p JOIN t_%s t ON t.id = p.k" % (ptable, k)
+                    qt = "SELECT count(*) FROM {p} p JOIN t_%s t ON t.id = p.k" % k
                 else:
-                    q = "SELECT count(*) || ':' || coalesce(sum(t.val), 0) FROM %s p JOIN t_%s t ON t.id = p.k" % (ptable, k)
+                    qt = "SELECT count(*) || ':' || coalesce(sum(t.val), 0) FROM {p} p JOIN t_%s t ON t.id = p.k" % k
+                q = qt.format(p=ptable)
                 ok, plan = self.plan_ok(s, q, want)
                 if not ok:
                     self.plan_note(r, key, k, want, plan)
                     continue
                 queries[k] = q
                 plans[k] = plan
-                # Warm: the buffers, and learned's per-backend model cache.
-                s.q("SELECT bench_run(%s)" % lit(q.replace("probes_" + pset, "probes_small_" + pset)))
+                ptables[k] = ptable
+                # Warm: the model cache of learned's backend, the plan, the
+                # CPU caches; the buffers are prewarmed.
+                if k != "brin":
+                    s.q("SELECT bench_run(%s)" % lit(qt.format(p="probes_small_" + pset)))
+                else:
+                    s.q("SELECT bench_run(%s)" % lit(q))
             times = {k: [] for k in queries}
             answers = {}
-            nall = int(self.admin.one("SELECT count(*) FROM probes_%s" % pset))
-            nprobes = {k: (min(nall, self.brin_probes) if k == "brin" else nall) for k in queries}
+            nprobes = {}
+            for k in queries:
+                t = "probes_" + pset if k == "brin" else ptables[k]
+                if t not in counts:
+                    counts[t] = int(self.admin.one("SELECT count(*) FROM %s" % t))
+                nprobes[k] = min(counts[t], self.brin_probes) if k == "brin" else counts[t]
             for rnd in range(ROUNDS):
                 for k in self.order([k for k in kinds if k in queries], rnd):
                     ms, result = sess[k].q("SELECT * FROM bench_run(%s)" % lit(queries[k]))[0]
                     times[k].append(float(ms) * 1e6 / nprobes[k])
                     answers.setdefault(k, result)
-            # Every index must find the same rows (brin probes a subset):
-            # btree's answer, or where btree did not run this variant, the
-            # same query through a hash join over t_noidx (no index).
-            ref, ref_name = answers.get("btree"), "btree"
-            if ref is None and answers and not (after and r.get("tables_differ")):
-                k0 = next((k for k in answers if k != "brin"), None)
-                if k0:
-                    ref = self.admin.one(queries[k0].replace("t_" + k0 + " t", "t_noidx t"))
-                    ref_name = "a hash join over t_noidx"
-            for k, ans in answers.items():
+            # Every index must find the same rows for the same probes (brin
+            # probes a subset): btree's answer; where btree ran these probes
+            # only in another variant (hash's index scans of the present keys
+            # and after the writes: btree ran them index-only), btree's count
+            # of matching rows; else the same query through a hash join over
+            # t_noidx (no index; a scan of the whole table).
+            res[key]["probes"] = {k: nprobes[k] for k in queries}
+            groups = {}
+            for k in answers:
+                if k != "brin":
+                    groups.setdefault(ptables[k], []).append(k)
+            if "btree" in answers:
+                btree_on[ptables["btree"]] = answers["btree"]
+            for pt, ks in groups.items():
                 if after and r.get("tables_differ"):
                     break  # a cancelled COPY left the tables with different rows
-                if k != "brin" and ans != ref:
-                    self.failed(r, "WRONG RESULT (%s, %s): %s answers %s, %s %s" % (name, key, k, ans, ref_name, ref))
+                part = lambda ans: ans  # noqa: E731
+                if "btree" in ks:
+                    ref, ref_name = answers["btree"], "btree"
+                elif pt in btree_on:
+                    ref, ref_name = btree_on[pt].split(":")[0], "btree's count of matching rows on the same probes"
+                    part = lambda ans: ans.split(":")[0]  # noqa: E731
+                else:
+                    k0 = ks[0]
+                    ref = self.admin.one(queries[k0].replace("t_" + k0 + " t", "t_noidx t"))
+                    ref_name = "a hash join over t_noidx"
+                for k in ks:
+                    if part(answers[k]) != ref:
+                        self.failed(r, "WRONG RESULT (%s, %s): %s answers %s, %s %s"
+                                    % (name, key, k, answers[k], ref_name, ref))
+                if "btree" in ks or "matches" not in res[key]:
+                    res[key]["matches"] = ref
             for k in queries:
                 res[key][k] = {"ns": med(times[k]), "runs": times[k]}
-            res[key]["matches"] = ref
         # Index pages per lookup (pg_statio), warm model cache, same sessions.
         for pset in sets:
             key = "pages_%s" % pset
@@ -689,6 +811,7 @@ class Bench:
     # ------------------------------------------------------------------
     def ranges(self, name, kinds, r):
         res = {}
+        self.prewarm(["i_" + k for k in kinds if k != "hash"] + ["t_" + k for k in kinds if k != "hash"])
         sess = {k: Session("range-" + k) for k in kinds if k != "hash"}
         for s in sess.values():
             s.q(MEASURE_SETTINGS)
@@ -709,7 +832,11 @@ class Bench:
                     else:
                         s.q("SET enable_indexscan = on; SET enable_indexonlyscan = off")
                         want = ["Nested Loop", "Index Scan using i_%s" % k]
-                    nr = r["range_widths"][rname]["ranges"]
+                    # Index-only runs take every range of the set; index scans
+                    # the first ranges_index of them, BRIN 1/brin_range_div of those.
+                    widths = r["range_widths"][rname]
+                    nall = widths["ranges"]
+                    nr = nall if v == "indexonly" else widths.get("ranges_index", nall)
                     if k == "brin":
                         nr = max(3, nr // self.brin_range_div)
                     if v == "indexonly":
@@ -718,13 +845,14 @@ class Bench:
                         q = ("SELECT count(*) || ':' || coalesce(sum(t.val), 0) FROM {ranges} g JOIN t_%s t"
                              " ON t.id >= g.lo AND t.id < g.hi" % k)
                     ranges_of = "(SELECT * FROM ranges_%s LIMIT %%d)" % rname
-                    ok, plan = self.plan_ok(s, q.format(ranges=ranges_of % nr if k == "brin" else "ranges_" + rname), want)
+                    src = ranges_of % nr if nr < nall else "ranges_" + rname
+                    ok, plan = self.plan_ok(s, q.format(ranges=src), want)
                     if not ok:
                         self.plan_note(r, key, k, want, plan)
                         continue
-                    queries[k] = q.format(ranges=ranges_of % nr if k == "brin" else "ranges_" + rname)
-                    # Warm on a tenth of the ranges: the lookups before have
-                    # already read the index and heap into shared buffers.
+                    queries[k] = q.format(ranges=src)
+                    # Warm on a tenth of the ranges (plan, model cache); the
+                    # index and heap are prewarmed.
                     s.q("SELECT bench_run(%s)" % lit(q.format(ranges=ranges_of % max(1, nr // 10))))
                 times = {k: [] for k in queries}
                 answers = {}
@@ -778,7 +906,8 @@ class Bench:
     def pgbench_once(self, name, k, clients, nkeys):
         logdir = tempfile.mkdtemp(dir=self.work, prefix="pgblog_")
         script = os.path.join(self.work, "pgb_%s_%s.sql" % (name, k))
-        cmd = ["pgbench", "-n", "-M", "prepared", "-c", str(clients), "-j", str(clients)] + list(self.pgb) + \
+        cmd = ["pgbench", "-n", "-M", "prepared", "-c", str(clients), "-j", str(clients)] + \
+            list(self.pgb if k in ("learned", "btree") else self.pgb_other) + \
               ["-D", "nkeys=%d" % nkeys, "-f", script, "-l", "--log-prefix=" + os.path.join(logdir, "pgb")]
         p = subprocess.run(cmd, capture_output=True, text=True)
         if p.returncode != 0:
@@ -896,6 +1025,36 @@ class Bench:
                 f.write("%d %.9f\n" % (key, frac))
         r["cdf_file"] = path
 
+    def absent_probes(self, r):
+        """P2 absent keys: where the data is (a present key + 1), then
+        uniform in [min, max], then beyond max (the dense set has no gap at
+        all); in random order.  Absent is checked through the btree index
+        just built (a merge or nested-loop anti-join over 2 P2 candidates),
+        not by hashing against a scan of the whole table."""
+        a = self.admin
+        P2 = self.P2
+        a.q("SELECT setseed(0.19)")
+        a.q("SET work_mem = '1GB'; SET enable_hashjoin = off; SET enable_seqscan = off; SET enable_bitmapscan = off")
+        a.q("""CREATE UNLOGGED TABLE probes_absent AS
+            WITH c AS MATERIALIZED (
+                SELECT k + 1 AS k, 0 AS prio FROM (SELECT k FROM probes_present LIMIT %(P)d) AS p
+                WHERE k < 9223372036854775807
+                UNION ALL
+                SELECT (%(mn)d::numeric + floor(random() * (%(mx)d::numeric - %(mn)d + 1)))::int8, 1
+                FROM generate_series(1, %(P)d))
+            SELECT k FROM (SELECT DISTINCT ON (k) k, prio FROM c
+                           WHERE NOT EXISTS (SELECT 1 FROM t_btree t WHERE t.id = c.k)
+                           ORDER BY k, prio) AS d
+            ORDER BY prio, random() LIMIT %(P)d""" % {"mn": r["min"], "mx": r["max"], "P": P2})
+        a.q("RESET work_mem; RESET enable_hashjoin; RESET enable_seqscan; RESET enable_bitmapscan")
+        have = int(a.one("SELECT count(*) FROM probes_absent"))
+        if have < P2 and r["max"] < 9223372036854775807 - P2:
+            a.q("INSERT INTO probes_absent SELECT %d + i FROM generate_series(1, %d) AS i" % (r["max"], P2 - have))
+            a.q("CREATE UNLOGGED TABLE probes_absent2 AS SELECT k FROM probes_absent ORDER BY random()")
+            a.q("DROP TABLE probes_absent; ALTER TABLE probes_absent2 RENAME TO probes_absent")
+        r["absent_beyond_max"] = int(a.one("SELECT count(*) FROM probes_absent WHERE k > %d" % r["max"]))
+        a.q("CREATE UNLOGGED TABLE probes_small_absent AS SELECT k FROM probes_absent LIMIT %d" % self.pages_probes)
+
     def range_sets(self, r):
         """Range sets of about W rows each: lo the key of a row sampled
         uniformly (seeded), hi the key W entries after lo's first entry in key
@@ -909,8 +1068,11 @@ class Bench:
         a.q("SET enable_seqscan = off; SET enable_bitmapscan = off; SET enable_sort = off")
         for i, (rname, W) in enumerate(widths):
             W = min(W, N - 1)
-            K = max(3, self.range_total // W)
-            r["range_widths"][rname] = {"rows": W, "ranges": K}
+            # K ranges for the index-only runs, the first K_index of them for
+            # the index scans.
+            K = max(3, self.range_rows // W)
+            K_index = min(K, max(3, self.range_rows_index // W))
+            r["range_widths"][rname] = {"rows": W, "ranges": K, "ranges_index": K_index}
             # A lo in the last W rows has no hi: draw more than K.
             draw = 2 * K + 5
             a.q("CREATE UNLOGGED TABLE ranges_%s AS SELECT p.k AS lo, h.id AS hi FROM"
@@ -996,6 +1158,10 @@ def seg_predict(rec, x):
 
 def lit(s):
     return "'" + str(s).replace("'", "''") + "'"
+
+
+def fmt_int(n):
+    return "{:,}".format(int(n))
 
 
 def shq(s):

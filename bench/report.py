@@ -86,8 +86,10 @@ def metrics(r):
     for rname in ("r100", "r10k", "r1pct"):
         w = g(r, "range_widths", rname, "rows")
         n = g(r, "range_widths", rname, "ranges")
+        ni = g(r, "range_widths", rname, "ranges_index") or n
         for v, vl in (("indexonly", "index-only"), ("index", "index scan")):
-            add("range", "rows/s, ~%s rows per range (%s ranges), %s" % (fmt(w), n, vl), "higher",
+            add("range", "rows/s, ~%s rows per range (%s ranges), %s"
+                % (fmt(w), fmt(n if v == "indexonly" else ni), vl), "higher",
                 per(lambda k: g(r, "ranges", "%s_%s" % (rname, v), k, "rows_per_s"), kinds))
     for c in ("c1", "c2"):
         cl = c[1:]
@@ -227,12 +229,33 @@ def method_text(res):
     first = res["datasets"][next(iter(res["datasets"]))] if res["datasets"] else {}
     copy_rows = fmt(g(first, "writes", "rows") or 0)
     pgb = (env.get("pgbench") or "").split()
+    pgo = (env.get("pgbench_other") or "").split()
     if len(pgb) == 2 and pgb[0] == "-T":
         pgb_run = "each run %s s" % pgb[1]
+        if len(pgo) == 2 and pgo != pgb:
+            pgb_run += " (hash, whose TPS no target uses: %s s)" % pgo[1]
     elif len(pgb) == 2 and pgb[0] == "-t":
         pgb_run = "each run %s transactions per client" % pgb[1]
     else:
         pgb_run = "pgbench options `%s`" % " ".join(pgb)
+    P = env.get("probes") or 0
+    P2 = env.get("probes_other") or P
+    if P2 < P:
+        probes = ("%s probes per run for the figures a target uses (present keys: learned and btree index-only, hash's "
+                  "index scan), %s for the others (present-key index scans of learned and btree, every absent-key "
+                  "lookup): ns per probe either way" % (fmt(P), fmt(P2)))
+    else:
+        probes = "%s probes per run" % fmt(P)
+    rr, rri = env.get("range_rows"), env.get("range_rows_index")
+    if rr and rri and rri < rr:
+        range_runs = ("Index-only runs (a target uses them) go over about %s rows, index scans (no target) over the "
+                      "first ranges, about %s rows; the counts of ranges are in the labels." % (fmt(rr), fmt(rri)))
+    elif rr:
+        range_runs = "Each run goes over about %s rows; the counts of ranges are in the labels." % fmt(rr)
+    else:
+        range_runs = "The counts of ranges are in the labels."
+    prewarm = (" The indexes (and, before the writes, their tables) are loaded into shared buffers with `pg_prewarm` "
+               "before the runs." if env.get("prewarm") else "")
     return """- Each data set is generated once (SQL, `setseed` and hash functions: the same rows every run) into a binary file,
   and the tables are loaded from that file: `t_noidx` and one table per index measured on the data set (`t_learned`,
   `t_btree`, `t_hash`, `t_brin`), each with `COPY ... (FORMAT binary, FREEZE)` in the transaction that creates it: the
@@ -244,9 +267,10 @@ def method_text(res):
   memoize, material and seq scan so that each probe is one inner index scan of a nested loop (the harness checks the plan).
 - **CREATE INDEX**: 3 builds each (drop, checkpoint, build), timed by the server's clock.
 - **Point lookups**: `SELECT count(*) FROM probes p JOIN t ON t.id = p.k`, one statement, probes in random order; index-only
-  (`count(*)`, only `id` read) and index scan (`sum(t.val)`, index-only scans disabled); ns per probe = execution time / probes.
+  (`count(*)`, only `id` read) and index scan (`sum(t.val)`, index-only scans disabled); ns per probe = execution time / probes;
+  %(probes)s.
   Present keys are a seeded uniform sample of the rows (`TABLESAMPLE BERNOULLI ... REPEATABLE`). Absent keys are a present key + 1 where that is absent, then uniform in [min, max]; the dense set has no gap, so its absent
-  probes lie beyond the maximum. A warm-up run (%(small)s probes) precedes the timed runs in the same backend (buffers and
+  probes lie beyond the maximum.%(prewarm)s A warm-up run (%(small)s probes) precedes the timed runs in the same backend (plan,
   learned's per-backend model cache). BRIN answers each probe with a bitmap scan of a whole block range, so it gets 1/5000 of the
   probes (at least 20).
 - **Index pages per lookup**: `pg_stat_reset_single_table_counters` on the index, %(small)s probes (index-only; hash: index scan),
@@ -254,8 +278,9 @@ def method_text(res):
   "first lookup in a new backend" is one `WHERE id = k` query in a fresh connection, planning included (btree's planner reads its metapage).
 - **Range scans**: a nested loop over random ranges `t.id >= lo AND t.id < hi` of about 100, 10,000 and 1%% of the rows
   (lo the key of a row sampled uniformly, hi the key that many entries after lo's first entry in key order, read through the btree index, so
-  duplicates can make a range a little smaller); rows/s = rows returned / execution time.
-  A warm-up run over a tenth of the ranges precedes the timed runs. BRIN: bitmap heap scan (its only kind), 1/100 of the ranges.
+  duplicates can make a range a little smaller); rows/s = rows returned / execution time. %(range_runs)s
+  A warm-up run over a tenth of the ranges precedes the timed runs. BRIN: bitmap heap scan (its only kind), 1/100 of the
+  index scans' ranges (at least 3).
 - **pgbench**: `-M prepared`, 1 and 2 clients (`-j` = clients), %(pgb_run)s, scripts `bench/pgbench_point_dense.sql` (dense
   set: `\\set k random(1, N)`) and `bench/pgbench_point.sql` (other sets: a random key from a table `bench_keys` of the present
   probes by its primary key — a btree lookup both sides pay — then the point SELECT). Latency percentiles from the
@@ -264,13 +289,16 @@ def method_text(res):
   then 3 with ascending keys (after the maximum, the data set's mean gap apart); every batch goes into every table (learned
   and btree alternating), after a `CHECKPOINT` (so every index pays its full-page images alike). WAL bytes =
   `pg_current_wal_insert_lsn()` difference. The "no index" column is the same COPY into the table without an index.
-- **After the writes**: `VACUUM ANALYZE` of the tables that took them, then point lookups again with probes sampled from the
+- **After the writes**: `VACUUM ANALYZE` of the tables that took them, then point lookups again with %(p_after)s probes sampled from the
   whole table (new rows included): index-only scans (hash: index scans) and index pages per lookup.
 - **Correctness guard**: after the build and after the writes, 9 queries (points, ranges, `= ANY`, `ORDER BY ... DESC LIMIT`, `IS NULL`)
   through every index and every scan type it supports must equal the sequential scan's answer (of `t_noidx` where the table holds
-  the same rows, else of the table itself), and every timed query's answer (count and sum) must be the same through every index;
+  the same rows, else of the table itself; one seq scan answers the 7 counting queries together, each aggregate filtered by its
+  query's condition, and one each the 2 ordered ones; the ranges hold about 0.1%% of the rows, at least 1,000), and every timed
+  query's answer (count and sum) must be the same through every index on the same probes;
   `learned_index_check` runs after the writes. A difference stops the run with an error.""" % {
-        "small": fmt(min(10000, env.get("probes") or 10000)), "pgb_run": pgb_run, "copy_rows": copy_rows}
+        "small": fmt(min(10000, P2 or 10000)), "pgb_run": pgb_run, "copy_rows": copy_rows, "probes": probes,
+        "prewarm": prewarm, "range_runs": range_runs, "p_after": fmt(P2)}
 
 
 def build_after(a, b, f=None):
@@ -359,7 +387,10 @@ def write_report(res, out, charts, work):
     for k, label in (("cpu", "CPU"), ("cores", "cores"), ("memory", "memory"), ("os", "OS"), ("kernel", "kernel"),
                      ("postgres", "PostgreSQL"), ("compiler", "compiler"), ("learned_am", "learned_am version"),
                      ("commit", "source commit"), ("mode", "mode"), ("rows", "rows per data set"),
-                     ("probes", "point-lookup probes per run")):
+                     ("probes", "point-lookup probes per run"),
+                     ("probes_other", "point-lookup probes per run, figures no target uses")):
+        if k == "probes_other" and env.get(k) in (None, env.get("probes")):
+            continue
         L.append("| %s | %s |" % (label, fmt(env.get(k)) if isinstance(env.get(k), (int, float)) else env.get(k)))
     L.append("| total run time | %s s (where it goes: [below](#where-the-time-goes)) |" % fmt(res.get("total_seconds"))
              if any(res["datasets"][n].get("phases") for n in res["datasets"]) else

@@ -15,11 +15,17 @@
 #                                    CI's smoke test: no timing assertions, it
 #                                    fails only on an error or a wrong answer.
 #
-# Environment: LRN_PGPORT (55450), BENCH_ROWS (rows per data set),
-# BENCH_PROBES (probes per lookup run), BENCH_COPY_ROWS (rows per COPY),
-# BENCH_PGBENCH_SECONDS (full mode: seconds per pgbench run, 1),
-# BENCH_DATASETS (comma-separated subset), BENCH_SKIP_BUILD=1 (use the
-# extension already installed), LRN_KEEP=1 (keep the cluster directory).
+# Environment (full-mode defaults in parentheses): LRN_PGPORT (55450),
+# LRN_PGBIN (bin directory of the PostgreSQL to build against and run),
+# BENCH_ROWS (rows per data set, 10M), BENCH_PROBES (probes per run of the
+# lookups a target uses, 1M), BENCH_PROBES_OTHER (of the other lookups,
+# 100K), BENCH_RANGE_ROWS and BENCH_RANGE_ROWS_INDEX (rows per range-scan
+# run, index-only 3M, index scan 250K), BENCH_COPY_ROWS (rows per COPY, 1M),
+# BENCH_PGBENCH_SECONDS and BENCH_PGBENCH_SECONDS_OTHER (seconds per pgbench
+# run, learned and btree 2, hash 1), BENCH_DATASETS (comma-separated subset),
+# BENCH_OUT (where the results go; a subset run should not overwrite bench/),
+# BENCH_SKIP_BUILD=1 (use the extension already installed), LRN_KEEP=1 (keep
+# the cluster directory).
 
 set -euo pipefail
 
@@ -34,7 +40,7 @@ for arg in "$@"; do
 	--quick) mode=quick ;;
 	--full) mode=full ;;
 	-h | --help)
-		sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'
+		sed -n '2,/^$/ s/^# \{0,1\}//p' "$0"
 		exit 0
 		;;
 	*) lrn_die "unknown argument: $arg (use --quick or nothing)" ;;
@@ -66,10 +72,10 @@ if [ "${BENCH_SKIP_BUILD:-0}" != 1 ]; then
 fi
 
 if [ "$mode" = quick ]; then
-	out=$BENCH_DIR/out
+	out=${BENCH_OUT:-$BENCH_DIR/out}
 	conf=("shared_buffers = 256MB" "maintenance_work_mem = 256MB" "work_mem = 64MB")
 else
-	out=$BENCH_DIR
+	out=${BENCH_OUT:-$BENCH_DIR}
 	conf=("shared_buffers = 4GB" "maintenance_work_mem = 1GB" "work_mem = 256MB")
 fi
 # The same settings for every index: one process per query (no parallel
