@@ -21,6 +21,7 @@
 #include "access/generic_xlog.h"
 #include "access/itup.h"
 #include "access/relscan.h"
+#include "catalog/pg_type_d.h"
 #include "nodes/pathnodes.h"
 #include "port/pg_bswap.h"
 #include "storage/bufmgr.h"
@@ -302,6 +303,48 @@ learned_leaf_set_tid(Page page, int i, ItemPointer tid)
 						 format->block_bytes + format->offnum_bytes);
 }
 
+/* Map a value of a supported type to the int64 key, preserving order. */
+static inline int64
+learned_datum_to_key(Datum value, Oid typid)
+{
+	switch (typid)
+	{
+		case INT2OID:
+			return (int64) DatumGetInt16(value);
+		case INT4OID:
+		case DATEOID:
+			return (int64) DatumGetInt32(value);
+		case INT8OID:
+		case TIMESTAMPOID:
+		case TIMESTAMPTZOID:
+			return DatumGetInt64(value);
+		default:
+			elog(ERROR, "learned: unsupported key type %u", typid);
+	}
+	return 0;					/* keep compiler quiet */
+}
+
+/* The inverse of learned_datum_to_key: once per row of an index-only scan. */
+static inline Datum
+learned_key_to_datum(int64 key, Oid typid)
+{
+	switch (typid)
+	{
+		case INT2OID:
+			return Int16GetDatum((int16) key);
+		case INT4OID:
+		case DATEOID:
+			return Int32GetDatum((int32) key);
+		case INT8OID:
+		case TIMESTAMPOID:
+		case TIMESTAMPTZOID:
+			return Int64GetDatum(key);
+		default:
+			elog(ERROR, "learned: unsupported key type %u", typid);
+	}
+	return (Datum) 0;			/* keep compiler quiet */
+}
+
 #define LearnedNullsTids(page)		((ItemPointer) PageGetContents(page))
 #define LearnedNullsCount(page) \
 	((int) ((((PageHeader) (page))->pd_lower - MAXALIGN(SizeOfPageHeaderData)) / sizeof(ItemPointerData)))
@@ -581,8 +624,6 @@ extern void learned_check_page(Relation index, Buffer buf, uint16 kind);
 extern int	learned_get_fillfactor(Relation index);
 extern uint32 learned_get_root_kinds(Relation index);
 extern uint32 learned_get_pages_per_record(Relation index);
-extern int64 learned_datum_to_key(Datum value, Oid typid);
-extern Datum learned_key_to_datum(int64 key, Oid typid);
 extern bool learned_type_supported(Oid typid);
 extern Oid	learned_index_keytype(Relation index);
 

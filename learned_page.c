@@ -917,48 +917,6 @@ learned_type_supported(Oid typid)
 	}
 }
 
-/* Map a value of a supported type to the int64 key, preserving order. */
-int64
-learned_datum_to_key(Datum value, Oid typid)
-{
-	switch (typid)
-	{
-		case INT2OID:
-			return (int64) DatumGetInt16(value);
-		case INT4OID:
-		case DATEOID:
-			return (int64) DatumGetInt32(value);
-		case INT8OID:
-		case TIMESTAMPOID:
-		case TIMESTAMPTZOID:
-			return DatumGetInt64(value);
-		default:
-			elog(ERROR, "learned: unsupported key type %u", typid);
-	}
-	return 0;					/* keep compiler quiet */
-}
-
-/* The inverse of learned_datum_to_key, for index-only scans. */
-Datum
-learned_key_to_datum(int64 key, Oid typid)
-{
-	switch (typid)
-	{
-		case INT2OID:
-			return Int16GetDatum((int16) key);
-		case INT4OID:
-		case DATEOID:
-			return Int32GetDatum((int32) key);
-		case INT8OID:
-		case TIMESTAMPOID:
-		case TIMESTAMPTZOID:
-			return Int64GetDatum(key);
-		default:
-			elog(ERROR, "learned: unsupported key type %u", typid);
-	}
-	return (Datum) 0;			/* keep compiler quiet */
-}
-
 /* Type of the indexed column. */
 Oid
 learned_index_keytype(Relation index)

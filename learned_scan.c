@@ -861,7 +861,10 @@ learned_gettuple(IndexScanDesc scan, ScanDirection dir)
 	else if (dir != so->direction)
 		learned_change_direction(scan, dir);
 
-	if (!learned_next_batch(scan))
+	/* Most calls take the next entry of the page in hand. */
+	if (!(so->next_item < so->nitems &&
+		  (so->phase == LEARNED_SCAN_KEYS || so->phase == LEARNED_SCAN_NULLS)) &&
+		!learned_next_batch(scan))
 		return false;
 
 	i = so->next_item++;
