@@ -422,8 +422,8 @@ void
 learned_leaf_reformat(Page page, const LearnedLeafFormat *format)
 {
 	int			n = LearnedLeafCount(page);
-	int64	   *keys = palloc(n * sizeof(int64) + 1);
-	ItemPointerData *tids = palloc(n * sizeof(ItemPointerData) + 1);
+	int64	   *keys = palloc(n * sizeof(int64));
+	ItemPointerData *tids = palloc(n * sizeof(ItemPointerData));
 	int			i;
 
 	Assert(n <= learned_leaf_format_capacity(format));
