@@ -423,7 +423,7 @@ learned_build(Relation heap, Relation index, IndexInfo *indexInfo)
 	IndexBuildResult *result;
 	LearnedBuildState state;
 	int			fillfactor = learned_get_fillfactor(index);
-	uint64		wide_fill;
+	uint64		fewest_per_leaf;
 	uint64		max_leaf_pages;
 	uint32		candidates[RMI_CHOOSE_MAX_CANDIDATES];
 	int			ncandidates;
@@ -482,8 +482,8 @@ learned_build(Relation heap, Relation index, IndexInfo *indexInfo)
 	 * At most this many leaves: the format of each, and so how many
 	 * entries it takes, is decided while writing them.
 	 */
-	wide_fill = Max(1, LEARNED_LEAF_MIN_CAPACITY * fillfactor / 100);
-	max_leaf_pages = Max(1, (state.nkeys + wide_fill - 1) / wide_fill);
+	fewest_per_leaf = Max(1, LEARNED_LEAF_MIN_CAPACITY * fillfactor / 100);
+	max_leaf_pages = Max(1, (state.nkeys + fewest_per_leaf - 1) / fewest_per_leaf);
 
 	{
 		const int	progress_index[] = {

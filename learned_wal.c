@@ -8,7 +8,7 @@
  * GenericXLogRegisterBuffer copies the whole page, the caller changes the
  * copy, and GenericXLogFinish compares the two copies byte by byte to find
  * what changed, then copies the page back: two 8 kB copies and an 8 kB
- * comparison for an insert that changes 8 to 18 bytes.  Profiles of COPY
+ * comparison for an insert that changes 9 to 18 bytes.  Profiles of COPY
  * into an indexed table put most of an inserting backend's time there.  An
  * append knows exactly which bytes it changes (the new key slot, the new
  * TID slot and pd_lower/pd_upper), so it writes those bytes as the
