@@ -202,6 +202,16 @@ typedef LearnedPageOpaqueData *LearnedPageOpaque;
 #define LearnedLeafCount(page) \
 	((int) ((((PageHeader) (page))->pd_lower - MAXALIGN(SizeOfPageHeaderData)) / LearnedLeafKeyBytes(page)))
 
+/* Is this a format the code writes?  Checked on every leaf read. */
+static inline bool
+learned_leaf_format_valid(const LearnedLeafFormat *format)
+{
+	return format->key_bytes >= 1 && format->key_bytes <= sizeof(int64) &&
+		format->block_bytes >= LEARNED_MIN_BLOCK_BYTES &&
+		format->block_bytes <= sizeof(BlockNumber) &&
+		format->offnum_bytes >= 1 && format->offnum_bytes <= sizeof(OffsetNumber);
+}
+
 /* Entries a leaf of this format holds when full. */
 static inline int
 learned_leaf_format_capacity(const LearnedLeafFormat *format)

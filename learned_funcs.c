@@ -554,10 +554,7 @@ learned_check_leaf_layout(LearnedCheckState *state, BlockNumber blkno,
 	Size		keys_bytes;
 	int			nentries;
 
-	if (format->key_bytes < 1 || format->key_bytes > 8 ||
-		format->block_bytes < LEARNED_MIN_BLOCK_BYTES ||
-		format->block_bytes > sizeof(BlockNumber) ||
-		format->offnum_bytes < 1 || format->offnum_bytes > sizeof(OffsetNumber))
+	if (!learned_leaf_format_valid(format))
 		learned_corrupt(state->index, blkno,
 						"leaf format (key %u, block %u, offset %u bytes) is not one this version writes",
 						format->key_bytes, format->block_bytes,

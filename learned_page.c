@@ -853,7 +853,8 @@ learned_new_buffer(Relation index, ForkNumber fork)
 
 /*
  * Complain unless the locked page is an initialised page of this access
- * method of one of the given kinds.
+ * method of one of the given kinds (a leaf's format included: every reader
+ * divides by its widths).
  */
 void
 learned_check_page(Relation index, Buffer buf, uint16 kind)
@@ -863,7 +864,9 @@ learned_check_page(Relation index, Buffer buf, uint16 kind)
 	if (PageIsNew(page) ||
 		PageGetSpecialSize(page) != MAXALIGN(sizeof(LearnedPageOpaqueData)) ||
 		LearnedPageGetOpaque(page)->page_id != LEARNED_PAGE_ID ||
-		(LearnedPageGetOpaque(page)->flags & kind) == 0)
+		(LearnedPageGetOpaque(page)->flags & kind) == 0 ||
+		(LearnedPageIsLeaf(page) &&
+		 !learned_leaf_format_valid(LearnedLeafFormatOf(page))))
 		ereport(ERROR,
 				(errcode(ERRCODE_INDEX_CORRUPTED),
 				 errmsg("index \"%s\" contains an unexpected page at block %u",

@@ -1,0 +1,79 @@
+
+# A leaf whose packing format is not one the code writes (a torn or
+# overwritten page): every reader divides by the format's widths, so each
+# must refuse the page with ERRCODE_INDEX_CORRUPTED and a REINDEX hint, and
+# never crash.  The test overwrites the key width of one leaf in the index
+# file while the server is down, then reads it through a lookup, an insert,
+# learned_index_info, learned_index_check and VACUUM; REINDEX repairs it.
+
+use strict;
+use warnings;
+
+use FindBin;
+use lib $FindBin::RealBin;
+
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use LearnedTest;
+
+my $node = PostgreSQL::Test::Cluster->new('corrupt');
+$node->init;
+$node->append_conf('postgresql.conf', "autovacuum = off\n");
+$node->start;
+
+sub sql { return $node->safe_psql('postgres', $_[0]); }
+
+sql(q{
+	CREATE EXTENSION learned_am;
+	CREATE TABLE c (id int8) WITH (autovacuum_enabled = off);
+	INSERT INTO c SELECT g FROM generate_series(1, 10000) g;
+	CREATE INDEX c_idx ON c USING learned (id);
+	DELETE FROM c WHERE id % 10 = 0;
+});
+my $file = $node->data_dir . '/' . sql(q{SELECT pg_relation_filepath('c_idx')});
+
+# Block 1 is the first leaf (the build writes the leaves right after the
+# metapage).  The key width is the first byte of LearnedLeafFormat in the
+# special space: after two 16-byte fences, three block numbers and nsorted.
+my $block_size = sql('SHOW block_size');
+my $special_size = 56;
+my $format_offset = $block_size + $block_size - $special_size + 32 + 12 + 2;
+is(sql(q{SELECT learned_index_check('c_idx', true)}), '', 'intact before');
+
+$node->stop;
+open(my $fh, '+<', $file) or die "open $file: $!";
+binmode $fh;
+sysseek($fh, $format_offset, 0) or die "seek: $!";
+sysread($fh, my $width, 1) == 1 or die "read: $!";
+is(ord($width), 8, 'the first leaf stores 8-byte keys (offsets from the int8 minimum)');
+sysseek($fh, $format_offset, 0) or die "seek: $!";
+syswrite($fh, chr(0), 1) == 1 or die "write: $!";
+close($fh);
+$node->start;
+
+my $lookup = q{SET enable_seqscan = off; SET enable_bitmapscan = off;
+	SELECT id FROM c WHERE id = 5};
+for my $case (
+	[ 'lookup', $lookup ],
+	[ 'insert', 'INSERT INTO c VALUES (7)' ],
+	[ 'learned_index_info', q{SELECT * FROM learned_index_info('c_idx')} ],
+	[ 'learned_index_check', q{SELECT learned_index_check('c_idx')} ],
+	[ 'VACUUM', 'VACUUM c' ])
+{
+	my ($name, $query) = @$case;
+	my ($ret, $stdout, $stderr) = $node->psql('postgres', $query,
+		extra_params => [ '-v', 'VERBOSITY=verbose' ]);
+	isnt($ret, 0, "$name fails");
+	like($stderr, qr/XX002/, "$name: index corrupted (SQLSTATE XX002)");
+	like($stderr, qr/unexpected page at block 1/, "$name names the block");
+	like($stderr, qr/REINDEX/, "$name hints at REINDEX");
+}
+ok($node->safe_psql('postgres', 'SELECT 1') eq '1', 'the server did not crash');
+
+sql('REINDEX INDEX c_idx');
+is(sql(q{SELECT learned_index_check('c_idx', true)}), '', 'REINDEX repairs it');
+is(sql($lookup), '5', 'a lookup after REINDEX');
+
+$node->stop;
+done_testing();
