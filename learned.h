@@ -142,7 +142,7 @@ typedef LearnedPageOpaqueData *LearnedPageOpaque;
  * TID as one integer, block number above offset number, in block_bytes +
  * offnum_bytes bytes.  Dense ids thus take 2-byte keys, keys spread over
  * the whole int8 range 7-byte keys, and heap TIDs 4 bytes (a table under
- * 128 GB whose pages hold fewer than 256 tuples): entries of 6 to 11
+ * 128 GB whose pages hold fewer than 256 tuples): entries of 5 to 11
  * bytes, where btree spends 16 bytes of index tuple and a 4-byte line
  * pointer on each.
  *

@@ -269,10 +269,10 @@ learned_record_split(Relation index, BlockNumber recblock,
 
 /*
  * Split the full, exclusively locked leaf in buf while inserting (key, tid).
- * Appends after a page's last entry (ascending keys: the common case, at
- * the right end of the index or into a gap) leave the left page at the
- * fillfactor, as nbtree does at the right end; other splits divide the
- * entries in half.
+ * A new entry after every entry of the page (ascending keys: the common
+ * case, at the right end of the index, or where a gap in the keys falls on
+ * a page boundary) leaves the left page at the fillfactor, as nbtree does
+ * at the right end; other splits divide the entries in half.
  *
  * If the record that must list the new page is full, nothing is changed:
  * *full_record is set and false returned, so that the caller can split the
@@ -324,15 +324,15 @@ learned_split_and_insert(Relation index, Buffer buf, int64 key,
 	{
 		/*
 		 * The new entry goes after every entry of the page: ascending keys,
-		 * at the right end of the index or into a gap within it.  The left
-		 * page keeps as many entries as it holds at the fillfactor in its
-		 * narrowest format (learned_leaf_plan), at least all but the new
-		 * one, and the next ascending keys fill the new page: halving it
-		 * would leave a trail of half-empty pages.
+		 * at the right end of the index or into a gap that starts here.
+		 * The left page keeps as many entries as it holds at the
+		 * fillfactor in its narrowest format (learned_leaf_plan), at least
+		 * all but the new one, and the next ascending keys fill the new
+		 * page: halving it would leave a trail of half-empty pages.
 		 */
 		nleft = learned_leaf_plan(keys, tids, total, false,
 								  learned_leaf_base(page),
-								  learned_get_fillfactor(index), &left_format);
+								  learned_get_fillfactor(index), NULL);
 	}
 	else
 		nleft = total / 2;

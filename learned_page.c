@@ -316,7 +316,7 @@ learned_leaf_format_of(LearnedLeafFormat *format, int64 base, int64 high_key,
  * wider the format and the fewer fit, so the answer is where the two meet.
  * With last, the leaf is the rightmost and may take all n (its keys then
  * reach its own last key); otherwise at least one entry is left for the
- * next leaf.  Takes at least one entry.
+ * next leaf.  Takes at least one entry.  format may be NULL.
  */
 int
 learned_leaf_plan(const int64 *keys, const ItemPointerData *tids, int n,
@@ -344,7 +344,8 @@ learned_leaf_plan(const int64 *keys, const ItemPointerData *tids, int n,
 		if (next > 1 &&
 			next > learned_leaf_format_capacity(&with_fence) * fillfactor / 100)
 			break;
-		*format = with_fence;
+		if (format != NULL)
+			*format = with_fence;
 		count = next;
 	}
 	return count;
@@ -358,12 +359,12 @@ bool
 learned_leaf_fits(Page page, int64 key, ItemPointer tid)
 {
 	const LearnedLeafFormat *format = LearnedLeafFormatOf(page);
-	LearnedLeafFormat needed = *format;
+	int64		base = learned_leaf_base(page);
 
-	learned_leaf_format_add(&needed, learned_leaf_base(page), key, tid);
-	return needed.key_bytes == format->key_bytes &&
-		needed.block_bytes == format->block_bytes &&
-		needed.offnum_bytes == format->offnum_bytes;
+	Assert(key >= base);
+	return (uint64) key - (uint64) base <= learned_max_packed(format->key_bytes) &&
+		ItemPointerGetBlockNumberNoCheck(tid) <= learned_max_packed(format->block_bytes) &&
+		ItemPointerGetOffsetNumberNoCheck(tid) <= learned_max_packed(format->offnum_bytes);
 }
 
 /*

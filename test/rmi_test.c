@@ -1356,6 +1356,34 @@ run_combination(const KeySet *ks, uint32_t pps_arg, Stats *st)
 /* ------------------------------------------------------- separate checks */
 
 /*
+ * Sort the probe keys xs and evaluate the root at each: add to *violations
+ * every prediction below the one before it (reporting the first few), and
+ * return the number of probes.
+ */
+static uint64_t
+count_decreases(const RmiRoot *root, int64_t *xs, int nx, const char *kind,
+				uint64_t *violations)
+{
+	uint32_t	prev = 0;
+	int			i;
+
+	qsort(xs, nx, sizeof(int64_t), cmp_int64);
+	for (i = 0; i < nx; i++)
+	{
+		uint32_t	p = rmi_root_predict(root, xs[i]);
+
+		if (i > 0 && p < prev)
+		{
+			if ((*violations)++ < MAX_REPORTED)
+				printf("  FAIL %s not monotone: x=%lld p=%u prev=%u\n",
+					   kind, (long long) xs[i], p, prev);
+		}
+		prev = p;
+	}
+	return (uint64_t) nx;
+}
+
+/*
  * The cubic root's prediction must be monotone as evaluated, not just in
  * exact arithmetic.  Use roots over the full uint32 range of segments (so
  * that floor() exposes small steps) with random coefficients of every
@@ -1378,7 +1406,6 @@ check_cubic_monotone(void)
 		double		span = ldexp(1.0, (int) rng_below(32));
 		double		c3 = span * rng_unit() / (dmax * dmax * dmax);
 		double		c1 = (trial % 3 == 0) ? 0.0 : span * rng_unit() / dmax;
-		uint32_t	prev = 0;
 		int64_t		xs[600];
 		int			nx = 0;
 		int			i;
@@ -1405,20 +1432,7 @@ check_cubic_monotone(void)
 			for (i = 0; i < 200; i++)
 				xs[nx++] = sat_add(xa, (int64_t) (rng_normal() * dmax / 64));
 		}
-		qsort(xs, nx, sizeof(int64_t), cmp_int64);
-		for (i = 0; i < nx; i++)
-		{
-			uint32_t	p = rmi_root_predict(&root, xs[i]);
-
-			probes++;
-			if (i > 0 && p < prev)
-			{
-				if (violations++ < MAX_REPORTED)
-					printf("  FAIL cubic not monotone: x=%lld p=%u prev=%u\n",
-						   (long long) xs[i], p, prev);
-			}
-			prev = p;
-		}
+		probes += count_decreases(&root, xs, nx, "cubic", &violations);
 	}
 	printf("%-5s cubic root monotone: %llu probes, %llu decreases\n",
 		   violations ? "FAIL" : "ok", (unsigned long long) probes,
@@ -1446,7 +1460,6 @@ check_spline_monotone(void)
 		int64_t		keys[RMI_SPLINE_MAX_KNOTS];
 		uint32_t	nknots = 2 + (uint32_t) rng_below(RMI_SPLINE_MAX_KNOTS - 1);
 		uint32_t	pos = (uint32_t) rng_below(1000);
-		uint32_t	prev = 0;
 		int64_t		xs[1200];
 		int			nx = 0;
 		uint32_t	k;
@@ -1503,20 +1516,7 @@ check_spline_monotone(void)
 					xs[nx++] = (int64_t) ((uint64_t) keys[k] + rng_below(gap));
 			}
 		}
-		qsort(xs, nx, sizeof(int64_t), cmp_int64);
-		for (i = 0; i < nx; i++)
-		{
-			uint32_t	p = rmi_root_predict(&root, xs[i]);
-
-			probes++;
-			if (i > 0 && p < prev)
-			{
-				if (violations++ < MAX_REPORTED)
-					printf("  FAIL spline not monotone: x=%lld p=%u prev=%u\n",
-						   (long long) xs[i], p, prev);
-			}
-			prev = p;
-		}
+		probes += count_decreases(&root, xs, nx, "spline", &violations);
 	}
 	printf("%-5s spline root monotone: %llu probes, %llu decreases\n",
 		   violations ? "FAIL" : "ok", (unsigned long long) probes,
