@@ -21,6 +21,10 @@ DATA = learned_am--1.0.sql
 
 # Every sql/NAME.sql is a regression test, run in name order.
 REGRESS = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
+# Every specs/NAME.spec is an isolation test (pg_isolation_regress); its
+# expected output is expected/NAME.out, so names differ from sql/'s.
+ISOLATION = $(patsubst specs/%.spec,%,$(sort $(wildcard specs/*.spec)))
+ISOLATION_OPTS = --load-extension=learned_am
 TAP_TESTS = 1
 
 EXTRA_CLEAN = test/rmi_test

@@ -4,14 +4,17 @@
 # every test suite against a throwaway cluster:
 #   - check-model: the model's C unit test (test/rmi_test.c)
 #   - pg_regress over sql/*.sql
+#   - pg_isolation_regress over specs/*.spec (concurrent sessions)
 #   - the TAP tests t/*.pl (replication, crash recovery, concurrency)
 # Prints the failures' diffs and logs, and closes with one line
-# "N passed, M failed" (N, M: model test + regression tests + TAP files).
+# "N passed, M failed" (N, M: model test + regression tests + isolation
+# tests + TAP files).
 # Exit status 0 only if everything passed.
 #
 # Usage (Debian 12, as root; installs what is missing):
 #   sudo bash test.sh
 #   sudo PROVE_TESTS=t/001_replication.pl bash test.sh   # some TAP files only
+#   sudo REGRESS="02_scans" ISOLATION="split_vs_scan" bash test.sh
 #   sudo LRN_KEEP=1 bash test.sh     # keep the work directory for a look
 # LRN_SUMMARY_FILE=path also writes the closing line to that file.
 
@@ -78,24 +81,45 @@ else
 	failed=$((failed + 1)); model="FAILED"
 fi
 
-# 2. pg_regress over sql/*.sql, against the cluster (PGHOST/PGPORT).
+# How many tests of a pg_regress-style run passed and failed: "name ... ok"
+# up to PostgreSQL 15, "ok N - name" / "not ok N - name" from 16 on.
+count_results() {
+	local out=$1
+	ok=$(grep -cE '(\.\.\. ok( |$)|^ok [0-9]+ +[-+] )' "$out")
+	bad=$(grep -cE '(\.\.\. FAILED( |$)|^not ok [0-9]+ +[-+] )' "$out")
+}
+
+# 2. pg_regress over sql/*.sql and pg_isolation_regress over specs/*.spec,
+# against the cluster (PGHOST/PGPORT).
+run_regress_suite() {
+	local name=$1 target=$2 diffs=$3
+	shift 3
+	run_step "$name" env PGHOST="$PGHOST" PGPORT="$PGPORT" PGUSER="$PGUSER" \
+		"${suites[@]}" "$target" "$@"
+	local rc=$?
+	count_results "$LRN_TMP/$name.out"
+	if [ "$rc" -ne 0 ] && [ "$bad" -eq 0 ]; then
+		bad=1 # the runner itself failed before running a test
+	fi
+	passed=$((passed + ok))
+	failed=$((failed + bad))
+	if [ "$rc" -ne 0 ] && [ -f "$diffs" ]; then
+		echo
+		lrn_log "$diffs"
+		cat "$diffs"
+	fi
+}
+
 regress_args=()
 if [ -n "${REGRESS:-}" ]; then regress_args+=(REGRESS="$REGRESS"); fi
-run_step regress env PGHOST="$PGHOST" PGPORT="$PGPORT" PGUSER="$PGUSER" \
-	"${suites[@]}" installcheck-regress "${regress_args[@]}"
-regress_rc=$?
-regress_ok=$(grep -cE '\.\.\. ok( |$)' "$LRN_TMP/regress.out")
-regress_bad=$(grep -cE '\.\.\. FAILED( |$)' "$LRN_TMP/regress.out")
-if [ "$regress_rc" -ne 0 ] && [ "$regress_bad" -eq 0 ]; then
-	regress_bad=1 # pg_regress itself failed before running a test
-fi
-passed=$((passed + regress_ok))
-failed=$((failed + regress_bad))
-if [ "$regress_rc" -ne 0 ] && [ -f regression.diffs ]; then
-	echo
-	lrn_log "regression.diffs"
-	cat regression.diffs
-fi
+run_regress_suite regress installcheck-regress regression.diffs "${regress_args[@]}"
+regress_ok=$ok regress_bad=$bad
+
+isolation_args=()
+if [ -n "${ISOLATION:-}" ]; then isolation_args+=(ISOLATION="$ISOLATION"); fi
+run_regress_suite isolation installcheck-isolation output_iso/regression.diffs \
+	"${isolation_args[@]}"
+isolation_ok=$ok isolation_bad=$bad
 
 # 3. The TAP tests: their own clusters, as postgres, on ports they pick.
 if [ -n "${PROVE_TESTS:-}" ]; then
@@ -134,6 +158,7 @@ fi
 cd / && lrn_cleanup # stop the cluster first: the summary is the last line
 echo
 echo "model test: $model; regression tests: $regress_ok ok, $regress_bad failed;" \
+	"isolation tests: $isolation_ok ok, $isolation_bad failed;" \
 	"TAP files: $((${#tap_files[@]} - tap_bad)) ok, $tap_bad failed"
 summary
 [ "$failed" -eq 0 ]
