@@ -5,6 +5,7 @@ OBJS = \
 	learned_am.o \
 	learned_build.o \
 	learned_cache.o \
+	learned_check.o \
 	learned_funcs.o \
 	learned_insert.o \
 	learned_page.o \
@@ -19,8 +20,11 @@ PGFILEDESC = "learned_am - learned index access method"
 EXTENSION = learned_am
 DATA = learned_am--1.0.sql
 
-# Every sql/NAME.sql is a regression test, run in name order.
+# Every sql/NAME.sql is a regression test (named by the feature it tests;
+# each is independent of the others), run in name order in one database
+# where pg_regress has created the extension.
 REGRESS = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
+REGRESS_OPTS = --load-extension=learned_am
 # Every specs/NAME.spec is an isolation test (pg_isolation_regress); its
 # expected output is expected/NAME.out, so names differ from sql/'s.
 ISOLATION = $(patsubst specs/%.spec,%,$(sort $(wildcard specs/*.spec)))

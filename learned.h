@@ -60,6 +60,8 @@
 #define LEARNED_PAGE_NULLS		(1 << 3)	/* TIDs of entries whose key is NULL */
 #define LEARNED_LEFTMOST		(1 << 4)	/* low fence is minus infinity */
 #define LEARNED_RIGHTMOST		(1 << 5)	/* high fence is plus infinity */
+#define LEARNED_ANY_PAGE \
+	(LEARNED_PAGE_META | LEARNED_PAGE_RECORD | LEARNED_PAGE_LEAF | LEARNED_PAGE_NULLS)
 
 /*
  * A fence is a (key, heap TID) pair: entries are ordered by key, then TID,
@@ -79,6 +81,19 @@ typedef struct LearnedFence
 	int64		key;
 	ItemPointerData tid;
 } LearnedFence;
+
+/*
+ * The order of entries and fences: by key, then by heap TID.  Every
+ * comparison of (key, TID) pairs goes through this one function.
+ */
+static inline int
+learned_entry_cmp(int64 key1, const ItemPointerData *tid1,
+				  int64 key2, const ItemPointerData *tid2)
+{
+	if (key1 != key2)
+		return key1 < key2 ? -1 : 1;
+	return ItemPointerCompare((ItemPointer) tid1, (ItemPointer) tid2);
+}
 
 /*
  * How a leaf packs its entries (see "Leaf layout" below): bytes per key
@@ -586,9 +601,6 @@ extern void learned_cache_reset(Relation index);
 extern Size learned_cache_budget(Relation index);
 extern Size learned_cache_bytes(Relation index);
 
-/* learned_funcs.c */
-extern Relation learned_open_index(Oid indexoid, LOCKMODE lockmode);
-
 /* learned_retrain.c */
 extern bool learned_retrain(Relation index);
 extern bool learned_model_drifted(Relation index);
@@ -631,6 +643,9 @@ extern int	learned_leaf_collect(Page page, int64 lo, int64 hi,
 extern void learned_nulls_set_count(Page page, int n);
 extern Buffer learned_new_buffer(Relation index, ForkNumber fork);
 extern void learned_check_page(Relation index, Buffer buf, uint16 kind);
+extern void learned_read_metapage(Relation index, BufferAccessStrategy strategy,
+								  Page copy);
+extern Relation learned_open_index(Oid indexoid, LOCKMODE lockmode);
 extern int	learned_get_fillfactor(Relation index);
 extern uint32 learned_get_root_kinds(Relation index);
 extern uint32 learned_get_pages_per_record(Relation index);

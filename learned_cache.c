@@ -149,7 +149,6 @@ static void
 learned_cache_load(Relation index, LearnedCache *cache)
 {
 	PGAlignedBlock copy;
-	Buffer		buf;
 	LearnedMetaPage meta;
 	uint64		index_bytes;
 	MemoryContext context;
@@ -157,26 +156,8 @@ learned_cache_load(Relation index, LearnedCache *cache)
 	uint32		i;
 
 	/* A copy, so that nothing can fail while the context is being filled. */
-	buf = ReadBuffer(index, LEARNED_METAPAGE_BLKNO);
-	LockBuffer(buf, BUFFER_LOCK_SHARE);
-	learned_check_page(index, buf, LEARNED_PAGE_META);
-	memcpy(copy.data, BufferGetPage(buf), BLCKSZ);
-	UnlockReleaseBuffer(buf);
-
+	learned_read_metapage(index, NULL, (Page) copy.data);
 	meta = LearnedPageGetMeta((Page) copy.data);
-	if (meta->magic != LEARNED_MAGIC || meta->version != LEARNED_VERSION)
-		ereport(ERROR,
-				(errcode(ERRCODE_INDEX_CORRUPTED),
-				 errmsg("index \"%s\" has a metapage of another format (magic %08x, version %u)",
-						RelationGetRelationName(index),
-						meta->magic, meta->version),
-				 errhint("Please REINDEX it.")));
-	if (meta->nrecords == 0 || meta->nrecords > LEARNED_MAX_RECORDS)
-		ereport(ERROR,
-				(errcode(ERRCODE_INDEX_CORRUPTED),
-				 errmsg("index \"%s\" has %u model records",
-						RelationGetRelationName(index), meta->nrecords),
-				 errhint("Please REINDEX it.")));
 
 	index_bytes = (uint64) RelationGetNumberOfBlocks(index) * BLCKSZ;
 	context = AllocSetContextCreate(TopMemoryContext, "learned model cache",

@@ -9,8 +9,11 @@
  */
 #include "postgres.h"
 
+#include "access/relation.h"
 #include "access/reloptions.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_type_d.h"
+#include "commands/defrem.h"
 #include "miscadmin.h"
 #include "storage/lmgr.h"
 #include "utils/rel.h"
@@ -63,31 +66,25 @@ learned_init_metapage(Page page, int fillfactor)
 int
 learned_fence_cmp(const LearnedFence *a, const LearnedFence *b)
 {
-	if (a->key != b->key)
-		return a->key < b->key ? -1 : 1;
-	return ItemPointerCompare((ItemPointer) &a->tid, (ItemPointer) &b->tid);
+	return learned_entry_cmp(a->key, &a->tid, b->key, &b->tid);
 }
 
 /*
- * Compare a search key with an entry or fence (key, tid).  FIRST sorts
- * before every entry with the same key (and equals a fence whose TID is
- * minus infinity), LAST after every one.
+ * Compare a search key with an entry or fence (key, tid).  EXACT is
+ * learned_entry_cmp's order; among equal keys FIRST sorts before every
+ * entry (and equals a fence whose TID is minus infinity), LAST after every
+ * one.
  */
 int
 learned_search_cmp(const LearnedSearchKey *skey, int64 key, ItemPointer tid)
 {
+	if (skey->mode == LEARNED_SEARCH_EXACT)
+		return learned_entry_cmp(skey->key, &skey->tid, key, tid);
 	if (skey->key != key)
 		return skey->key < key ? -1 : 1;
-	switch (skey->mode)
-	{
-		case LEARNED_SEARCH_FIRST:
-			return LearnedFenceTidIsMinusInfinity(tid) ? 0 : -1;
-		case LEARNED_SEARCH_LAST:
-			return 1;
-		case LEARNED_SEARCH_EXACT:
-			return ItemPointerCompare((ItemPointer) &skey->tid, tid);
-	}
-	return 0;					/* keep compiler quiet */
+	if (skey->mode == LEARNED_SEARCH_FIRST)
+		return LearnedFenceTidIsMinusInfinity(tid) ? 0 : -1;
+	return 1;
 }
 
 /*
@@ -452,16 +449,6 @@ learned_leaf_move(Page page, int to, int from)
 			LearnedLeafKeyBytes(page));
 	memmove(LearnedLeafTidPointer(page, to), LearnedLeafTidPointer(page, from),
 			LearnedLeafTidBytes(page));
-}
-
-/* (key, tid) order of two entries. */
-static inline int
-learned_entry_cmp(int64 key1, const ItemPointerData *tid1, int64 key2,
-				  const ItemPointerData *tid2)
-{
-	if (key1 != key2)
-		return key1 < key2 ? -1 : 1;
-	return ItemPointerCompare((ItemPointer) tid1, (ItemPointer) tid2);
 }
 
 /* Sort a few entries by (key, tid): insertion sort, n is small. */
@@ -873,6 +860,80 @@ learned_check_page(Relation index, Buffer buf, uint16 kind)
 				 errmsg("index \"%s\" contains an unexpected page at block %u",
 						RelationGetRelationName(index),
 						BufferGetBlockNumber(buf)),
+				 errhint("Please REINDEX it.")));
+}
+
+/*
+ * Open a relation and make sure it is an index of this access method that
+ * this backend can read.
+ */
+Relation
+learned_open_index(Oid indexoid, LOCKMODE lockmode)
+{
+	Relation	index = relation_open(indexoid, lockmode);
+
+	if (index->rd_rel->relkind != RELKIND_INDEX ||
+		index->rd_rel->relam != get_am_oid("learned", false))
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("\"%s\" is not a learned index",
+						RelationGetRelationName(index)),
+				 errhint("Pass an index created with CREATE INDEX ... USING learned.")));
+
+	/* Other sessions' temporary relations live in their local buffers. */
+	if (RELATION_IS_OTHER_TEMP(index))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot access temporary indexes of other sessions")));
+
+	return index;
+}
+/*
+ * Copy the metapage into copy (BLCKSZ bytes) and check that it is a
+ * metapage of the format this build reads: every caller follows its block
+ * numbers afterwards.  The one place a metapage is validated.
+ */
+void
+learned_read_metapage(Relation index, BufferAccessStrategy strategy, Page copy)
+{
+	Buffer		buf;
+	LearnedMetaPage meta;
+
+	if (RelationGetNumberOfBlocks(index) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INDEX_CORRUPTED),
+				 errmsg("index \"%s\" has no metapage",
+						RelationGetRelationName(index)),
+				 errhint("Please REINDEX it.")));
+
+	buf = ReadBufferExtended(index, MAIN_FORKNUM, LEARNED_METAPAGE_BLKNO,
+							 RBM_NORMAL, strategy);
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	learned_check_page(index, buf, LEARNED_PAGE_META);
+	memcpy(copy, BufferGetPage(buf), BLCKSZ);
+	UnlockReleaseBuffer(buf);
+
+	meta = LearnedPageGetMeta(copy);
+	if (meta->magic != LEARNED_MAGIC)
+		ereport(ERROR,
+				(errcode(ERRCODE_INDEX_CORRUPTED),
+				 errmsg("index \"%s\" has a metapage with magic 0x%08X, not 0x%08X",
+						RelationGetRelationName(index),
+						meta->magic, LEARNED_MAGIC),
+				 errhint("Please REINDEX it.")));
+	if (meta->version != LEARNED_VERSION)
+		ereport(ERROR,
+				(errcode(ERRCODE_INDEX_CORRUPTED),
+				 errmsg("index \"%s\" has on-disk format version %u; this build reads version %u",
+						RelationGetRelationName(index),
+						meta->version, LEARNED_VERSION),
+				 errhint("Please REINDEX it.")));
+	if (meta->nrecords == 0 || meta->nrecords > LEARNED_MAX_RECORDS)
+		ereport(ERROR,
+				(errcode(ERRCODE_INDEX_CORRUPTED),
+				 errmsg("index \"%s\" has a metapage listing %u records, not 1 to %u",
+						RelationGetRelationName(index),
+						meta->nrecords, (uint32) LEARNED_MAX_RECORDS),
 				 errhint("Please REINDEX it.")));
 }
 

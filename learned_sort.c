@@ -64,15 +64,14 @@ learned_sort_ordered_key(int64 key)
 	return (uint64) key ^ (UINT64CONST(1) << 63);
 }
 
+/* qsort comparator of LearnedSortEntry: learned_entry_cmp's order. */
 static inline int
 learned_sort_entry_cmp(const void *a, const void *b)
 {
 	const LearnedSortEntry *ea = (const LearnedSortEntry *) a;
 	const LearnedSortEntry *eb = (const LearnedSortEntry *) b;
 
-	if (ea->key != eb->key)
-		return ea->key < eb->key ? -1 : 1;
-	return ItemPointerCompare((ItemPointer) &ea->tid, (ItemPointer) &eb->tid);
+	return learned_entry_cmp(ea->key, &ea->tid, eb->key, &eb->tid);
 }
 
 LearnedSort *

@@ -37,9 +37,6 @@
 
 #include "learned.h"
 
-/* Every page kind, for learned_check_page. */
-#define LEARNED_ANY_PAGE \
-	(LEARNED_PAGE_META | LEARNED_PAGE_RECORD | LEARNED_PAGE_LEAF | LEARNED_PAGE_NULLS)
 
 /* What one pass over the index needs. */
 typedef struct LearnedVacuumState

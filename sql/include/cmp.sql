@@ -1,4 +1,6 @@
--- Shared by the regression tests (included with \i, so not a test itself).
+-- Shared by the regression tests (not a test itself): a test includes it
+-- with \i :cmp_sql after setting cmp_sql from PG_ABS_SRCDIR, which
+-- pg_regress sets, so that it is found whatever the current directory.
 --
 -- cmp(query): show the plan the query gets under the current settings, run
 -- it, run it again by sequential scan (no index, every join method and sort

@@ -1,14 +1,11 @@
 --
--- 09_cache: the per-backend model cache is loaded lazily.  A backend's first
+-- model_cache: the per-backend model cache is loaded lazily.  A backend's first
 -- lookup reads the metapage, the few records the root's window touches and
 -- one leaf, not every model page; record lists are cached as lookups need
 -- them, within a budget per index (Min(4 MB, Max(64 kB, 1% of the index)),
 -- or learned.cache_budget_kb); a list that does not fit is searched on its
 -- model page.  Whatever the budget, answers equal a sequential scan's.
 --
-SET client_min_messages = warning;
-CREATE EXTENSION IF NOT EXISTS learned_am;
-RESET client_min_messages;
 
 -- 300,000 keys, leaves filled to 40%, 8 leaves per record: many records,
 -- each a model page.
@@ -70,7 +67,9 @@ FROM cache_facts;
 -- records' directory): every list is searched on its model page, so a warm
 -- lookup reads the record page and the leaf, and every answer is exact.
 \c
-\i sql/include/cmp.sql
+\getenv abs_srcdir PG_ABS_SRCDIR
+\set cmp_sql :abs_srcdir '/sql/include/cmp.sql'
+\i :cmp_sql
 SET max_parallel_workers_per_gather = 0;
 SET learned.cache_budget_kb = 0;
 SET enable_seqscan = off;
@@ -124,7 +123,9 @@ SELECT learned_index_check('cache_idx', true);
 
 -- The same index in a backend with the default budget: exact as well.
 \c
-\i sql/include/cmp.sql
+\getenv abs_srcdir PG_ABS_SRCDIR
+\set cmp_sql :abs_srcdir '/sql/include/cmp.sql'
+\i :cmp_sql
 SET enable_seqscan = off;
 SET enable_bitmapscan = off;
 SELECT * FROM pg_temp.cmp('SELECT id FROM cache_t WHERE id = 150001');

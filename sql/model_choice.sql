@@ -1,17 +1,16 @@
 --
--- 09_models: every root kind (linear, cubic, spline) pinned with several
+-- model_choice: every root kind (linear, cubic, spline) pinned with several
 -- pages_per_record values, and the automatic choice, on skewed key sets
 -- (lognormal with duplicates, bursty timestamps, exponentially spaced
 -- clusters, a few keys at the int8 limits among dense small ones).  Every
 -- model must give the answers of a sequential scan, through the index, and
 -- pass learned_index_check with heapallindexed.
 --
-SET client_min_messages = warning;
-CREATE EXTENSION IF NOT EXISTS learned_am;
-RESET client_min_messages;
 SET max_parallel_workers_per_gather = 0;
 
-\i sql/include/cmp.sql
+\getenv abs_srcdir PG_ABS_SRCDIR
+\set cmp_sql :abs_srcdir '/sql/include/cmp.sql'
+\i :cmp_sql
 
 -- The reloptions: 0 (the default) lets CREATE INDEX choose; 1-7 are too
 -- short to be a list; root_model knows auto, linear, cubic and spline.

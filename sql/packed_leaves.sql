@@ -1,5 +1,5 @@
 --
--- 11_packed_leaves: a leaf packs each entry in the fewest bytes its own
+-- packed_leaves: a leaf packs each entry in the fewest bytes its own
 -- contents need: keys as offsets from its low fence (1 to 8 bytes), heap
 -- TIDs as block and offset numbers (1 to 4 and 1 to 2 bytes).  Covers the
 -- build choosing each page's format, splits rewriting both pages, inserts
@@ -8,13 +8,12 @@
 -- entries fit, else split), VACUUM, keys at the int8 extremes, and the
 -- main run, recent run and pending entries of a leaf taking inserts.
 --
-SET client_min_messages = warning;
-CREATE EXTENSION IF NOT EXISTS learned_am;
-RESET client_min_messages;
 SET max_parallel_workers_per_gather = 0;
 SET default_statistics_target = 1000;
 
-\i sql/include/cmp.sql
+\getenv abs_srcdir PG_ABS_SRCDIR
+\set cmp_sql :abs_srcdir '/sql/include/cmp.sql'
+\i :cmp_sql
 
 -- Dense ids take 6 bytes an entry (2-byte key offsets, 3-byte heap
 -- blocks, 1-byte offsets; the leftmost leaf's keys take 8, offsets from the

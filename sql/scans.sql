@@ -1,15 +1,14 @@
 --
--- 02_scans: every kind of scan on an int8 index, each compared with the
+-- scans: every kind of scan on an int8 index, each compared with the
 -- same query answered by a sequential scan.
 --
-SET client_min_messages = warning;
-CREATE EXTENSION IF NOT EXISTS learned_am;
-RESET client_min_messages;
 SET max_parallel_workers_per_gather = 0;
 -- ANALYZE reads every row (up to 300,000): statistics and plans are stable.
 SET default_statistics_target = 1000;
 
-\i sql/include/cmp.sql
+\getenv abs_srcdir PG_ABS_SRCDIR
+\set cmp_sql :abs_srcdir '/sql/include/cmp.sql'
+\i :cmp_sql
 
 -- 200,003 distinct keys in a scrambled heap order (the multiples of 3 from
 -- -300000 to 300006, so there are gaps), 1,500 more rows of one key (more than two

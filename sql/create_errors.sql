@@ -1,9 +1,6 @@
 --
--- 01_errors: what CREATE INDEX ... USING learned refuses, and reloptions.
+-- create_errors: what CREATE INDEX ... USING learned refuses, and reloptions.
 --
-SET client_min_messages = warning;
-CREATE EXTENSION IF NOT EXISTS learned_am;
-RESET client_min_messages;
 
 CREATE TABLE err_t (i8 int8, i4 int4, i2 int2, t text, f float8, n numeric,
 					d date)

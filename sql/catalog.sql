@@ -1,9 +1,6 @@
 --
--- 00_setup: the extension, its access method and operator classes.
+-- catalog: the extension, its access method and operator classes.
 --
-SET client_min_messages = warning;
-CREATE EXTENSION IF NOT EXISTS learned_am;
-RESET client_min_messages;
 
 SELECT amname, amtype FROM pg_am WHERE amname = 'learned';
 

@@ -1,107 +1,36 @@
 --
--- 07_unlogged: learned indexes on an unlogged table and a temporary table
+-- unlogged: learned indexes on an unlogged table and a temporary table
 -- (local buffers), and an exclusion constraint.
 --
-SET client_min_messages = warning;
-CREATE EXTENSION IF NOT EXISTS learned_am;
-RESET client_min_messages;
 SET max_parallel_workers_per_gather = 0;
 -- ANALYZE reads every row (up to 300,000): statistics and plans are stable.
 SET default_statistics_target = 1000;
+
 CREATE UNLOGGED TABLE ul (id int8, v int4) WITH (autovacuum_enabled = off);
 CREATE INDEX ul_idx ON ul USING learned (id);
 SELECT relpersistence FROM pg_class WHERE relname = 'ul_idx';
- relpersistence 
-----------------
- u
-(1 row)
-
 INSERT INTO ul SELECT (g * 7919) % 30011, g FROM generate_series(1, 30000) g;
 INSERT INTO ul VALUES (NULL, 0);
 SELECT learned_index_check('ul_idx', true);
- learned_index_check 
----------------------
- 
-(1 row)
-
 SET enable_seqscan = off;
 EXPLAIN (COSTS OFF) SELECT * FROM ul WHERE id = 100;
-            QUERY PLAN             
------------------------------------
- Bitmap Heap Scan on ul
-   Recheck Cond: (id = 100)
-   ->  Bitmap Index Scan on ul_idx
-         Index Cond: (id = 100)
-(4 rows)
-
 SELECT * FROM ul WHERE id = 100;
- id  |   v   
------+-------
- 100 | 11536
-(1 row)
-
 SET enable_bitmapscan = off;
 EXPLAIN (COSTS OFF) SELECT id FROM ul WHERE id BETWEEN 100 AND 110 ORDER BY id DESC;
-                 QUERY PLAN                  
----------------------------------------------
- Index Only Scan Backward using ul_idx on ul
-   Index Cond: ((id >= 100) AND (id <= 110))
-(2 rows)
-
 SELECT id FROM ul WHERE id BETWEEN 100 AND 110 ORDER BY id DESC;
- id  
------
- 110
- 109
- 108
- 107
- 106
- 105
- 104
- 103
- 102
- 101
- 100
-(11 rows)
-
 RESET enable_bitmapscan;
 CREATE TEMP TABLE via_idx AS SELECT id FROM ul WHERE id < 20000;
 SELECT count(*) FROM ul WHERE id IS NULL;
- count 
--------
-     1
-(1 row)
-
 DELETE FROM ul WHERE id % 3 = 0;
 VACUUM ul;
 SELECT learned_index_check('ul_idx', true);
- learned_index_check 
----------------------
- 
-(1 row)
-
 SELECT count(*) FROM ul WHERE id < 20000;
- count 
--------
- 13328
-(1 row)
-
 SET enable_indexscan = off;
 SET enable_bitmapscan = off;
 SET enable_indexonlyscan = off;
 RESET enable_seqscan;
 SELECT count(*) FROM ul WHERE id < 20000;
- count 
--------
- 13328
-(1 row)
-
 SELECT count(*) = (SELECT count(*) FROM via_idx WHERE id % 3 <> 0) AS same FROM ul WHERE id < 20000;
- same 
-------
- t
-(1 row)
-
 RESET enable_indexscan;
 RESET enable_bitmapscan;
 RESET enable_indexonlyscan;
@@ -109,40 +38,15 @@ DROP TABLE via_idx;
 -- Built on a non-empty unlogged table.
 CREATE INDEX ul_idx2 ON ul USING learned (v);
 SELECT learned_index_check('ul_idx2', true);
- learned_index_check 
----------------------
- 
-(1 row)
-
 SET enable_seqscan = off;
 EXPLAIN (COSTS OFF) SELECT id FROM ul WHERE v = 500;
-             QUERY PLAN             
-------------------------------------
- Bitmap Heap Scan on ul
-   Recheck Cond: (v = 500)
-   ->  Bitmap Index Scan on ul_idx2
-         Index Cond: (v = 500)
-(4 rows)
-
 SELECT id FROM ul WHERE v = 500;
- id 
-----
-(0 rows)
-
 RESET enable_seqscan;
 SELECT id FROM ul WHERE v = 500;
- id 
-----
-(0 rows)
-
 SELECT entries = (SELECT count(id) FROM ul) AS entries_ok, null_entries
 FROM learned_index_info('ul_idx');
- entries_ok | null_entries 
-------------+--------------
- t          |            1
-(1 row)
-
 DROP TABLE ul;
+
 -- A temporary table: the index lives in local buffers.
 CREATE TEMP TABLE tmp (id int8) WITH (autovacuum_enabled = off);
 INSERT INTO tmp SELECT (g * 7919) % 20011 FROM generate_series(1, 20000) g;
@@ -150,77 +54,28 @@ CREATE INDEX tmp_idx ON tmp USING learned (id);
 INSERT INTO tmp SELECT g FROM generate_series(20011, 40000) g;
 INSERT INTO tmp SELECT (g * 31) % 20011 FROM generate_series(1, 5000) g;
 SELECT learned_index_check('tmp_idx', true);
- learned_index_check 
----------------------
- 
-(1 row)
-
 SET enable_seqscan = off;
 EXPLAIN (COSTS OFF) SELECT count(*) FROM tmp WHERE id BETWEEN 1000 AND 30000;
-                         QUERY PLAN                         
-------------------------------------------------------------
- Aggregate
-   ->  Bitmap Heap Scan on tmp
-         Recheck Cond: ((id >= 1000) AND (id <= 30000))
-         ->  Bitmap Index Scan on tmp_idx
-               Index Cond: ((id >= 1000) AND (id <= 30000))
-(5 rows)
-
 SELECT count(*) FROM tmp WHERE id BETWEEN 1000 AND 30000;
- count 
--------
- 33737
-(1 row)
-
 SELECT id FROM tmp WHERE id < 3 ORDER BY id;
- id 
-----
-  1
-  2
-(2 rows)
-
 RESET enable_seqscan;
 SET enable_indexscan = off;
 SET enable_bitmapscan = off;
 SET enable_indexonlyscan = off;
 SELECT count(*) FROM tmp WHERE id BETWEEN 1000 AND 30000;
- count 
--------
- 33737
-(1 row)
-
 SELECT id FROM tmp WHERE id < 3 ORDER BY id;
- id 
-----
-  1
-  2
-(2 rows)
-
 RESET enable_indexscan;
 RESET enable_bitmapscan;
 RESET enable_indexonlyscan;
 DROP TABLE tmp;
+
 -- An exclusion constraint checks through the index.
 CREATE TABLE ex (id int8, EXCLUDE USING learned (id WITH =));
 INSERT INTO ex SELECT g FROM generate_series(1, 2000) g;
 INSERT INTO ex VALUES (NULL), (NULL);
 INSERT INTO ex VALUES (1500);
-ERROR:  conflicting key value violates exclusion constraint "ex_id_excl"
-DETAIL:  Key (id)=(1500) conflicts with existing key (id)=(1500).
 INSERT INTO ex VALUES (2001);
 UPDATE ex SET id = 1 WHERE id = 2;
-ERROR:  conflicting key value violates exclusion constraint "ex_id_excl"
-DETAIL:  Key (id)=(1) conflicts with existing key (id)=(1).
 SELECT count(*), count(id) FROM ex;
- count | count 
--------+-------
-  2003 |  2001
-(1 row)
-
 SELECT learned_index_check('ex_id_excl', true);
- learned_index_check 
----------------------
- 
-(1 row)
-
 DROP TABLE ex;

@@ -1,18 +1,17 @@
 --
--- 10_build_sort: CREATE INDEX's sort.  Entries are radix-sorted in memory
+-- build_sort: CREATE INDEX's sort.  Entries are radix-sorted in memory
 -- while they fit in maintenance_work_mem and go through a tuplesort past
 -- it; either way duplicates must come out in TID order, even where the
 -- table scan delivers them out of it (HOT chains: a heap-only tuple is
 -- indexed under its chain's root TID, reported when the scan reaches the
 -- tuple, after later line pointers of the page).
 --
-SET client_min_messages = warning;
-CREATE EXTENSION IF NOT EXISTS learned_am;
-RESET client_min_messages;
 SET max_parallel_workers_per_gather = 0;
 SET default_statistics_target = 1000;
 
-\i sql/include/cmp.sql
+\getenv abs_srcdir PG_ABS_SRCDIR
+\set cmp_sql :abs_srcdir '/sql/include/cmp.sql'
+\i :cmp_sql
 
 -- Room on every page for HOT updates; keys repeat within a page, and run
 -- from the int8 minimum to its maximum (every radix digit varies).

@@ -1,17 +1,16 @@
 --
--- 08_adversarial: key sets built to defeat a linear model -- keys growing
+-- adversarial_keys: key sets built to defeat a linear model -- keys growing
 -- as a cube, exponentially spaced clusters, huge duplicate runs, a few keys
 -- near the int8 limits among dense small ones.  Whatever the model makes of
 -- them, answers equal a sequential scan's and a warm point lookup reads one
 -- leaf page (DESIGN.md invariant 3: bounded worst case).
 --
-SET client_min_messages = warning;
-CREATE EXTENSION IF NOT EXISTS learned_am;
-RESET client_min_messages;
 SET max_parallel_workers_per_gather = 0;
 SET default_statistics_target = 1000;
 
-\i sql/include/cmp.sql
+\getenv abs_srcdir PG_ABS_SRCDIR
+\set cmp_sql :abs_srcdir '/sql/include/cmp.sql'
+\i :cmp_sql
 
 -- index_blocks(index): blocks of the index read or hit, as the cumulative
 -- statistics have them once this backend's counts are flushed.

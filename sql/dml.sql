@@ -1,16 +1,15 @@
 --
--- 05_dml: INSERT, UPDATE, DELETE, COPY, rollback and VACUUM after the
+-- dml: INSERT, UPDATE, DELETE, COPY, rollback and VACUUM after the
 -- build; space reuse; TRUNCATE, REINDEX, VACUUM FULL, CLUSTER and
 -- concurrent builds.
 --
-SET client_min_messages = warning;
-CREATE EXTENSION IF NOT EXISTS learned_am;
-RESET client_min_messages;
 SET max_parallel_workers_per_gather = 0;
 -- ANALYZE reads every row (up to 300,000): statistics and plans are stable.
 SET default_statistics_target = 1000;
 
-\i sql/include/cmp.sql
+\getenv abs_srcdir PG_ABS_SRCDIR
+\set cmp_sql :abs_srcdir '/sql/include/cmp.sql'
+\i :cmp_sql
 
 -- Built on 60,000 even keys in scrambled order.
 CREATE TABLE d (id int8, v text) WITH (autovacuum_enabled = off);

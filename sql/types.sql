@@ -1,18 +1,17 @@
 --
--- 04_types: int4, int2, date, timestamp and timestamptz columns, with
+-- types: int4, int2, date, timestamp and timestamptz columns, with
 -- cross-type comparisons (including constants outside the column's range),
 -- expression and partial indexes.
 --
-SET client_min_messages = warning;
-CREATE EXTENSION IF NOT EXISTS learned_am;
-RESET client_min_messages;
 SET max_parallel_workers_per_gather = 0;
 -- ANALYZE reads every row (up to 300,000): statistics and plans are stable.
 SET default_statistics_target = 1000;
 SET TimeZone = 'UTC';
 SET DateStyle = 'ISO, YMD';
 
-\i sql/include/cmp.sql
+\getenv abs_srcdir PG_ABS_SRCDIR
+\set cmp_sql :abs_srcdir '/sql/include/cmp.sql'
+\i :cmp_sql
 
 SET enable_seqscan = off;
 

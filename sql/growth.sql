@@ -1,16 +1,15 @@
 --
--- 06_growth: ascending appends and random inserts of several times the
+-- growth: ascending appends and random inserts of several times the
 -- built size; afterwards a point lookup with a warm cache still reads one
 -- leaf page.
 --
-SET client_min_messages = warning;
-CREATE EXTENSION IF NOT EXISTS learned_am;
-RESET client_min_messages;
 SET max_parallel_workers_per_gather = 0;
 -- ANALYZE reads every row (up to 300,000): statistics and plans are stable.
 SET default_statistics_target = 1000;
 
-\i sql/include/cmp.sql
+\getenv abs_srcdir PG_ABS_SRCDIR
+\set cmp_sql :abs_srcdir '/sql/include/cmp.sql'
+\i :cmp_sql
 
 -- index_blocks(index): blocks of the index read or hit, as the cumulative
 -- statistics have them once this backend's counts are flushed.

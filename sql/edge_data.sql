@@ -1,15 +1,14 @@
 --
--- 03_edge: edge data: empty table, one row, all keys equal, NULLs only,
+-- edge_data: edge data: empty table, one row, all keys equal, NULLs only,
 -- the int8 extremes, and a key with 10,000 duplicates.
 --
-SET client_min_messages = warning;
-CREATE EXTENSION IF NOT EXISTS learned_am;
-RESET client_min_messages;
 SET max_parallel_workers_per_gather = 0;
 -- ANALYZE reads every row (up to 300,000): statistics and plans are stable.
 SET default_statistics_target = 1000;
 
-\i sql/include/cmp.sql
+\getenv abs_srcdir PG_ABS_SRCDIR
+\set cmp_sql :abs_srcdir '/sql/include/cmp.sql'
+\i :cmp_sql
 
 SET enable_seqscan = off;
 
