@@ -2,16 +2,20 @@
  *
  * learned_funcs.c
  *	  SQL-callable introspection and verification of learned indexes:
- *	  learned_index_info(regclass) and learned_index_check(regclass, bool).
+ *	  learned_index_info(regclass), learned_index_model(regclass) and
+ *	  learned_index_check(regclass, bool); and learned_open_index, which
+ *	  opens an index for them and for learned_index_retrain.
  *
  * learned_index_info reads the metapage, the record pages and then every
  * block, each under a share lock held only while that page is read, as a
  * scan would.  Every page it looks at is consistent; the totals are a
- * picture of an index that may be changing meanwhile.
+ * picture of an index that may be changing meanwhile.  learned_index_model
+ * reads the metapage and the record pages the same way.
  *
- * learned_index_check verifies the invariants of DESIGN.md: the metapage,
- * the leaf chain (order, fences, links, every leaf reached once), the NULL
- * chain, the record lists, the model's error bounds against the real leaves
+ * learned_index_check verifies the invariants README.md numbers ("How it
+ * works") that can be read from the pages: the metapage, the leaf chain
+ * (order, fences, links, every leaf reached once), the NULL chain, the
+ * record lists, the model's error bounds against the real leaves
  * and, on request, that every heap tuple is indexed.  It takes ShareLock on
  * the table and on the index, as amcheck's bt_index_parent_check does, so
  * writers (INSERT, UPDATE, DELETE, VACUUM) wait until it is done and the
@@ -20,7 +24,7 @@
  * had, it takes AccessShareLock and checks what replay has made so far.  A
  * broken rule raises an ERROR naming the block and the rule.
  *
- * Neither function holds a buffer lock while it calls into the model cache:
+ * None of them holds a buffer lock while it calls into the model cache:
  * learned_cache_locate reads pages itself.
  *
  *-------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 -- as a cube, exponentially spaced clusters, huge duplicate runs, a few keys
 -- near the int8 limits among dense small ones.  Whatever the model makes of
 -- them, answers equal a sequential scan's and a warm point lookup reads one
--- leaf page (DESIGN.md invariant 3: bounded worst case).
+-- leaf page (README invariant 3: bounded worst case).
 --
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS learned_am;
