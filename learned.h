@@ -3,14 +3,16 @@
  * learned.h
  *	  Shared definitions of the "learned" index access method: page layouts,
  *	  the per-backend model cache, scan state and every cross-file prototype,
- *	  grouped by the file that defines them.
+ *	  grouped under a banner naming the file that defines them.
  *
- * README.md ("How it works") explains the algorithms; ../DESIGN.md states the
- * invariants.  In short: leaf pages hold sorted (key, heap TID) entries and
- * form one doubly linked chain with immutable low fences; stage-2 "records"
- * (one per model page) own ordered lists of (low fence, block) of their
- * leaves; the root model in the metapage routes a key to a record.  The leaf
- * chain is the truth, the model only says where to start.
+ * README.md's "How it works" explains the design and numbers its
+ * invariants; comments here and in the .c files cite them as "README
+ * invariant N".  In short: leaf pages hold sorted (key, heap TID) entries
+ * and form one doubly linked chain with immutable low fences; stage-2
+ * "records" (one per model page) own ordered lists of (low fence, block) of
+ * their leaves; the root model in the metapage routes a key to a record.
+ * The leaf chain is the truth, the model only says where to start (README
+ * invariants 1 and 2).
  *
  *-------------------------------------------------------------------------
  */
@@ -70,7 +72,7 @@
  * which sorts before every real TID: the fence then means "key x, minus
  * infinity", and a search for the first entry with key x starts on the
  * fence's page rather than on its left neighbour (nbtree's suffix
- * truncation, for the TID).
+ * truncation, for the TID; README invariant 9).
  */
 #define LearnedFenceTidIsMinusInfinity(tid) \
 	(ItemPointerGetOffsetNumberNoCheck(tid) == 0)
@@ -113,7 +115,7 @@ typedef struct LearnedLeafFormat
  *
  * A leaf's entries e satisfy low_fence <= e < high_fence.  The low fence is
  * set when the page is created and never changes; the high fence is a copy
- * of the right sibling's low fence.
+ * of the right sibling's low fence (README invariants 1 and 9).
  */
 typedef struct LearnedPageOpaqueData
 {
@@ -144,48 +146,21 @@ typedef LearnedPageOpaqueData *LearnedPageOpaque;
 	((LearnedPageGetOpaque(page)->flags & LEARNED_PAGE_META) != 0)
 
 /*
- * Leaf layout: an array of keys grows up from the page header, and the
- * matching heap TIDs grow down from the special space, so the free space is
- * one hole between pd_lower and pd_upper (generic WAL and full-page images
- * skip it).  Entry i is (learned_leaf_key(page, i),
- * learned_leaf_tid(page, i)).
- *
- * Entries are packed in the fewest bytes the page's own contents need
- * (frame of reference, one frame per page): a key is stored as its
- * unsigned offset from the page's base key (its low fence key, or the
- * int64 minimum on the leftmost page) in key_bytes bytes (1 to 8); a heap
- * TID as one integer, block number above offset number, in block_bytes +
- * offnum_bytes bytes.  Dense ids thus take 2-byte keys, keys spread over
- * the whole int8 range 7-byte keys, and heap TIDs 4 bytes (a table under
- * 128 GB whose pages hold fewer than 256 tuples): entries of 5 to 11
- * bytes, where btree spends 16 bytes of index tuple and a 4-byte line
- * pointer on each.
- *
- * The format is chosen when a page is written whole (at build, at a
- * split: learned_leaf_plan and learned_leaf_format_of) as the narrowest
- * that holds its entries and any key up to its high fence.  An insert whose
- * key or TID does not fit (a rightmost leaf's key beyond its range, a TID
- * in a heap block past the width) rewrites the page in a wider format
- * while its entries fit one (learned_leaf_reformat), else splits it.
- * Block numbers take at least 3 bytes (heaps up to 128 GB): a table growing
- * past 2 MB or 512 MB would otherwise make every leaf it inserts into
- * rewrite its entries wider, or split if they no longer fit.  An entry then
- * takes at least 5 bytes, and a TID can widen it by at most 2: half of any
- * full page fits a page whatever format the new entry needs, so a split
- * always succeeds.
+ * Leaf layout (README, "Pages", explains the format and why it was chosen):
+ * keys grow up from the page header and the matching heap TIDs down from
+ * the special space, so the free space is one hole between pd_lower and
+ * pd_upper, which generic WAL and full-page images skip.  Entry i is
+ * (learned_leaf_key(page, i), learned_leaf_tid(page, i)), each packed in
+ * the widths LearnedLeafFormat names: a key as its offset from
+ * learned_leaf_base, a TID as block number above offset number.  Block
+ * numbers take at least LEARNED_MIN_BLOCK_BYTES so that a growing heap does
+ * not make every leaf it inserts into widen.
  *
  * Entries [0, nsorted) are the main run, sorted by (key, TID); the next
- * nrecent, at most LEARNED_LEAF_RECENT_MAX, the recent run, sorted too; the
- * rest, at most LEARNED_LEAF_PENDING_MAX, are pending: appended in arrival
- * order, so that an insert changes a few bytes rather than shifting half
- * the page (generic WAL logs every byte that moved).  The pending entries
- * are merged, in one WAL record, into the recent run when they reach their
- * limit, and the recent run into the main one when it reaches its own
- * (learned_leaf_merge_pending): the page's bytes move once per
- * LEARNED_LEAF_RECENT_MAX inserts, not once per LEARNED_LEAF_PENDING_MAX.
- * VACUUM merges everything into the main run.  Readers search the main run
- * from the key's interpolated position, binary-search the recent run and
- * scan the pending entries.
+ * nrecent (at most LEARNED_LEAF_RECENT_MAX) the recent run, sorted too; the
+ * rest (at most LEARNED_LEAF_PENDING_MAX) are pending, in arrival order, so
+ * that an insert changes a few bytes (learned_leaf_merge_pending folds them
+ * in).
  */
 #define LEARNED_LEAF_PENDING_MAX	64
 #define LEARNED_LEAF_RECENT_MAX		256
@@ -386,7 +361,8 @@ learned_key_to_datum(int64 key, Oid typid)
  * There are two fit slots: the one in force is fits[model_version & 1]
  * (model_version is in the metapage).  Retraining writes the other slot of
  * every record and then flips model_version in one metapage change, so a
- * crash leaves either the old model or the new one in force, never a mix.
+ * crash leaves either the old model or the new one in force, never a mix
+ * (README invariant 12).
  */
 typedef struct LearnedRecordHeader
 {
@@ -488,7 +464,7 @@ typedef struct LearnedOptions
 #define LEARNED_PHASE_MODEL			6
 
 /* ----------------------------------------------------------------
- *	Per-backend model cache (learned_cache.c)
+ *	Per-backend model cache and search keys (learned_cache.c)
  * ----------------------------------------------------------------
  */
 
@@ -592,6 +568,28 @@ typedef struct LearnedTarget
  */
 #define LEARNED_MOVES_BEFORE_REFRESH	3
 
+/* ----------------------------------------------------------------
+ *	Prototypes, under the file that defines them
+ * ----------------------------------------------------------------
+ */
+
+/* learned_am.c */
+extern bytea *learned_options(Datum reloptions, bool validate);
+extern bool learned_validate(Oid opclassoid);
+extern void learned_costestimate(PlannerInfo *root, IndexPath *path,
+								 double loop_count, Cost *indexStartupCost,
+								 Cost *indexTotalCost,
+								 Selectivity *indexSelectivity,
+								 double *indexCorrelation,
+								 double *indexPages);
+extern char *learned_buildphasename(int64 phasenum);
+
+/* learned_build.c */
+extern IndexBuildResult *learned_build(Relation heap, Relation index,
+									   struct IndexInfo *indexInfo);
+extern void learned_buildempty(Relation index);
+
+/* learned_cache.c */
 extern void learned_cache_init(void);
 extern LearnedCache *learned_cache_get(Relation index);
 extern LearnedTarget learned_cache_locate(Relation index,
@@ -601,15 +599,14 @@ extern void learned_cache_reset(Relation index);
 extern Size learned_cache_budget(Relation index);
 extern Size learned_cache_bytes(Relation index);
 
-/* learned_retrain.c */
-extern bool learned_retrain(Relation index);
-extern bool learned_model_drifted(Relation index);
-extern void learned_record_refit(Page recpage, uint32 slot_mask);
+/* learned_insert.c */
+extern bool learned_insert(Relation index, Datum *values, bool *isnull,
+						   ItemPointer ht_ctid, Relation heapRel,
+						   IndexUniqueCheck checkUnique,
+						   bool indexUnchanged,
+						   struct IndexInfo *indexInfo);
 
-/* ----------------------------------------------------------------
- *	Page helpers (learned_page.c)
- * ----------------------------------------------------------------
- */
+/* learned_page.c */
 extern void learned_init_page(Page page, uint16 flags);
 extern void learned_init_metapage(Page page, int fillfactor);
 extern int	learned_fence_cmp(const LearnedFence *a, const LearnedFence *b);
@@ -652,48 +649,10 @@ extern uint32 learned_get_pages_per_record(Relation index);
 extern bool learned_type_supported(Oid typid);
 extern Oid	learned_index_keytype(Relation index);
 
-/* learned_sort.c: CREATE INDEX's sort of (key, heap TID) entries */
-typedef struct LearnedSort LearnedSort;
-extern LearnedSort *learned_sort_begin(int work_mem_kb);
-extern void learned_sort_put(LearnedSort *sort, int64 key, ItemPointer tid);
-extern void learned_sort_perform(LearnedSort *sort);
-extern bool learned_sort_next(LearnedSort *sort, int64 *key,
-							  ItemPointerData *tid);
-extern void learned_sort_end(LearnedSort *sort);
-
-/* learned_wal.c */
-extern void learned_leaf_append_logged(Relation index, Buffer buf, int64 key,
-									   ItemPointer tid);
-extern void learned_nulls_append_logged(Relation index, Buffer buf,
-										ItemPointer tid);
-
-/* ----------------------------------------------------------------
- *	Access method entry points
- * ----------------------------------------------------------------
- */
-
-/* learned_am.c */
-extern bytea *learned_options(Datum reloptions, bool validate);
-extern bool learned_validate(Oid opclassoid);
-extern void learned_costestimate(PlannerInfo *root, IndexPath *path,
-								 double loop_count, Cost *indexStartupCost,
-								 Cost *indexTotalCost,
-								 Selectivity *indexSelectivity,
-								 double *indexCorrelation,
-								 double *indexPages);
-extern char *learned_buildphasename(int64 phasenum);
-
-/* learned_build.c */
-extern IndexBuildResult *learned_build(Relation heap, Relation index,
-									   struct IndexInfo *indexInfo);
-extern void learned_buildempty(Relation index);
-
-/* learned_insert.c */
-extern bool learned_insert(Relation index, Datum *values, bool *isnull,
-						   ItemPointer ht_ctid, Relation heapRel,
-						   IndexUniqueCheck checkUnique,
-						   bool indexUnchanged,
-						   struct IndexInfo *indexInfo);
+/* learned_retrain.c */
+extern bool learned_retrain(Relation index);
+extern bool learned_model_drifted(Relation index);
+extern void learned_record_refit(Page recpage, uint32 slot_mask);
 
 /* learned_scan.c */
 extern IndexScanDesc learned_beginscan(Relation index, int nkeys, int norderbys);
@@ -703,6 +662,15 @@ extern bool learned_gettuple(IndexScanDesc scan, ScanDirection dir);
 extern int64 learned_getbitmap(IndexScanDesc scan, TIDBitmap *tbm);
 extern void learned_endscan(IndexScanDesc scan);
 
+/* learned_sort.c: CREATE INDEX's sort of (key, heap TID) entries */
+typedef struct LearnedSort LearnedSort;
+extern LearnedSort *learned_sort_begin(int work_mem_kb);
+extern void learned_sort_put(LearnedSort *sort, int64 key, ItemPointer tid);
+extern void learned_sort_perform(LearnedSort *sort);
+extern bool learned_sort_next(LearnedSort *sort, int64 *key,
+							  ItemPointerData *tid);
+extern void learned_sort_end(LearnedSort *sort);
+
 /* learned_vacuum.c */
 extern IndexBulkDeleteResult *learned_bulkdelete(IndexVacuumInfo *info,
 												 IndexBulkDeleteResult *stats,
@@ -710,5 +678,11 @@ extern IndexBulkDeleteResult *learned_bulkdelete(IndexVacuumInfo *info,
 												 void *callback_state);
 extern IndexBulkDeleteResult *learned_vacuumcleanup(IndexVacuumInfo *info,
 													IndexBulkDeleteResult *stats);
+
+/* learned_wal.c */
+extern void learned_leaf_append_logged(Relation index, Buffer buf, int64 key,
+									   ItemPointer tid);
+extern void learned_nulls_append_logged(Relation index, Buffer buf,
+										ItemPointer tid);
 
 #endif							/* LEARNED_H */

@@ -62,11 +62,8 @@ _PG_init(void)
 	learned_relopt_kind = add_reloption_kind();
 	add_int_reloption(learned_relopt_kind, "fillfactor",
 					  "Packs learned index leaf pages only to this percentage",
-					  LEARNED_DEFAULT_FILLFACTOR, LEARNED_MIN_FILLFACTOR, 100
-#if PG_VERSION_NUM >= 130000
-					  ,AccessExclusiveLock
-#endif
-		);
+					  LEARNED_DEFAULT_FILLFACTOR, LEARNED_MIN_FILLFACTOR, 100,
+					  AccessExclusiveLock);
 	add_enum_reloption(learned_relopt_kind, "root_model",
 					   "Root model kind of a learned index: auto chooses the cheapest to search",
 					   learned_root_model_values, LEARNED_ROOT_AUTO,
@@ -75,11 +72,8 @@ _PG_init(void)
 	add_int_reloption(learned_relopt_kind, "pages_per_record",
 					  "Leaf pages each model record lists when the index is built (0: chosen by CREATE INDEX)",
 					  LEARNED_DEFAULT_PAGES_PER_RECORD,
-					  LEARNED_PAGES_PER_RECORD_AUTO, LEARNED_RECORD_CAPACITY
-#if PG_VERSION_NUM >= 130000
-					  ,AccessExclusiveLock
-#endif
-		);
+					  LEARNED_PAGES_PER_RECORD_AUTO, LEARNED_RECORD_CAPACITY,
+					  AccessExclusiveLock);
 	learned_cache_init();
 }
 
@@ -99,9 +93,7 @@ learned_handler(PG_FUNCTION_ARGS)
 
 	amroutine->amstrategies = BTMaxStrategyNumber;
 	amroutine->amsupport = 0;
-#if PG_VERSION_NUM >= 130000
 	amroutine->amoptsprocnum = 0;
-#endif
 	amroutine->amcanorder = true;
 	amroutine->amcanorderbyop = false;
 	amroutine->amcanbackward = true;
@@ -118,10 +110,8 @@ learned_handler(PG_FUNCTION_ARGS)
 	amroutine->amcanbuildparallel = false;
 #endif
 	amroutine->amcaninclude = false;
-#if PG_VERSION_NUM >= 130000
 	amroutine->amusemaintenanceworkmem = false;
 	amroutine->amparallelvacuumoptions = VACUUM_OPTION_PARALLEL_BULKDEL;
-#endif
 #if PG_VERSION_NUM >= 160000
 	amroutine->amsummarizing = false;
 #endif
@@ -141,9 +131,7 @@ learned_handler(PG_FUNCTION_ARGS)
 	amroutine->amproperty = NULL;
 	amroutine->ambuildphasename = learned_buildphasename;
 	amroutine->amvalidate = learned_validate;
-#if PG_VERSION_NUM >= 130000
 	amroutine->amadjustmembers = NULL;
-#endif
 	amroutine->ambeginscan = learned_beginscan;
 	amroutine->amrescan = learned_rescan;
 	amroutine->amgettuple = learned_gettuple;

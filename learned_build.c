@@ -10,7 +10,7 @@
  * written during the table scan, the leaves in key order, then the model
  * pages (one per record: how many is chosen from the leaves' fences, see
  * learned_train).  Pages are written through shared buffers without WAL and
- * logged once at the end with log_newpage_range (DESIGN.md invariant 4).
+ * logged once at the end with log_newpage_range (README invariant 4).
  *
  *-------------------------------------------------------------------------
  */

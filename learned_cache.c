@@ -22,7 +22,7 @@
  * invalidations (a heavyweight lock, a catalog access): fetch it again with
  * learned_cache_get() instead.  Reading and locking buffers does not.
  *
- * The cache is only a hint (DESIGN.md invariant 1): a stale list still
+ * The cache is only a hint (README invariants 1 and 6): a stale list still
  * points at or left of the right leaf, because fences never change and
  * leaves never leave the chain.  A search that had to move right met a split
  * the cache does not know and refreshes that record from its page.  A record

@@ -4,10 +4,11 @@
  *	  learned_index_check(regclass, heapallindexed bool): verify a learned
  *	  index's structure, as amcheck's bt_index_check does for nbtree.
  *
- * It verifies the invariants of README's "How it works": the metapage, the
- * leaf chain (order, fences, links, every leaf reached once), the NULL
- * chain, the record lists, the model's error bounds against the real leaves
- * and, on request, that every heap tuple is indexed.  It takes ShareLock on
+ * It verifies the invariants README.md numbers ("How it works") that can be
+ * read from the pages: the metapage, the leaf chain (order, fences, links,
+ * every leaf reached once), the NULL chain, the record lists, the model's
+ * error bounds against the real leaves and, on request, that every heap
+ * tuple is indexed.  It takes ShareLock on
  * the table and on the index, as amcheck's bt_index_parent_check does, so
  * writers (INSERT, UPDATE, DELETE, VACUUM) wait until it is done and the
  * structure cannot change while it is compared with itself and with the

@@ -12,7 +12,7 @@
  * entry is returned.  The pin is kept on that page while its entries are
  * returned when the scan returns index tuples (index-only) or its snapshot
  * is not MVCC: VACUUM needs a cleanup lock on the page, so it cannot remove
- * a heap tuple the scan is about to return (DESIGN.md invariant 5).
+ * a heap tuple the scan is about to return (README invariant 5).
  *
  * Moving right follows the right link saved with the page: a split after
  * the copy moved only entries already copied, and whatever is inserted

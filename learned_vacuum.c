@@ -8,7 +8,7 @@
  * compacted in place under a cleanup lock (a leaf's pending entries are
  * merged into its sorted ones at the same time); model pages and the
  * metapage are left alone.  A page is emptied, never unlinked or freed: the leaf chain
- * and every low fence stay as they are (DESIGN.md, invariant 1), and later
+ * and every low fence stay as they are (README invariants 1 and 11), and later
  * inserts into the page's key range reuse its space.  The model is not
  * retrained here.
  *

@@ -7,27 +7,34 @@
  * the extension and, on their own, into the model's unit test
  * (test/rmi_test.c).  The model never allocates; callers own all memory.
  *
+ * Vocabulary.  The index and README.md speak of leaves and records, and so
+ * do these comments: keys[] are the leaves' low fences in chain order, a
+ * leaf is known here by its place in that order, and a stage-2 record is a
+ * consecutive run of leaves with its own fit.  The identifiers keep the
+ * model's own older names: an RmiSegment is a record's fit (nsegments the
+ * number of records), and a "position" is a leaf's place in the leaf order
+ * (positions_per_segment: leaves per record).
+ *
  * What the model predicts.  For a sorted (non-decreasing) array keys[0..n),
- * n >= 1, and any int64 x, the target position is
+ * n >= 1, and any int64 x, the target leaf is
  *
  *		rmi_target(x) = max { i : keys[i] < x },  or 0 when no key is < x.
  *
- * In the index, keys[] are the low fences of the leaf pages in chain order, so
- * the target is the leaf where a search for the first entry >= x must start:
- * the rightmost page whose low fence is below x (the first page's fence is
- * treated as minus infinity).
+ * As keys[] are the leaves' low fences, the target is the leaf where a search
+ * for the first entry >= x must start: the rightmost leaf whose low fence is
+ * below x (the first leaf's fence is treated as minus infinity).
  *
- * Stage 2 splits the positions into consecutive segments; segment j covers
- * positions [start, start + count) and its first_key is keys[start].  A
- * lookup for x is routed to
+ * Stage 2 splits the leaves into consecutive records; record j covers
+ * leaves [start, start + count) and its first_key is keys[start].  A lookup
+ * for x is routed to
  *
- *		rmi_route(x) = max { j : segment[j].first_key < x },  or 0.
+ *		rmi_route(x) = max { j : record[j].first_key < x },  or 0.
  *
- * which always holds rmi_target(x).  The root (stage 1) predicts the segment
- * with error bounds; the segment's linear fit predicts the position with
- * error bounds.  Every bound is computed with the exact prediction code used
- * at lookup, and every prediction is monotone in x, so the bounds hold for all
- * int64 x, present in the training set or not.
+ * which always holds rmi_target(x).  The root (stage 1) predicts the record
+ * with error bounds; the record's linear fit predicts the leaf with error
+ * bounds.  Every bound is computed with the exact prediction code used at
+ * lookup, and every prediction is monotone in x, so the bounds hold for all
+ * int64 x, present in the training set or not (README invariant 2).
  *
  *-------------------------------------------------------------------------
  */
@@ -39,14 +46,14 @@
 /*
  * Root model kinds (stored on disk: never renumber).
  *
- * RMI_ROOT_LINEAR: segment = floor(coef[0] + coef[1] * d), clamped, with
+ * RMI_ROOT_LINEAR: record = floor(coef[0] + coef[1] * d), clamped, with
  * d = x - min_key as a double (0 for x <= min_key) and coef[1] >= 0;
  * coef[2] and coef[3] are unused and zero.
  */
 #define RMI_ROOT_LINEAR		1
 
 /*
- * RMI_ROOT_CUBIC: segment = floor(coef[0] + S(d)), clamped, with d as for
+ * RMI_ROOT_CUBIC: record = floor(coef[0] + S(d)), clamped, with d as for
  * the linear root and
  *
  *		S(d) = coef[3] * u * (u * u) + coef[1] * d,	u = d - coef[2],
@@ -65,7 +72,7 @@
 #define RMI_ROOT_CUBIC		2
 
 /*
- * RMI_ROOT_SPLINE: segment = floor(coef[0] + S(x)), clamped, where S is the
+ * RMI_ROOT_SPLINE: record = floor(coef[0] + S(x)), clamped, where S is the
  * piecewise-linear interpolation through nknots knots (knot_key[i],
  * knot_pos[i]), knot_key strictly increasing and knot_pos non-decreasing:
  * S(x) = knot_pos[0] for x <= knot_key[0], knot_pos[nknots - 1] for
@@ -76,8 +83,8 @@
  *		slope = (knot_pos[i + 1] - knot_pos[i]) / (knot_key[i + 1] - knot_key[i])
  *
  * each operation rounded to IEEE double in that order (see rmi.c).  Each
- * piece stays within its two knots' positions, so S is monotone by
- * construction, rounding included.  The knots are points of the segments'
+ * piece stays within its two knots' values, so S is monotone by
+ * construction, rounding included.  The knots are points of the records'
  * first-key CDF chosen by training (see fit_spline in rmi.c); coef[1..3]
  * are unused and zero.
  */
@@ -95,29 +102,29 @@
 							 (1u << RMI_ROOT_SPLINE))
 
 /*
- * A segment predicts floor(intercept + slope * d), clamped, with
+ * A record's fit predicts floor(intercept + slope * d), clamped, with
  * d = x - first_key as for the root.  Both stages round the product and the
  * sum to IEEE double separately (never a fused multiply-add), so the stored
  * bounds hold in every build that reads them.
  *
- * Error bounds are exact, so never above the number of entries covered; a
+ * Error bounds are exact, so never above the number of leaves covered; a
  * bound too large for int32 is stored as INT32_MAX, which lookups read as
  * "unbounded".
  */
 
-/* Stage-2 segment: a linear fit from key to position within the segment. */
+/* A stage-2 record's fit: a linear map from key to leaf within the record. */
 typedef struct RmiSegment
 {
 	int64_t		first_key;		/* keys[start] */
-	uint32_t	start;			/* first position covered */
-	uint32_t	count;			/* number of positions covered, >= 1 */
+	uint32_t	start;			/* first leaf covered */
+	uint32_t	count;			/* number of leaves covered, >= 1 */
 	double		slope;			/* >= 0 */
 	double		intercept;
 	int32_t		err_lo;			/* target >= predicted - err_lo */
 	int32_t		err_hi;			/* target <= predicted + err_hi */
 } RmiSegment;
 
-/* Stage-1 root: a monotone map from key to segment number. */
+/* Stage-1 root: a monotone map from key to record number. */
 typedef struct RmiRoot
 {
 	int32_t		type;			/* RMI_ROOT_* */
@@ -128,18 +135,18 @@ typedef struct RmiRoot
 	int32_t		err_hi;			/* route <= predicted + err_hi */
 	/* RMI_ROOT_SPLINE only; zero otherwise */
 	uint32_t	nknots;			/* 2..RMI_SPLINE_MAX_KNOTS */
-	uint32_t	knot_pos[RMI_SPLINE_MAX_KNOTS];	/* segment number at the knot */
+	uint32_t	knot_pos[RMI_SPLINE_MAX_KNOTS];	/* record number at the knot */
 	int64_t		knot_key[RMI_SPLINE_MAX_KNOTS];
 } RmiRoot;
 
-/* Number of segments rmi_train makes for n positions. */
+/* Number of records rmi_train makes for n leaves. */
 extern uint32_t rmi_segment_count(uint32_t n, uint32_t positions_per_segment);
 
 /*
- * Train on keys[0..n) (sorted, n >= 1) with segments of
- * positions_per_segment positions (the last may be shorter; 0 is taken as
- * 1).  segments must have room for rmi_segment_count(n,
- * positions_per_segment) entries.  The root is trained by rmi_train_root
+ * Train on keys[0..n) (sorted, n >= 1) with records of
+ * positions_per_segment leaves (the last may be shorter; 0 is taken as 1).
+ * segments must have room for rmi_segment_count(n, positions_per_segment)
+ * records.  The root is trained by rmi_train_root
  * with RMI_ROOT_KINDS_ALL (rmi_train) or with kinds_mask (rmi_train_kinds).
  */
 extern void rmi_train(const int64_t *keys, uint32_t n,
@@ -151,22 +158,23 @@ extern void rmi_train_kinds(const int64_t *keys, uint32_t n,
 							RmiRoot *root, RmiSegment *segments);
 
 /*
- * (Re)train the root over segments[0..nsegments), already filled in (by
- * rmi_train or by the caller, with first_key non-decreasing): sets every
- * field of *root, with min_key = segments[0].first_key.  Each kind whose bit
- * (1u << RMI_ROOT_x) is set in kinds_mask is fitted and the one whose search
- * is cheapest (rmi_root_search_cost) is kept, ties going to the simpler kind
- * (linear, then cubic, then spline).  A mask with no known kind's bit, or a
- * mask of kinds none of which can be fitted (a cubic needs 4 distinct first
- * keys), gives a linear root.  Never allocates; O(nsegments) per candidate
- * model (a few dozen candidates per kind).
+ * (Re)train the root over the records' fits segments[0..nsegments),
+ * already filled in (by rmi_train or by the caller, with first_key
+ * non-decreasing): sets every field of *root, with min_key =
+ * segments[0].first_key.  Each kind whose bit (1u << RMI_ROOT_x) is set in
+ * kinds_mask is fitted and the one whose search is cheapest
+ * (rmi_root_search_cost) is kept, ties going to the simpler kind (linear,
+ * then cubic, then spline).  A mask with no known kind's bit, or a mask of
+ * kinds none of which can be fitted (a cubic needs 4 distinct first keys),
+ * gives a linear root.  Never allocates; O(nsegments) per candidate model
+ * (a few dozen candidates per kind).
  */
 extern void rmi_train_root(RmiRoot *root, const RmiSegment *segments,
 						   uint32_t nsegments, uint32_t kinds_mask);
 
 /*
  * Comparisons a lookup spends in the root, as a cost to compare models:
- * log2 of its window in segments (the binary search of the segments' first
+ * log2 of its window in records (the binary search of the records' first
  * keys over it), plus log2 of the knots for a spline.
  */
 extern double rmi_root_search_cost(const RmiRoot *root);
@@ -175,7 +183,7 @@ extern double rmi_root_search_cost(const RmiRoot *root);
 extern const char *rmi_root_kind_name(int32_t type);
 
 /*
- * Mean and largest window (rmi_segment_window, in positions) over the
+ * Mean and largest window (rmi_segment_window, in leaves) over the
  * training keys themselves, each routed exactly; 1 and 1 when n or
  * nsegments is 0.
  */
@@ -184,15 +192,15 @@ extern void rmi_window_stats(const int64_t *keys, uint32_t n,
 							 double *mean_window, uint32_t *max_window);
 
 /*
- * The cost model of the choice of segment size: what a lookup reads.
+ * The cost model of the choice of leaves per record: what a lookup reads.
  *
  * A lookup reads one leaf page.  It finds the leaf in memory when its
- * segment's list is cached; otherwise it first reads the segment's page
+ * record's list is cached; otherwise it first reads the record's page
  * (one more page) and searches the list there.  The windows cost
  * comparisons, never pages: both searches are exact over the list.  The
- * per-backend cache holds the root and every segment's fit (fixed_bytes +
+ * per-backend cache holds the root and every record's fit (fixed_bytes +
  * bytes_per_segment each) and then lists (bytes_per_position per listed
- * position) while the budget lasts; with lookups spread evenly, the share
+ * leaf) while the budget lasts; with lookups spread evenly, the share
  * of lookups whose list is not cached is the share of the lists that do
  * not fit.
  */
@@ -200,11 +208,11 @@ typedef struct RmiCacheModel
 {
 	double		budget_bytes;	/* the cache's budget for this index */
 	double		fixed_bytes;	/* always held: the root and bookkeeping */
-	double		bytes_per_segment;	/* always held per segment */
-	double		bytes_per_position; /* per listed position, while cached */
+	double		bytes_per_segment;	/* always held per record */
+	double		bytes_per_position; /* per listed leaf, while cached */
 } RmiCacheModel;
 
-/* Bytes of the whole model: fixed + segments + every list. */
+/* Bytes of the whole model: fixed + records + every list. */
 extern double rmi_cache_bytes(const RmiCacheModel *cm, double npositions,
 							  uint32_t nsegments);
 
@@ -213,23 +221,23 @@ extern double rmi_expected_pages(const RmiCacheModel *cm, double npositions,
 								 uint32_t nsegments);
 
 /*
- * Why rmi_choose kept its segment size: the weakest criterion it needed
- * against the best candidate of every other size.
+ * Why rmi_choose kept its number of leaves per record: the weakest
+ * criterion it needed against the best candidate of every other size.
  */
-#define RMI_CHOSEN_ONLY		1	/* the only segment size */
+#define RMI_CHOSEN_ONLY		1	/* the only record size */
 #define RMI_CHOSEN_PAGES	2	/* fewest expected pages per lookup */
 #define RMI_CHOSEN_SEARCH	3	/* tied on pages: the cheapest search */
 #define RMI_CHOSEN_CACHE	4	/* tied on both: the smallest cache */
 #define RMI_CHOSEN_ORDER	5	/* tied on all three: the first candidate */
 
-/* Segment sizes rmi_choose compares, at most. */
+/* Record sizes (leaves per record) rmi_choose compares, at most. */
 #define RMI_CHOOSE_MAX_CANDIDATES	8
 
 typedef struct RmiChoice
 {
 	uint32_t	positions_per_segment;
 	int32_t		root_type;
-	uint32_t	ncandidates;	/* (segment size, root kind) pairs compared */
+	uint32_t	ncandidates;	/* (record size, root kind) pairs compared */
 	int32_t		reason;			/* RMI_CHOSEN_* */
 	double		expected_pages; /* rmi_expected_pages */
 	double		search_cost;	/* comparisons: root's plus log2(mean_window) */
@@ -239,12 +247,12 @@ typedef struct RmiChoice
 } RmiChoice;
 
 /*
- * Choose the segment size and the root kind for keys[0..n): train every
- * pair of candidates[0..ncandidates) (segment sizes, 1 to
+ * Choose the record size and the root kind for keys[0..n): train every
+ * pair of candidates[0..ncandidates) (leaves per record, 1 to
  * RMI_CHOOSE_MAX_CANDIDATES of them) and root kinds in kinds_mask, and keep
  * the one with the fewest expected pages per lookup (in thousandths of a
  * page), then the cheapest search (rmi_root_search_cost + log2 of the mean
- * segment window, in quarters of a comparison), then the smallest cache,
+ * record window, in quarters of a comparison), then the smallest cache,
  * then the earliest candidate.  On return root and segments hold the chosen
  * model, trained as rmi_train_kinds would; segments must have room for
  * rmi_segment_count(n, c) entries for every candidate c.  Returns 0 (and
@@ -262,32 +270,32 @@ extern uint32_t rmi_root_predict(const RmiRoot *root, int64_t x);
 
 /*
  * rmi_route(x), exactly: the root's prediction narrowed by a binary search
- * of first_key over the root's error window (falling back to the whole array
- * if the window is wrong, which a trained model never is).
+ * of the records' first_key over the root's error window (falling back to
+ * all records if the window is wrong, which a trained model never is).
  */
 extern uint32_t rmi_find_segment(const RmiRoot *root,
 								 const RmiSegment *segments, int64_t x);
 
-/* Segment prediction relative to seg->start, clamped to [0, count - 1]. */
+/* A record's predicted leaf, from seg->start, clamped to [0, count - 1]. */
 extern uint32_t rmi_segment_predict(const RmiSegment *seg, int64_t x);
 
 /*
- * Window of absolute positions [*lo, *hi] that holds rmi_target(x) for
- * every x routed to this segment.
+ * Window of leaves [*lo, *hi], in the whole leaf order, that holds
+ * rmi_target(x) for every x routed to this record.
  */
 extern void rmi_segment_window(const RmiSegment *seg, int64_t x,
 							   uint32_t *lo, uint32_t *hi);
 
 /*
- * The last position p in [0, npositions) whose entry is at or before the
- * search, that is for which at_or_before(ctx, p) is true, position 0 always
- * counting (it is never asked about).  The predicate must be monotone: true
- * for a prefix of the positions and false after it.  With "keys[p] < x" it
- * gives rmi_target(x) over the list keys[0..npositions).
+ * The last leaf p of a record's list, p in [0, npositions), whose fence is
+ * at or before the search, that is for which at_or_before(ctx, p) is true,
+ * list entry 0 always counting (it is never asked about).  The predicate
+ * must be monotone: true for a prefix of the list and false after it.  With
+ * "keys[p] < x" it gives rmi_target(x) over the list keys[0..npositions).
  *
- * The list is the segment's as it is now: positions are relative to its
- * first entry (position seg->start at training), and it may have grown or
- * been cut since seg was fitted.  The fit's window (rmi_segment_window) is
+ * The list is the record's as it is now: entries are counted from its
+ * first leaf (leaf seg->start at training), and it may have grown or been
+ * cut since seg was fitted.  The fit's window (rmi_segment_window) is
  * only a hint: it is clamped to npositions, checked with at most two calls,
  * and where the answer lies outside it the whole list on that side is
  * searched, so the result is exact however stale the fit.  With a correct
@@ -300,7 +308,10 @@ extern uint32_t rmi_segment_search(const RmiSegment *seg, int64_t x,
 														uint32_t position),
 								   const void *ctx);
 
-/* Both stages: window [*lo, *hi] of absolute positions holding rmi_target(x). */
+/*
+ * Both stages: the window [*lo, *hi] of leaves, in the whole leaf order,
+ * that holds rmi_target(x).
+ */
 extern void rmi_lookup(const RmiRoot *root, const RmiSegment *segments,
 					   int64_t x, uint32_t *lo, uint32_t *hi);
 

@@ -3,7 +3,7 @@
 -- as a cube, exponentially spaced clusters, huge duplicate runs, a few keys
 -- near the int8 limits among dense small ones.  Whatever the model makes of
 -- them, answers equal a sequential scan's and a warm point lookup reads one
--- leaf page (DESIGN.md invariant 3: bounded worst case).
+-- leaf page (README invariant 3: bounded worst case).
 --
 SET max_parallel_workers_per_gather = 0;
 SET default_statistics_target = 1000;
