@@ -83,8 +83,12 @@ fi
 
 # How many tests of a pg_regress-style run passed and failed: "name ... ok"
 # up to PostgreSQL 15, "ok N - name" / "not ok N - name" from 16 on.
+# A missing output file (the work directory gone) counts as one failure.
 count_results() {
 	local out=$1
+	ok=0
+	bad=1
+	[ -f "$out" ] || return 0
 	ok=$(grep -cE '(\.\.\. ok( |$)|^ok [0-9]+ +[-+] )' "$out")
 	bad=$(grep -cE '(\.\.\. FAILED( |$)|^not ok [0-9]+ +[-+] )' "$out")
 }
@@ -92,14 +96,14 @@ count_results() {
 # 2. pg_regress over sql/*.sql and pg_isolation_regress over specs/*.spec,
 # against the cluster (PGHOST/PGPORT).
 run_regress_suite() {
-	local name=$1 target=$2 diffs=$3
-	shift 3
+	local name=$1 target=$2 diffs=$3 want=$4
+	shift 4
 	run_step "$name" env PGHOST="$PGHOST" PGPORT="$PGPORT" PGUSER="$PGUSER" \
 		"${suites[@]}" "$target" "$@"
 	local rc=$?
 	count_results "$LRN_TMP/$name.out"
-	if [ "$rc" -ne 0 ] && [ "$bad" -eq 0 ]; then
-		bad=1 # the runner itself failed before running a test
+	if [ "$bad" -eq 0 ] && { [ "$rc" -ne 0 ] || { [ "$ok" -eq 0 ] && [ "$want" -gt 0 ]; }; }; then
+		bad=1 # the runner failed before running a test, or ran none
 	fi
 	passed=$((passed + ok))
 	failed=$((failed + bad))
@@ -112,13 +116,14 @@ run_regress_suite() {
 
 regress_args=()
 if [ -n "${REGRESS:-}" ]; then regress_args+=(REGRESS="$REGRESS"); fi
-run_regress_suite regress installcheck-regress regression.diffs "${regress_args[@]}"
+run_regress_suite regress installcheck-regress regression.diffs \
+	"$(ls sql/*.sql 2>/dev/null | wc -l)" "${regress_args[@]}"
 regress_ok=$ok regress_bad=$bad
 
 isolation_args=()
 if [ -n "${ISOLATION:-}" ]; then isolation_args+=(ISOLATION="$ISOLATION"); fi
 run_regress_suite isolation installcheck-isolation output_iso/regression.diffs \
-	"${isolation_args[@]}"
+	"$(ls specs/*.spec 2>/dev/null | wc -l)" "${isolation_args[@]}"
 isolation_ok=$ok isolation_bad=$bad
 
 # 3. The TAP tests: their own clusters, as postgres, on ports they pick.
