@@ -29,6 +29,7 @@
 
 #include "access/relscan.h"
 #include "access/stratnum.h"
+#include "access/xlog.h"
 #include "catalog/pg_type_d.h"
 #include "miscadmin.h"
 #include "nodes/tidbitmap.h"
@@ -476,6 +477,22 @@ learned_done_with_page(IndexScanDesc scan, Buffer buf)
 		so->pinned = buf;
 	else
 		ReleaseBuffer(buf);
+
+	/*
+	 * An index-only scan planned on a hot standby while removals were
+	 * replayed under a cleanup lock may run after the primary, restarted
+	 * without the library, has switched to generic WAL (a cached plan, a
+	 * long scan).  Check again for each page copied: its pin no longer
+	 * protects the entries, so refuse rather than return removed ones.
+	 */
+	if (scan->xs_want_itup && RecoveryInProgress() &&
+		!learned_standby_ios_safe(scan->indexRelation))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("index-only scan of learned index \"%s\" is not safe during recovery",
+						RelationGetRelationName(scan->indexRelation)),
+				 errdetail("The primary logs this index's VACUUM as generic WAL, whose replay does not wait for the scan."),
+				 errhint("Add learned_am to shared_preload_libraries on the primary and on this server, or plan the query again.")));
 }
 
 /*

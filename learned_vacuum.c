@@ -29,7 +29,9 @@
 
 #include "access/genam.h"
 #include "access/generic_xlog.h"
+#include "commands/progress.h"
 #include "commands/vacuum.h"
+#include "pgstat.h"
 #include "miscadmin.h"
 #include "storage/bufmgr.h"
 #include "storage/lmgr.h"
@@ -118,15 +120,30 @@ learned_vacuum_leaf(LearnedVacuumState *vstate, Buffer buf)
 
 		if (ndead > 0 || opaque->nsorted < nentries)
 		{
-			GenericXLogState *xlog;
-			Page		copy;
+			if (learned_rmgr_registered)
+			{
+				uint16		positions[LEARNED_LEAF_MAX_CAPACITY];
+				int			npositions = 0;
 
-			xlog = GenericXLogStart(index);
-			copy = GenericXLogRegisterBuffer(xlog, buf, 0);
-			if (ndead > 0)
-				learned_leaf_remove(copy, dead);
-			learned_leaf_merge_all(copy);
-			GenericXLogFinish(xlog);
+				for (int i = 0; i < nentries; i++)
+				{
+					if (dead[i])
+						positions[npositions++] = i;
+				}
+				learned_vacuum_log(index, buf, positions, npositions);
+			}
+			else
+			{
+				GenericXLogState *xlog;
+				Page		copy;
+
+				xlog = GenericXLogStart(index);
+				copy = GenericXLogRegisterBuffer(xlog, buf, 0);
+				if (ndead > 0)
+					learned_leaf_remove(copy, dead);
+				learned_leaf_merge_all(copy);
+				GenericXLogFinish(xlog);
+			}
 		}
 	}
 
@@ -159,7 +176,19 @@ learned_vacuum_nulls(LearnedVacuumState *vstate, Buffer buf)
 		}
 	}
 
-	if (ndead > 0)
+	if (ndead > 0 && learned_rmgr_registered)
+	{
+		uint16		positions[LEARNED_NULLS_CAPACITY];
+		int			npositions = 0;
+
+		for (int i = 0; i < ntids; i++)
+		{
+			if (dead[i])
+				positions[npositions++] = i;
+		}
+		learned_vacuum_log(index, buf, positions, npositions);
+	}
+	else if (ndead > 0)
 	{
 		GenericXLogState *xlog;
 		Page		copy;
@@ -247,6 +276,8 @@ learned_vacuum_scan(LearnedVacuumState *vstate)
 	for (;;)
 	{
 		nblocks = learned_vacuum_nblocks(vstate->info->index);
+		if (vstate->info->report_progress)
+			pgstat_progress_update_param(PROGRESS_SCAN_BLOCKS_TOTAL, nblocks);
 		if (blkno >= nblocks)
 			break;
 		for (; blkno < nblocks; blkno++)
@@ -257,6 +288,9 @@ learned_vacuum_scan(LearnedVacuumState *vstate)
 			vacuum_delay_point();
 #endif
 			learned_vacuum_page(vstate, blkno);
+			if (vstate->info->report_progress)
+				pgstat_progress_update_param(PROGRESS_SCAN_BLOCKS_DONE,
+											 blkno + 1);
 		}
 	}
 
@@ -264,6 +298,36 @@ learned_vacuum_scan(LearnedVacuumState *vstate)
 	vstate->stats->num_pages = nblocks;
 	vstate->stats->pages_deleted = 0;
 	vstate->stats->pages_free = 0;
+}
+
+/*
+ * Make the metapage say how this server logs removals, before the first
+ * one: LEARNED_WAL_CLEANUP_REDO set where the learned resource manager is
+ * registered (records whose redo takes a cleanup lock), clear where
+ * removals go to generic WAL.  A hot standby offers index-only scans only
+ * while the flag is set (learned_standby_ios_safe); because this change is
+ * logged before any removal, the standby replays it before the first
+ * removal its scans are not protected from.
+ */
+static void
+learned_vacuum_note_wal(Relation index)
+{
+	Buffer		buf = ReadBuffer(index, LEARNED_METAPAGE_BLKNO);
+	uint32		wanted = learned_rmgr_registered ? LEARNED_WAL_CLEANUP_REDO : 0;
+	LearnedMetaPage meta;
+
+	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+	learned_check_page(index, buf, LEARNED_PAGE_META);
+	meta = LearnedPageGetMeta(BufferGetPage(buf));
+	if ((meta->wal_flags & LEARNED_WAL_CLEANUP_REDO) != wanted)
+	{
+		GenericXLogState *xlog = GenericXLogStart(index);
+
+		meta = LearnedPageGetMeta(GenericXLogRegisterBuffer(xlog, buf, 0));
+		meta->wal_flags = (meta->wal_flags & ~LEARNED_WAL_CLEANUP_REDO) | wanted;
+		GenericXLogFinish(xlog);
+	}
+	UnlockReleaseBuffer(buf);
 }
 
 /*
@@ -279,6 +343,7 @@ learned_bulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 	if (stats == NULL)
 		stats = (IndexBulkDeleteResult *) palloc0(sizeof(IndexBulkDeleteResult));
 
+	learned_vacuum_note_wal(info->index);
 	vstate.info = info;
 	vstate.stats = stats;
 	vstate.callback = callback;
