@@ -28,6 +28,8 @@
 #include "postgres.h"
 
 #include "access/genam.h"
+#include "access/parallel.h"
+#include "access/xlog.h"
 #include "access/generic_xlog.h"
 #include "commands/progress.h"
 #include "commands/vacuum.h"
@@ -35,6 +37,7 @@
 #include "miscadmin.h"
 #include "storage/bufmgr.h"
 #include "storage/lmgr.h"
+#include "utils/inval.h"
 #include "utils/rel.h"
 
 #include "learned.h"
@@ -308,16 +311,46 @@ learned_vacuum_scan(LearnedVacuumState *vstate)
  * while the flag is set (learned_standby_ios_safe); because this change is
  * logged before any removal, the standby replays it before the first
  * removal its scans are not protected from.
+ *
+ * Clearing the flag (a primary restarted without the library) must also
+ * stop the index-only scans a standby is already running: their pins will
+ * not hold off generic redo.  So the clearing is done under an
+ * AccessExclusiveLock on the index, which is WAL-logged: the standby's
+ * replay takes it too, waiting for (or, past max_standby_streaming_delay,
+ * cancelling) every query that holds a lock on the index, and keeps it
+ * until this transaction's commit, so every removal of this VACUUM is
+ * replayed while no standby query uses the index.  The relcache
+ * invalidation, replayed at commit, makes the standby's cached plans plan
+ * again (without index-only scans).  The lock blocks queries on the primary
+ * for the rest of this one VACUUM; it is taken once per index, when the
+ * library stops being preloaded.  A parallel worker cannot log the lock (it
+ * may not assign a transaction id) and clears the flag without it.
  */
 static void
 learned_vacuum_note_wal(Relation index)
 {
-	Buffer		buf = ReadBuffer(index, LEARNED_METAPAGE_BLKNO);
 	uint32		wanted = learned_rmgr_registered ? LEARNED_WAL_CLEANUP_REDO : 0;
+	Buffer		buf = ReadBuffer(index, LEARNED_METAPAGE_BLKNO);
 	LearnedMetaPage meta;
+	bool		change;
+
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	learned_check_page(index, buf, LEARNED_PAGE_META);
+	meta = LearnedPageGetMeta(BufferGetPage(buf));
+	change = (meta->wal_flags & LEARNED_WAL_CLEANUP_REDO) != wanted;
+	LockBuffer(buf, BUFFER_LOCK_UNLOCK);
+	if (!change)
+	{
+		ReleaseBuffer(buf);
+		return;
+	}
+
+	/* No buffer lock while waiting for a heavyweight lock. */
+	if (wanted == 0 && RelationNeedsWAL(index) && XLogStandbyInfoActive() &&
+		!IsParallelWorker())
+		LockRelation(index, AccessExclusiveLock);
 
 	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
-	learned_check_page(index, buf, LEARNED_PAGE_META);
 	meta = LearnedPageGetMeta(BufferGetPage(buf));
 	if ((meta->wal_flags & LEARNED_WAL_CLEANUP_REDO) != wanted)
 	{
@@ -326,6 +359,8 @@ learned_vacuum_note_wal(Relation index)
 		meta = LearnedPageGetMeta(GenericXLogRegisterBuffer(xlog, buf, 0));
 		meta->wal_flags = (meta->wal_flags & ~LEARNED_WAL_CLEANUP_REDO) | wanted;
 		GenericXLogFinish(xlog);
+		if (wanted == 0)
+			CacheInvalidateRelcacheByRelid(index->rd_index->indrelid);
 	}
 	UnlockReleaseBuffer(buf);
 }

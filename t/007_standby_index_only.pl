@@ -76,20 +76,22 @@ sub load_table
 	return;
 }
 
-# Are the standby's startup process waiting for a buffer pin, or replay past
-# $lsn?
+# Is the standby's startup process waiting for a buffer pin or a lock that
+# a query holds?
+my $startup_waits = q{EXISTS (SELECT FROM pg_stat_activity
+	WHERE backend_type = 'startup' AND wait_event_type IN ('BufferPin', 'Lock'))};
+
 sub replay_blocked
 {
 	my ($standby) = @_;
-	return $standby->safe_psql('postgres',
-		q{SELECT count(*) > 0 FROM pg_stat_activity
-		  WHERE backend_type = 'startup' AND wait_event = 'BufferPin'});
+	return $standby->safe_psql('postgres', "SELECT $startup_waits");
 }
 
 # One round: delete $key on the primary, open the cursor on the standby,
 # VACUUM (INDEX_CLEANUP ON) on the primary, then read the rest.
 #   ios    => the standby's plan must (1) or must not (0) be index-only
-#   block  => replay must wait for the cursor's pin (1), or must not (0)
+#   block  => replay must wait for the cursor (its pin, or its lock on the
+#             index when the primary stops preloading), or must not (0)
 #   cancel => the standby's delay is finite: replay ends the cursor's session
 sub cursor_round
 {
@@ -141,16 +143,13 @@ sub cursor_round
 		return;
 	}
 
-	# Until replay has passed the VACUUM or waits for the cursor's pin.
-	$standby->poll_query_until(
-		'postgres', qq{
-		SELECT pg_last_wal_replay_lsn() >= '$target'::pg_lsn
-		  OR EXISTS (SELECT FROM pg_stat_activity
-					 WHERE backend_type = 'startup' AND wait_event = 'BufferPin')})
-	  or die "replay neither passed $target nor waited for a pin";
+	# Until replay has passed the VACUUM or waits for the cursor.
+	$standby->poll_query_until('postgres',
+		"SELECT pg_last_wal_replay_lsn() >= '$target'::pg_lsn OR $startup_waits")
+	  or die "replay neither passed $target nor waited for the cursor";
 	is(replay_blocked($standby), $opt{block} ? 't' : 'f',
 		"$label: replay " . ($opt{block} ? 'waits' : 'does not wait')
-		  . " for the cursor's pin");
+		  . " for the cursor");
 
 	my $rest = $session->query_safe('FETCH ALL FROM c');
 	my $seq = $session->query_safe(
@@ -211,15 +210,47 @@ learned_check_ok($standby, 't_idx');
 ok(!$standby->log_contains('inconsistent page found'),
 	'no inconsistent page at replay');
 
-# 2. The primary restarted without the library: VACUUM logs generic WAL
-#    and clears the metapage flag first; the preloaded standby stops
-#    offering index-only scans once it has replayed that.
+# A standby without the library stops recovery at the first record of the
+# learned resource manager: primary and standbys must preload it alike.
+$primary->backup('base2');
+my $bare = PostgreSQL::Test::Cluster->new('bare_standby');
+$bare->init_from_backup($primary, 'base2', has_streaming => 1);
+$bare->append_conf('postgresql.conf',
+	"shared_preload_libraries = ''\nwal_consistency_checking = 'Generic'");
+$bare->start;
+$primary->safe_psql('postgres',
+	'DELETE FROM t WHERE id = 90000; VACUUM (INDEX_CLEANUP ON) t');
+$bare->wait_for_log(qr/resource manager with ID 200 not registered/);
+ok(1, 'a standby without the library stops: resource manager with ID 200 not registered');
+$bare->stop('immediate', fail_ok => 1);
+
+# 2. The primary restarted without the library: VACUUM logs generic WAL.
+#    Its first VACUUM clears the metapage flag under an AccessExclusiveLock
+#    on the index, so the standby's replay waits for the index-only scan
+#    already running (whose pin no longer holds generic redo off) before
+#    the removals; afterwards the standby offers no index-only scan, and a
+#    plan cached before (a generic plan) is planned again.
+my $q80 = 'SELECT id FROM t WHERE id BETWEEN 79980 AND 80010 ORDER BY id';
+my $cached = $standby->background_psql('postgres');
+$cached->query_safe(
+	"SET plan_cache_mode = force_generic_plan; SET enable_seqscan = off; "
+	  . "SET enable_bitmapscan = off; PREPARE p AS $q80");
+like($cached->query_safe('EXPLAIN (COSTS OFF) EXECUTE p'),
+	qr/Index Only Scan/, 'a cached plan on the standby is index-only');
+
 $primary->append_conf('postgresql.conf',
 	"shared_preload_libraries = ''\nwal_consistency_checking = 'Generic'");
 $primary->restart;
-$primary->safe_psql('postgres', 'DELETE FROM t WHERE id = 70000; VACUUM (INDEX_CLEANUP ON) t');
+cursor_round('primary no longer preloaded, its first VACUUM', $primary,
+	$standby, 't', 70000, ios => 1, block => 1);
 cursor_round('primary not preloaded', $primary, $standby, 't', 80000,
 	ios => 0, block => 0);
+unlike($cached->query_safe('EXPLAIN (COSTS OFF) EXECUTE p'),
+	qr/Index Only Scan/, 'the cached plan was planned again without index-only scan');
+is($cached->query_safe('EXECUTE p'),
+	run_in_mode($standby, 'seqscan', $q80),
+	'the cached statement answers what a seqscan answers');
+$cached->quit;
 $standby->stop;
 $primary->stop;
 
