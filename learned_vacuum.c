@@ -21,7 +21,11 @@
  * Why a cleanup lock.  An index-only scan keeps its pin on a leaf while it
  * returns the entries it copied from it.  Waiting until ours is the only pin
  * means no scan can still return an entry removed here after VACUUM marks
- * the heap item unused and another tuple takes its place.
+ * the heap item unused and another tuple takes its place.  On a hot standby
+ * the replay must wait the same way: with the library preloaded, removals
+ * are logged with the learned resource manager, whose redo takes a cleanup
+ * lock (learned_xlog.c); without it, as generic WAL, and servers in
+ * recovery offer no index-only scans (learned_vacuum_note_wal below).
  *
  *-------------------------------------------------------------------------
  */
