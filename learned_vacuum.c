@@ -342,19 +342,18 @@ learned_vacuum_note_wal(Relation index)
 	learned_check_page(index, buf, LEARNED_PAGE_META);
 	meta = LearnedPageGetMeta(BufferGetPage(buf));
 	change = (meta->wal_flags & LEARNED_WAL_CLEANUP_REDO) != wanted;
-	LockBuffer(buf, BUFFER_LOCK_UNLOCK);
+	UnlockReleaseBuffer(buf);
 	if (!change)
-	{
-		ReleaseBuffer(buf);
 		return;
-	}
 
-	/* No buffer lock while waiting for a heavyweight lock. */
+	/* Neither a buffer lock nor a pin while waiting for a heavyweight lock. */
 	if (wanted == 0 && RelationNeedsWAL(index) && XLogStandbyInfoActive() &&
 		!IsParallelWorker())
 		LockRelation(index, AccessExclusiveLock);
 
+	buf = ReadBuffer(index, LEARNED_METAPAGE_BLKNO);
 	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+	learned_check_page(index, buf, LEARNED_PAGE_META);
 	meta = LearnedPageGetMeta(BufferGetPage(buf));
 	if ((meta->wal_flags & LEARNED_WAL_CLEANUP_REDO) != wanted)
 	{
