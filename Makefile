@@ -14,6 +14,7 @@ OBJS = \
 	learned_sort.o \
 	learned_vacuum.o \
 	learned_wal.o \
+	learned_xlog.o \
 	rmi.o
 PGFILEDESC = "learned_am - learned index access method"
 

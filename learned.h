@@ -414,7 +414,7 @@ typedef struct LearnedMetaPageData
 	uint32		choice_flags;	/* LEARNED_CHOICE_* */
 	uint32		choice_candidates;	/* (pages_per_record, root kind) pairs */
 	int32		choice_reason;	/* RMI_CHOSEN_* */
-	uint32		unused_choice;
+	uint32		wal_flags;		/* LEARNED_WAL_*: how removals are logged */
 	double		choice_expected_pages;	/* per lookup, by the cost model */
 	double		choice_search_cost; /* comparisons per lookup, model's */
 	uint64		choice_cache_bytes; /* the whole model cached, estimated */
@@ -425,6 +425,17 @@ typedef struct LearnedMetaPageData
 } LearnedMetaPageData;
 
 typedef LearnedMetaPageData *LearnedMetaPage;
+
+/*
+ * LearnedMetaPageData.wal_flags.  LEARNED_WAL_CLEANUP_REDO: every entry
+ * removal logged since the flag was set is a record of the learned resource
+ * manager, whose redo takes a cleanup lock (learned_xlog.c), so a hot
+ * standby may run index-only scans.  VACUUM sets or clears it, WAL-logged,
+ * before its first removal; CREATE INDEX sets it where the resource manager
+ * is registered.  An index built before the flag existed reads 0 (the field
+ * was unused and zero).
+ */
+#define LEARNED_WAL_CLEANUP_REDO		(1 << 0)
 
 /* LearnedMetaPageData.choice_flags: what the reloptions pinned at build. */
 #define LEARNED_CHOICE_PINNED_PAGES		(1 << 0)	/* pages_per_record */
@@ -684,5 +695,20 @@ extern void learned_leaf_append_logged(Relation index, Buffer buf, int64 key,
 									   ItemPointer tid);
 extern void learned_nulls_append_logged(Relation index, Buffer buf,
 										ItemPointer tid);
+
+/*
+ * learned_xlog.c: the custom WAL resource manager.  Its id is fixed (WAL
+ * written by one server is read by others): 200, in the custom range
+ * 128..255, not RM_EXPERIMENTAL_ID.
+ */
+#define LEARNED_RMGR_ID		200
+#define LEARNED_RMGR_NAME	"learned"
+
+extern bool learned_rmgr_registered;
+extern void learned_xlog_init(void);
+extern void learned_vacuum_apply(Page page, const uint16 *positions, int ndead);
+extern void learned_vacuum_log(Relation index, Buffer buf,
+							   const uint16 *positions, int ndead);
+extern bool learned_standby_ios_safe(Relation index);
 
 #endif							/* LEARNED_H */

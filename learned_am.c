@@ -13,6 +13,7 @@
 #include "access/htup_details.h"
 #include "access/reloptions.h"
 #include "access/stratnum.h"
+#include "access/xlog.h"
 #include "catalog/pg_amop.h"
 #include "catalog/pg_amproc.h"
 #include "catalog/pg_opclass.h"
@@ -75,12 +76,20 @@ _PG_init(void)
 					  LEARNED_PAGES_PER_RECORD_AUTO, LEARNED_RECORD_CAPACITY,
 					  AccessExclusiveLock);
 	learned_cache_init();
+	learned_xlog_init();
 }
 
+/*
+ * Keys map back to the column's value exactly.  A server in recovery offers
+ * index-only scans only while every removal it may replay takes a cleanup
+ * lock (learned_xlog.c); otherwise a removal replayed under a scan's pin
+ * could hand it a deleted key.
+ */
 static bool
 learned_canreturn(Relation index, int attno)
 {
-	/* Keys map back to the column's value exactly. */
+	if (RecoveryInProgress())
+		return learned_standby_ios_safe(index);
 	return true;
 }
 

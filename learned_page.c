@@ -56,6 +56,9 @@ learned_init_metapage(Page page, int fillfactor)
 	meta->leaf_head = InvalidBlockNumber;
 	meta->null_head = InvalidBlockNumber;
 	meta->null_tail = InvalidBlockNumber;
+	/* VACUUM will log its removals for a cleanup-lock redo (learned_xlog.c). */
+	if (learned_rmgr_registered)
+		meta->wal_flags = LEARNED_WAL_CLEANUP_REDO;
 
 	/* The record directory is data too: keep it out of the page's hole. */
 	((PageHeader) page)->pd_lower =

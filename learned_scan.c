@@ -29,6 +29,7 @@
 
 #include "access/relscan.h"
 #include "access/stratnum.h"
+#include "access/xlog.h"
 #include "catalog/pg_type_d.h"
 #include "miscadmin.h"
 #include "nodes/tidbitmap.h"
@@ -86,6 +87,7 @@ typedef struct LearnedScanOpaqueData
 	int64		cur_high_key;
 	uint16		cur_flags;
 	Buffer		pinned;			/* pin kept per the interlock, or Invalid */
+	bool		recovery_checked;	/* index-only scans safe here, checked */
 
 	/* For index-only scans: one tuple rewritten for each entry. */
 	IndexTuple	key_itup;
@@ -408,6 +410,22 @@ learned_rescan(IndexScanDesc scan, ScanKey keys, int nkeys,
 	learned_preprocess_keys(scan);
 	if (scan->xs_want_itup)
 	{
+		/*
+		 * An index-only scan planned on a hot standby while removals were
+		 * replayed under a cleanup lock must not run once they are not
+		 * (learned_vacuum.c clears the flag under a lock that cancels the
+		 * scans already running, and invalidates cached plans; this is the
+		 * last line).  Once per scan: the lock keeps the flag while we run.
+		 */
+		if (!so->recovery_checked && RecoveryInProgress() &&
+			!learned_standby_ios_safe(scan->indexRelation))
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("index-only scan of learned index \"%s\" is not safe during recovery",
+							RelationGetRelationName(scan->indexRelation)),
+					 errdetail("Removals from this index are replayed without waiting for index-only scans."),
+					 errhint("Plan the query again, or add learned_am to shared_preload_libraries on the primary and on this server.")));
+		so->recovery_checked = true;
 		learned_prepare_itups(scan);
 		scan->xs_itupdesc = RelationGetDescr(scan->indexRelation);
 	}

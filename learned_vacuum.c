@@ -21,18 +21,27 @@
  * Why a cleanup lock.  An index-only scan keeps its pin on a leaf while it
  * returns the entries it copied from it.  Waiting until ours is the only pin
  * means no scan can still return an entry removed here after VACUUM marks
- * the heap item unused and another tuple takes its place.
+ * the heap item unused and another tuple takes its place.  On a hot standby
+ * the replay must wait the same way: with the library preloaded, removals
+ * are logged with the learned resource manager, whose redo takes a cleanup
+ * lock (learned_xlog.c); without it, as generic WAL, and servers in
+ * recovery offer no index-only scans (learned_vacuum_note_wal below).
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
 #include "access/genam.h"
+#include "access/parallel.h"
+#include "access/xlog.h"
 #include "access/generic_xlog.h"
+#include "commands/progress.h"
 #include "commands/vacuum.h"
+#include "pgstat.h"
 #include "miscadmin.h"
 #include "storage/bufmgr.h"
 #include "storage/lmgr.h"
+#include "utils/inval.h"
 #include "utils/rel.h"
 
 #include "learned.h"
@@ -115,15 +124,30 @@ learned_vacuum_leaf(LearnedVacuumState *vstate, Buffer buf)
 
 		if (ndead > 0 || opaque->nsorted < nentries)
 		{
-			GenericXLogState *xlog;
-			Page		copy;
+			if (learned_rmgr_registered)
+			{
+				uint16		positions[LEARNED_LEAF_MAX_CAPACITY];
+				int			npositions = 0;
 
-			xlog = GenericXLogStart(index);
-			copy = GenericXLogRegisterBuffer(xlog, buf, 0);
-			if (ndead > 0)
-				learned_leaf_remove(copy, dead);
-			learned_leaf_merge_all(copy);
-			GenericXLogFinish(xlog);
+				for (int i = 0; i < nentries; i++)
+				{
+					if (dead[i])
+						positions[npositions++] = i;
+				}
+				learned_vacuum_log(index, buf, positions, npositions);
+			}
+			else
+			{
+				GenericXLogState *xlog;
+				Page		copy;
+
+				xlog = GenericXLogStart(index);
+				copy = GenericXLogRegisterBuffer(xlog, buf, 0);
+				if (ndead > 0)
+					learned_leaf_remove(copy, dead);
+				learned_leaf_merge_all(copy);
+				GenericXLogFinish(xlog);
+			}
 		}
 	}
 
@@ -156,7 +180,19 @@ learned_vacuum_nulls(LearnedVacuumState *vstate, Buffer buf)
 		}
 	}
 
-	if (ndead > 0)
+	if (ndead > 0 && learned_rmgr_registered)
+	{
+		uint16		positions[LEARNED_NULLS_CAPACITY];
+		int			npositions = 0;
+
+		for (int i = 0; i < ntids; i++)
+		{
+			if (dead[i])
+				positions[npositions++] = i;
+		}
+		learned_vacuum_log(index, buf, positions, npositions);
+	}
+	else if (ndead > 0)
 	{
 		GenericXLogState *xlog;
 		Page		copy;
@@ -244,6 +280,8 @@ learned_vacuum_scan(LearnedVacuumState *vstate)
 	for (;;)
 	{
 		nblocks = learned_vacuum_nblocks(vstate->info->index);
+		if (vstate->info->report_progress)
+			pgstat_progress_update_param(PROGRESS_SCAN_BLOCKS_TOTAL, nblocks);
 		if (blkno >= nblocks)
 			break;
 		for (; blkno < nblocks; blkno++)
@@ -254,6 +292,9 @@ learned_vacuum_scan(LearnedVacuumState *vstate)
 			vacuum_delay_point();
 #endif
 			learned_vacuum_page(vstate, blkno);
+			if (vstate->info->report_progress)
+				pgstat_progress_update_param(PROGRESS_SCAN_BLOCKS_DONE,
+											 blkno + 1);
 		}
 	}
 
@@ -261,6 +302,67 @@ learned_vacuum_scan(LearnedVacuumState *vstate)
 	vstate->stats->num_pages = nblocks;
 	vstate->stats->pages_deleted = 0;
 	vstate->stats->pages_free = 0;
+}
+
+/*
+ * Make the metapage say how this server logs removals, before the first
+ * one: LEARNED_WAL_CLEANUP_REDO set where the learned resource manager is
+ * registered (records whose redo takes a cleanup lock), clear where
+ * removals go to generic WAL.  A hot standby offers index-only scans only
+ * while the flag is set (learned_standby_ios_safe); because this change is
+ * logged before any removal, the standby replays it before the first
+ * removal its scans are not protected from.
+ *
+ * Clearing the flag (a primary restarted without the library) must also
+ * stop the index-only scans a standby is already running: their pins will
+ * not hold off generic redo.  So the clearing is done under an
+ * AccessExclusiveLock on the index, which is WAL-logged: the standby's
+ * replay takes it too, waiting for (or, past max_standby_streaming_delay,
+ * cancelling) every query that holds a lock on the index, and keeps it
+ * until this transaction's commit, so every removal of this VACUUM is
+ * replayed while no standby query uses the index.  The relcache
+ * invalidation, replayed at commit, makes the standby's cached plans plan
+ * again (without index-only scans).  The lock blocks queries on the primary
+ * for the rest of this one VACUUM; it is taken once per index, when the
+ * library stops being preloaded.  A parallel worker cannot log the lock (it
+ * may not assign a transaction id) and clears the flag without it.
+ */
+static void
+learned_vacuum_note_wal(Relation index)
+{
+	uint32		wanted = learned_rmgr_registered ? LEARNED_WAL_CLEANUP_REDO : 0;
+	Buffer		buf = ReadBuffer(index, LEARNED_METAPAGE_BLKNO);
+	LearnedMetaPage meta;
+	bool		change;
+
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	learned_check_page(index, buf, LEARNED_PAGE_META);
+	meta = LearnedPageGetMeta(BufferGetPage(buf));
+	change = (meta->wal_flags & LEARNED_WAL_CLEANUP_REDO) != wanted;
+	UnlockReleaseBuffer(buf);
+	if (!change)
+		return;
+
+	/* Neither a buffer lock nor a pin while waiting for a heavyweight lock. */
+	if (wanted == 0 && RelationNeedsWAL(index) && XLogStandbyInfoActive() &&
+		!IsParallelWorker())
+		LockRelation(index, AccessExclusiveLock);
+
+	buf = ReadBuffer(index, LEARNED_METAPAGE_BLKNO);
+	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+	learned_check_page(index, buf, LEARNED_PAGE_META);
+	meta = LearnedPageGetMeta(BufferGetPage(buf));
+	if ((meta->wal_flags & LEARNED_WAL_CLEANUP_REDO) != wanted)
+	{
+		GenericXLogState *xlog = GenericXLogStart(index);
+
+		meta = LearnedPageGetMeta(GenericXLogRegisterBuffer(xlog, buf, 0));
+		meta->wal_flags = (meta->wal_flags & ~LEARNED_WAL_CLEANUP_REDO) | wanted;
+		GenericXLogFinish(xlog);
+		if (wanted == 0)
+			CacheInvalidateRelcacheByRelid(index->rd_index->indrelid);
+	}
+	UnlockReleaseBuffer(buf);
 }
 
 /*
@@ -276,6 +378,7 @@ learned_bulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 	if (stats == NULL)
 		stats = (IndexBulkDeleteResult *) palloc0(sizeof(IndexBulkDeleteResult));
 
+	learned_vacuum_note_wal(info->index);
 	vstate.info = info;
 	vstate.stats = stats;
 	vstate.callback = callback;

@@ -17,8 +17,10 @@
  * fragments of a uint16 offset, a uint16 length and the new bytes), so the
  * server's own generic redo replays it, standbys and
  * wal_consistency_checking = 'Generic' treat it like any other generic
- * record, and no shared_preload_libraries entry is needed.  Every other page change (merges, splits, VACUUM, retraining)
- * stays with GenericXLogStart/Finish: they are rare and touch many bytes.
+ * record, and no shared_preload_libraries entry is needed.
+ * Every other page change (merges, splits, retraining, and VACUUM where the
+ * learned resource manager is not registered: see learned_xlog.c) stays
+ * with GenericXLogStart/Finish: they are rare and touch many bytes.
  *
  * Redo zeroes the page's hole (pd_lower to pd_upper) after applying the
  * fragments, as GenericXLogFinish does on the primary; an append only
