@@ -921,9 +921,14 @@ learned_type_supported(Oid typid)
 	}
 }
 
-/* Type of the indexed column. */
+/*
+ * The type whose values the index keys: its operator class's input type.
+ * The column's own type may be a domain over it (declared so, or changed
+ * to one by ALTER COLUMN TYPE, which keeps the index); a domain's values
+ * are its base type's, so the base type's mapping to int64 applies.
+ */
 Oid
 learned_index_keytype(Relation index)
 {
-	return TupleDescAttr(RelationGetDescr(index), 0)->atttypid;
+	return index->rd_opcintype[0];
 }
