@@ -17,7 +17,8 @@ OBJS = \
 PGFILEDESC = "learned_am - learned index access method"
 
 EXTENSION = learned_am
-DATA = learned_am--1.0.sql
+# A new installation runs learned_am--1.0.sql, then each update script.
+DATA = learned_am--1.0.sql learned_am--1.0--1.1.sql
 
 # Every sql/NAME.sql is a regression test, run in name order.
 REGRESS = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
