@@ -61,11 +61,7 @@ learned_refuse_unsupported(Relation index)
 	Oid			keytype = learned_index_keytype(index);
 
 	if (!learned_type_supported(keytype))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("learned indexes do not support type %s",
-						format_type_be(keytype)),
-				 errhint("Index a column of type int2, int4, int8, date, timestamp or timestamptz.")));
+		learned_refuse_key_type(keytype);
 
 	if (index->rd_indoption[0] & (INDOPTION_DESC | INDOPTION_NULLS_FIRST))
 		ereport(ERROR,
@@ -406,6 +402,12 @@ learned_train(Relation index, const LearnedFenceList *fences,
 	cm.bytes_per_segment = LEARNED_CACHE_BYTES_PER_RECORD;
 	cm.bytes_per_position = LEARNED_CACHE_BYTES_PER_LEAF;
 
+	/*
+	 * Can't happen: rmi_choose refuses only an empty candidate list or root
+	 * kind mask, and there is always one candidate (see
+	 * learned_pages_per_record_candidates) and one kind (the root_model
+	 * reloption names one, or all).
+	 */
 	if (!rmi_choose(fences->keys, fences->n, candidates, ncandidates, kinds,
 					&cm, root, segments, choice))
 		elog(ERROR, "no model to choose for index \"%s\"",
@@ -467,6 +469,7 @@ learned_build(Relation heap, Relation index, IndexInfo *indexInfo)
 	LearnedMetaPage meta;
 	uint32		i;
 
+	/* Can't happen: ambuild gets a new, empty relation (as in nbtree). */
 	if (RelationGetNumberOfBlocks(index) != 0)
 		elog(ERROR, "index \"%s\" already contains data",
 			 RelationGetRelationName(index));

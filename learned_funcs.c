@@ -141,7 +141,8 @@ learned_corrupt(Relation index, BlockNumber blkno, const char *fmt,...)
 	ereport(ERROR,
 			(errcode(ERRCODE_INDEX_CORRUPTED),
 			 errmsg("index \"%s\" block %u: %s",
-					RelationGetRelationName(index), blkno, rule)));
+					RelationGetRelationName(index), blkno, rule),
+			 errhint("Please REINDEX it.")));
 }
 
 /*
@@ -275,8 +276,15 @@ learned_index_model(PG_FUNCTION_ARGS)
 
 		funcctx = SRF_FIRSTCALL_INIT();
 		oldcxt = MemoryContextSwitchTo(funcctx->multi_call_memory_ctx);
+		/* Can't happen: the extension script declares OUT parameters. */
 		if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 			elog(ERROR, "return type must be a row type");
+		if (tupdesc->natts != LEARNED_MODEL_COLUMNS)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("function learned_index_model returns %d columns, but the learned_am library fills %d",
+							tupdesc->natts, LEARNED_MODEL_COLUMNS),
+					 errhint("Run ALTER EXTENSION learned_am UPDATE.")));
 		tupdesc = BlessTupleDesc(tupdesc);
 
 		index = learned_open_index(indexoid, AccessShareLock);
@@ -425,11 +433,16 @@ learned_index_info(PG_FUNCTION_ARGS)
 	bool		nulls[LEARNED_INFO_COLUMNS];
 	HeapTuple	tuple;
 
+	/* Can't happen: the extension script declares OUT parameters. */
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
+	/* An extension script older than the library it calls. */
 	if (tupdesc->natts != LEARNED_INFO_COLUMNS)
-		elog(ERROR, "learned_index_info must return %d columns, not %d",
-			 LEARNED_INFO_COLUMNS, tupdesc->natts);
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("function learned_index_info returns %d columns, but the learned_am library fills %d",
+						tupdesc->natts, LEARNED_INFO_COLUMNS),
+				 errhint("Run ALTER EXTENSION learned_am UPDATE.")));
 	tupdesc = BlessTupleDesc(tupdesc);
 
 	infocxt = AllocSetContextCreate(CurrentMemoryContext,
@@ -698,21 +711,32 @@ learned_check_blocks(LearnedCheckState *state)
 			continue;
 		}
 
+		/*
+		 * A page of this access method gets the layout checks first: they
+		 * name the broken rule, where learned_check_page (which refuses
+		 * the same pages, for every reader) only says the page is
+		 * unexpected.
+		 */
+		if (PageGetSpecialSize(page) == MAXALIGN(sizeof(LearnedPageOpaqueData)) &&
+			LearnedPageGetOpaque(page)->page_id == LEARNED_PAGE_ID)
+		{
+			kind = LearnedPageGetOpaque(page)->flags & LEARNED_ANY_PAGE;
+			if ((kind & (kind - 1)) != 0)
+				learned_corrupt(state->index, blkno,
+								"page has more than one kind (flags 0x%04X)",
+								LearnedPageGetOpaque(page)->flags);
+			if (blkno == LEARNED_METAPAGE_BLKNO && kind != LEARNED_PAGE_META)
+				learned_corrupt(state->index, blkno, "block 0 is not a metapage");
+			if (blkno != LEARNED_METAPAGE_BLKNO && kind == LEARNED_PAGE_META)
+				learned_corrupt(state->index, blkno, "a metapage outside block 0");
+
+			if (kind == LEARNED_PAGE_LEAF)
+				state->leaf_entries += learned_check_leaf_layout(state, blkno, page);
+			else if (kind == LEARNED_PAGE_NULLS)
+				state->null_entries += learned_check_nulls_layout(state, blkno, page);
+		}
 		learned_check_page(state->index, buf, LEARNED_ANY_PAGE);
 		kind = LearnedPageGetOpaque(page)->flags & LEARNED_ANY_PAGE;
-		if ((kind & (kind - 1)) != 0)
-			learned_corrupt(state->index, blkno,
-							"page has more than one kind (flags 0x%04X)",
-							LearnedPageGetOpaque(page)->flags);
-		if (blkno == LEARNED_METAPAGE_BLKNO && kind != LEARNED_PAGE_META)
-			learned_corrupt(state->index, blkno, "block 0 is not a metapage");
-		if (blkno != LEARNED_METAPAGE_BLKNO && kind == LEARNED_PAGE_META)
-			learned_corrupt(state->index, blkno, "a metapage outside block 0");
-
-		if (kind == LEARNED_PAGE_LEAF)
-			state->leaf_entries += learned_check_leaf_layout(state, blkno, page);
-		else if (kind == LEARNED_PAGE_NULLS)
-			state->null_entries += learned_check_nulls_layout(state, blkno, page);
 
 		state->kinds[blkno] = kind;
 		UnlockReleaseBuffer(buf);
@@ -937,10 +961,20 @@ learned_check_leaf_chain(LearnedCheckState *state)
 
 			if (state->heapallindexed)
 			{
-				/* The chain is a subset of the pages the array was sized by. */
+				/*
+				 * The array was sized by the physical pass.  Under ShareLock
+				 * the chain holds no more; on a hot standby replay may have
+				 * added entries since: make room.
+				 */
 				if (state->nentries >= state->leaf_entries)
-					elog(ERROR, "leaf chain of index \"%s\" holds more entries than its leaves",
-						 RelationGetRelationName(index));
+				{
+					state->leaf_entries = Max(64, state->leaf_entries * 2);
+					state->entries = state->entries ?
+						repalloc_huge(state->entries,
+									  state->leaf_entries * sizeof(LearnedFence)) :
+						palloc_extended(state->leaf_entries * sizeof(LearnedFence),
+										MCXT_ALLOC_HUGE);
+				}
 				state->entries[state->nentries++] = entry;
 			}
 		}
@@ -1028,9 +1062,16 @@ learned_check_null_chain(LearnedCheckState *state)
 			learned_check_tid(state, blkno, "NULL entry", i, &tids[i]);
 			if (state->heapallindexed)
 			{
+				/* As for the leaf entries: replay may have added some. */
 				if (state->nnull_tids >= state->null_entries)
-					elog(ERROR, "NULL chain of index \"%s\" holds more TIDs than its NULL pages",
-						 RelationGetRelationName(index));
+				{
+					state->null_entries = Max(64, state->null_entries * 2);
+					state->null_tids = state->null_tids ?
+						repalloc_huge(state->null_tids,
+									  state->null_entries * sizeof(ItemPointerData)) :
+						palloc_extended(state->null_entries * sizeof(ItemPointerData),
+										MCXT_ALLOC_HUGE);
+				}
 				state->null_tids[state->nnull_tids++] = tids[i];
 			}
 		}
