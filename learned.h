@@ -303,6 +303,8 @@ learned_leaf_set_tid(Page page, int i, ItemPointer tid)
 						 format->block_bytes + format->offnum_bytes);
 }
 
+extern void learned_refuse_key_type(Oid typid) pg_attribute_noreturn();
+
 /* Map a value of a supported type to the int64 key, preserving order. */
 static inline int64
 learned_datum_to_key(Datum value, Oid typid)
@@ -319,7 +321,7 @@ learned_datum_to_key(Datum value, Oid typid)
 		case TIMESTAMPTZOID:
 			return DatumGetInt64(value);
 		default:
-			elog(ERROR, "learned: unsupported key type %u", typid);
+			learned_refuse_key_type(typid);
 	}
 	return 0;					/* keep compiler quiet */
 }
@@ -340,7 +342,7 @@ learned_key_to_datum(int64 key, Oid typid)
 		case TIMESTAMPTZOID:
 			return Int64GetDatum(key);
 		default:
-			elog(ERROR, "learned: unsupported key type %u", typid);
+			learned_refuse_key_type(typid);
 	}
 	return (Datum) 0;			/* keep compiler quiet */
 }

@@ -294,6 +294,11 @@ learned_validate(Oid opclassoid)
 	bool		seen[BTMaxStrategyNumber + 1] = {false};
 	int			i;
 
+	/*
+	 * Can't happen (both lookups), as in btvalidate: the SQL-level
+	 * amvalidate() has just found this class in the catalogs to learn its
+	 * access method, and a class always has its family.
+	 */
 	classtup = SearchSysCache1(CLAOID, ObjectIdGetDatum(opclassoid));
 	if (!HeapTupleIsValid(classtup))
 		elog(ERROR, "cache lookup failed for operator class %u", opclassoid);

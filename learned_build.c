@@ -39,7 +39,8 @@ typedef struct LearnedBuildState
 	uint64		nkeys;			/* non-NULL keys */
 	uint64		nnulls;
 	int64		max_key;		/* the last key written */
-	Buffer		null_buf;		/* NULL page being filled, or Invalid */
+	Buffer		null_buf;		/* NULL page being filled (pinned, not
+								 * locked), or Invalid */
 	BlockNumber null_head;
 	BlockNumber null_tail;
 } LearnedBuildState;
@@ -60,11 +61,7 @@ learned_refuse_unsupported(Relation index)
 	Oid			keytype = learned_index_keytype(index);
 
 	if (!learned_type_supported(keytype))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("learned indexes do not support type %s",
-						format_type_be(keytype)),
-				 errhint("Index a column of type int2, int4, int8, date, timestamp or timestamptz.")));
+		learned_refuse_key_type(keytype);
 
 	if (index->rd_indoption[0] & (INDOPTION_DESC | INDOPTION_NULLS_FIRST))
 		ereport(ERROR,
@@ -73,39 +70,53 @@ learned_refuse_unsupported(Relation index)
 				 errhint("Omit DESC and NULLS FIRST: the index is scanned backward for descending order.")));
 }
 
-/* Append a TID to the NULL chain being built. */
+/*
+ * Append a TID to the NULL chain being built.
+ *
+ * The page being filled stays pinned between calls but is locked only
+ * while it is changed: a buffer lock held from one callback to the next
+ * would hold off interrupts (query cancel, statement_timeout, termination)
+ * for the rest of the table scan.  Nobody else can reach the index yet, so
+ * the lock only keeps the page steady while a checkpoint may write it.
+ */
 static void
 learned_build_add_null(LearnedBuildState *state, ItemPointer tid)
 {
 	Page		page;
 	int			n;
 
-	if (BufferIsValid(state->null_buf) &&
-		LearnedNullsCount(BufferGetPage(state->null_buf)) >= LEARNED_NULLS_CAPACITY)
-	{
-		Buffer		next = learned_new_buffer(state->index, MAIN_FORKNUM);
-		Page		nextpage = BufferGetPage(next);
-
-		learned_init_page(nextpage, LEARNED_PAGE_NULLS);
-		LearnedPageGetOpaque(nextpage)->left = BufferGetBlockNumber(state->null_buf);
-		LearnedPageGetOpaque(BufferGetPage(state->null_buf))->right =
-			BufferGetBlockNumber(next);
-		MarkBufferDirty(state->null_buf);
-		UnlockReleaseBuffer(state->null_buf);
-		state->null_buf = next;
-		state->null_tail = BufferGetBlockNumber(next);
-	}
-	else if (!BufferIsValid(state->null_buf))
+	if (!BufferIsValid(state->null_buf))
 	{
 		state->null_buf = learned_new_buffer(state->index, MAIN_FORKNUM);
 		learned_init_page(BufferGetPage(state->null_buf), LEARNED_PAGE_NULLS);
 		state->null_head = state->null_tail = BufferGetBlockNumber(state->null_buf);
 	}
+	else
+	{
+		LockBuffer(state->null_buf, BUFFER_LOCK_EXCLUSIVE);
+		if (LearnedNullsCount(BufferGetPage(state->null_buf)) >= LEARNED_NULLS_CAPACITY)
+		{
+			Buffer		next = learned_new_buffer(state->index, MAIN_FORKNUM);
+			Page		nextpage = BufferGetPage(next);
 
+			learned_init_page(nextpage, LEARNED_PAGE_NULLS);
+			LearnedPageGetOpaque(nextpage)->left = BufferGetBlockNumber(state->null_buf);
+			LearnedPageGetOpaque(BufferGetPage(state->null_buf))->right =
+				BufferGetBlockNumber(next);
+			MarkBufferDirty(state->null_buf);
+			UnlockReleaseBuffer(state->null_buf);
+			state->null_buf = next;
+			state->null_tail = BufferGetBlockNumber(next);
+		}
+	}
+
+	/* Here the page being filled is locked, with room for the TID. */
 	page = BufferGetPage(state->null_buf);
 	n = LearnedNullsCount(page);
 	LearnedNullsTids(page)[n] = *tid;
 	learned_nulls_set_count(page, n + 1);
+	MarkBufferDirty(state->null_buf);
+	LockBuffer(state->null_buf, BUFFER_LOCK_UNLOCK);
 	state->nnulls++;
 }
 
@@ -232,8 +243,10 @@ learned_write_leaves(LearnedBuildState *state, int fillfactor,
 		opaque = LearnedPageGetOpaque(page);
 		if (BufferIsValid(prevbuf))
 		{
-			LearnedPageOpaque prevopaque = LearnedPageGetOpaque(BufferGetPage(prevbuf));
+			LearnedPageOpaque prevopaque;
 
+			LockBuffer(prevbuf, BUFFER_LOCK_EXCLUSIVE);
+			prevopaque = LearnedPageGetOpaque(BufferGetPage(prevbuf));
 			opaque->low_fence = low;
 			opaque->left = BufferGetBlockNumber(prevbuf);
 			prevopaque->high_fence = low;
@@ -267,12 +280,19 @@ learned_write_leaves(LearnedBuildState *state, int fillfactor,
 		memmove(ahead->keys, ahead->keys + count, ahead->n * sizeof(int64));
 		memmove(ahead->tids, ahead->tids + count, ahead->n * sizeof(ItemPointerData));
 
+		/*
+		 * Keep the leaf pinned for its right link, but unlocked: a lock held
+		 * into the next round would hold off the interrupts checked below.
+		 */
+		MarkBufferDirty(buf);
+		LockBuffer(buf, BUFFER_LOCK_UNLOCK);
 		prevbuf = buf;
 		done += count;
 		pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, done);
 		CHECK_FOR_INTERRUPTS();
 	}
 
+	LockBuffer(prevbuf, BUFFER_LOCK_EXCLUSIVE);
 	LearnedPageGetOpaque(BufferGetPage(prevbuf))->flags |= LEARNED_RIGHTMOST;
 	MarkBufferDirty(prevbuf);
 	UnlockReleaseBuffer(prevbuf);
@@ -382,6 +402,12 @@ learned_train(Relation index, const LearnedFenceList *fences,
 	cm.bytes_per_segment = LEARNED_CACHE_BYTES_PER_RECORD;
 	cm.bytes_per_position = LEARNED_CACHE_BYTES_PER_LEAF;
 
+	/*
+	 * Can't happen: rmi_choose refuses only an empty candidate list or root
+	 * kind mask, and there is always one candidate (see
+	 * learned_pages_per_record_candidates) and one kind (the root_model
+	 * reloption names one, or all).
+	 */
 	if (!rmi_choose(fences->keys, fences->n, candidates, ncandidates, kinds,
 					&cm, root, segments, choice))
 		elog(ERROR, "no model to choose for index \"%s\"",
@@ -443,6 +469,7 @@ learned_build(Relation heap, Relation index, IndexInfo *indexInfo)
 	LearnedMetaPage meta;
 	uint32		i;
 
+	/* Can't happen: ambuild gets a new, empty relation (as in nbtree). */
 	if (RelationGetNumberOfBlocks(index) != 0)
 		elog(ERROR, "index \"%s\" already contains data",
 			 RelationGetRelationName(index));
@@ -469,10 +496,7 @@ learned_build(Relation heap, Relation index, IndexInfo *indexInfo)
 	table_index_build_scan(heap, index, indexInfo, true, true,
 						   learned_build_callback, (void *) &state, NULL);
 	if (BufferIsValid(state.null_buf))
-	{
-		MarkBufferDirty(state.null_buf);
-		UnlockReleaseBuffer(state.null_buf);
-	}
+		ReleaseBuffer(state.null_buf);	/* written and dirtied, unlocked */
 
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE,
 								 LEARNED_PHASE_SORT);

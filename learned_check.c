@@ -125,7 +125,8 @@ learned_corrupt(Relation index, BlockNumber blkno, const char *fmt,...)
 	ereport(ERROR,
 			(errcode(ERRCODE_INDEX_CORRUPTED),
 			 errmsg("index \"%s\" block %u: %s",
-					RelationGetRelationName(index), blkno, rule)));
+					RelationGetRelationName(index), blkno, rule),
+			 errhint("Please REINDEX it.")));
 }
 
 /* Is this heap TID one an entry may hold? */
@@ -261,21 +262,32 @@ learned_check_blocks(LearnedCheckState *state)
 			continue;
 		}
 
+		/*
+		 * A page of this access method gets the layout checks first: they
+		 * name the broken rule, where learned_check_page (which refuses
+		 * the same pages, for every reader) only says the page is
+		 * unexpected.
+		 */
+		if (PageGetSpecialSize(page) == MAXALIGN(sizeof(LearnedPageOpaqueData)) &&
+			LearnedPageGetOpaque(page)->page_id == LEARNED_PAGE_ID)
+		{
+			kind = LearnedPageGetOpaque(page)->flags & LEARNED_ANY_PAGE;
+			if ((kind & (kind - 1)) != 0)
+				learned_corrupt(state->index, blkno,
+								"page has more than one kind (flags 0x%04X)",
+								LearnedPageGetOpaque(page)->flags);
+			if (blkno == LEARNED_METAPAGE_BLKNO && kind != LEARNED_PAGE_META)
+				learned_corrupt(state->index, blkno, "block 0 is not a metapage");
+			if (blkno != LEARNED_METAPAGE_BLKNO && kind == LEARNED_PAGE_META)
+				learned_corrupt(state->index, blkno, "a metapage outside block 0");
+
+			if (kind == LEARNED_PAGE_LEAF)
+				state->leaf_entries += learned_check_leaf_layout(state, blkno, page);
+			else if (kind == LEARNED_PAGE_NULLS)
+				state->null_entries += learned_check_nulls_layout(state, blkno, page);
+		}
 		learned_check_page(state->index, buf, LEARNED_ANY_PAGE);
 		kind = LearnedPageGetOpaque(page)->flags & LEARNED_ANY_PAGE;
-		if ((kind & (kind - 1)) != 0)
-			learned_corrupt(state->index, blkno,
-							"page has more than one kind (flags 0x%04X)",
-							LearnedPageGetOpaque(page)->flags);
-		if (blkno == LEARNED_METAPAGE_BLKNO && kind != LEARNED_PAGE_META)
-			learned_corrupt(state->index, blkno, "block 0 is not a metapage");
-		if (blkno != LEARNED_METAPAGE_BLKNO && kind == LEARNED_PAGE_META)
-			learned_corrupt(state->index, blkno, "a metapage outside block 0");
-
-		if (kind == LEARNED_PAGE_LEAF)
-			state->leaf_entries += learned_check_leaf_layout(state, blkno, page);
-		else if (kind == LEARNED_PAGE_NULLS)
-			state->null_entries += learned_check_nulls_layout(state, blkno, page);
 
 		state->kinds[blkno] = kind;
 		UnlockReleaseBuffer(buf);
@@ -500,10 +512,20 @@ learned_check_leaf_chain(LearnedCheckState *state)
 
 			if (state->heapallindexed)
 			{
-				/* The chain is a subset of the pages the array was sized by. */
+				/*
+				 * The array was sized by the physical pass.  Under ShareLock
+				 * the chain holds no more; on a hot standby replay may have
+				 * added entries since: make room.
+				 */
 				if (state->nentries >= state->leaf_entries)
-					elog(ERROR, "leaf chain of index \"%s\" holds more entries than its leaves",
-						 RelationGetRelationName(index));
+				{
+					state->leaf_entries = Max(64, state->leaf_entries * 2);
+					state->entries = state->entries ?
+						repalloc_huge(state->entries,
+									  state->leaf_entries * sizeof(LearnedFence)) :
+						palloc_extended(state->leaf_entries * sizeof(LearnedFence),
+										MCXT_ALLOC_HUGE);
+				}
 				state->entries[state->nentries++] = entry;
 			}
 		}
@@ -591,9 +613,16 @@ learned_check_null_chain(LearnedCheckState *state)
 			learned_check_tid(state, blkno, "NULL entry", i, &tids[i]);
 			if (state->heapallindexed)
 			{
+				/* As for the leaf entries: replay may have added some. */
 				if (state->nnull_tids >= state->null_entries)
-					elog(ERROR, "NULL chain of index \"%s\" holds more TIDs than its NULL pages",
-						 RelationGetRelationName(index));
+				{
+					state->null_entries = Max(64, state->null_entries * 2);
+					state->null_tids = state->null_tids ?
+						repalloc_huge(state->null_tids,
+									  state->null_entries * sizeof(ItemPointerData)) :
+						palloc_extended(state->null_entries * sizeof(ItemPointerData),
+										MCXT_ALLOC_HUGE);
+				}
 				state->null_tids[state->nnull_tids++] = tids[i];
 			}
 		}

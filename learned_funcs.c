@@ -26,6 +26,7 @@
 #include "access/tableam.h"
 #include "access/xlog.h"
 #include "catalog/index.h"
+#include "catalog/pg_authid.h"
 #include "catalog/pg_class.h"
 #include "commands/defrem.h"
 #include "fmgr.h"
@@ -33,7 +34,9 @@
 #include "miscadmin.h"
 #include "nodes/execnodes.h"
 #include "storage/bufmgr.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
 
@@ -44,6 +47,49 @@ PG_FUNCTION_INFO_V1(learned_index_model);
 
 /* Number of OUT columns of learned_index_info. */
 #define LEARNED_INFO_COLUMNS	22
+
+/*
+ * Who may see what learned_index_info and learned_index_model show, beyond
+ * EXECUTE on them (granted to pg_stat_scan_tables by the extension script,
+ * as pgstattuple and pg_visibility do; the checks below also hold where a
+ * 1.0 script left EXECUTE with PUBLIC):
+ *
+ * - statistics (page and entry counts, model errors): members of
+ *   pg_stat_scan_tables, or roles that may read the table.  Counts of the
+ *   same kind are what pgstatindex shows to pg_stat_scan_tables;
+ * - key values (learned_index_model's first_key and last_fence_key): only
+ *   roles that may read the keys themselves, that is SELECT on the indexed
+ *   column (or on the whole table, for an expression index).
+ *
+ * Failures are SQLSTATE 42501, worded as a SELECT on the table would be.
+ */
+static void
+learned_check_read_privilege(Relation index, bool shows_keys)
+{
+	Oid			heapoid = index->rd_index->indrelid;
+	AttrNumber	attnum = index->rd_index->indkey.values[0];
+	Oid			userid = GetUserId();
+	AclResult	aclresult;
+
+	/* The table's SELECT covers every column; a column's covers its own. */
+	aclresult = pg_class_aclcheck(heapoid, userid, ACL_SELECT);
+	if (aclresult != ACLCHECK_OK && attnum != InvalidAttrNumber)
+		aclresult = pg_attribute_aclcheck(heapoid, attnum, userid, ACL_SELECT);
+
+	if (aclresult == ACLCHECK_OK)
+		return;
+	if (!shows_keys && has_privs_of_role(userid, ROLE_PG_STAT_SCAN_TABLES))
+		return;
+
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("permission denied for table %s", get_rel_name(heapoid)),
+			 shows_keys ?
+			 errdetail("Reading the keys of index \"%s\" requires SELECT on its column.",
+					   RelationGetRelationName(index)) :
+			 errdetail("Reading index \"%s\" requires SELECT on its table or the privileges of pg_stat_scan_tables.",
+					   RelationGetRelationName(index))));
+}
 
 /*
  * learned_index_model(regclass): one row per record, in key order: its
@@ -70,11 +116,19 @@ learned_index_model(PG_FUNCTION_ARGS)
 
 		funcctx = SRF_FIRSTCALL_INIT();
 		oldcxt = MemoryContextSwitchTo(funcctx->multi_call_memory_ctx);
+		/* Can't happen: the extension script declares OUT parameters. */
 		if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 			elog(ERROR, "return type must be a row type");
+		if (tupdesc->natts != LEARNED_MODEL_COLUMNS)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("function learned_index_model returns %d columns, but the learned_am library fills %d",
+							tupdesc->natts, LEARNED_MODEL_COLUMNS),
+					 errhint("Run ALTER EXTENSION learned_am UPDATE.")));
 		tupdesc = BlessTupleDesc(tupdesc);
 
 		index = learned_open_index(indexoid, AccessShareLock);
+		learned_check_read_privilege(index, true);
 		metapage = (Page) palloc(BLCKSZ);
 		learned_read_metapage(index, NULL, metapage);
 		meta = LearnedPageGetMeta(metapage);
@@ -222,11 +276,16 @@ learned_index_info(PG_FUNCTION_ARGS)
 	bool		nulls[LEARNED_INFO_COLUMNS];
 	HeapTuple	tuple;
 
+	/* Can't happen: the extension script declares OUT parameters. */
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
+	/* An extension script older than the library it calls. */
 	if (tupdesc->natts != LEARNED_INFO_COLUMNS)
-		elog(ERROR, "learned_index_info must return %d columns, not %d",
-			 LEARNED_INFO_COLUMNS, tupdesc->natts);
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("function learned_index_info returns %d columns, but the learned_am library fills %d",
+						tupdesc->natts, LEARNED_INFO_COLUMNS),
+				 errhint("Run ALTER EXTENSION learned_am UPDATE.")));
 	tupdesc = BlessTupleDesc(tupdesc);
 
 	infocxt = AllocSetContextCreate(CurrentMemoryContext,
@@ -235,6 +294,7 @@ learned_index_info(PG_FUNCTION_ARGS)
 	oldcxt = MemoryContextSwitchTo(infocxt);
 
 	index = learned_open_index(indexoid, AccessShareLock);
+	learned_check_read_privilege(index, false);
 	strategy = GetAccessStrategy(BAS_BULKREAD);
 	metapage = (Page) palloc(BLCKSZ);
 	learned_read_metapage(index, strategy, metapage);

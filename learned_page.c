@@ -16,6 +16,7 @@
 #include "commands/defrem.h"
 #include "miscadmin.h"
 #include "storage/lmgr.h"
+#include "utils/builtins.h"
 #include "utils/rel.h"
 
 #include "learned.h"
@@ -747,6 +748,11 @@ learned_leaf_collect(Page page, int64 lo, int64 hi, int64 *keys,
 	int			i;
 	int			j;
 
+	/*
+	 * Can't happen: every caller has passed the locked page through
+	 * learned_check_page, which refuses a leaf whose runs exceed their
+	 * limits as corrupt (ERRCODE_INDEX_CORRUPTED).
+	 */
 	if (n - pending_start > LEARNED_LEAF_PENDING_MAX ||
 		opaque->nrecent > LEARNED_LEAF_RECENT_MAX)
 		elog(ERROR, "leaf page has %d recent and %d pending entries, more than %d and %d",
@@ -843,9 +849,40 @@ learned_new_buffer(Relation index, ForkNumber fork)
 }
 
 /*
+ * A leaf's format is one the code writes and its counts fit the page and
+ * the run limits (learned.h): every reader decodes entries by them, and
+ * learned_leaf_collect's scratch arrays are sized by the limits.
+ */
+static bool
+learned_leaf_counts_valid(Page page)
+{
+	LearnedPageOpaque opaque = LearnedPageGetOpaque(page);
+	int			n;
+
+	if (!learned_leaf_format_valid(LearnedLeafFormatOf(page)) ||
+		((PageHeader) page)->pd_lower < MAXALIGN(SizeOfPageHeaderData))
+		return false;
+	n = LearnedLeafCount(page);
+	return n <= LearnedLeafCapacity(page) &&
+		opaque->nsorted + opaque->nrecent <= n &&
+		opaque->nrecent <= LEARNED_LEAF_RECENT_MAX &&
+		n - opaque->nsorted - opaque->nrecent <= LEARNED_LEAF_PENDING_MAX;
+}
+
+/* A NULL page's TIDs fit the page. */
+static bool
+learned_nulls_count_valid(Page page)
+{
+	return ((PageHeader) page)->pd_lower >= MAXALIGN(SizeOfPageHeaderData) &&
+		LearnedNullsCount(page) <= LEARNED_NULLS_CAPACITY;
+}
+
+/*
  * Complain unless the locked page is an initialised page of this access
- * method of one of the given kinds (a leaf's format included: every reader
- * divides by its widths).
+ * method of one of the given kinds, and a leaf's or NULL page's counts
+ * ones its readers can trust (every reader divides by a leaf's widths and
+ * loops over its counts): the corruption error (ERRCODE_INDEX_CORRUPTED,
+ * REINDEX hint) rather than a wild read or an internal error later.
  */
 void
 learned_check_page(Relation index, Buffer buf, uint16 kind)
@@ -856,8 +893,8 @@ learned_check_page(Relation index, Buffer buf, uint16 kind)
 		PageGetSpecialSize(page) != MAXALIGN(sizeof(LearnedPageOpaqueData)) ||
 		LearnedPageGetOpaque(page)->page_id != LEARNED_PAGE_ID ||
 		(LearnedPageGetOpaque(page)->flags & kind) == 0 ||
-		(LearnedPageIsLeaf(page) &&
-		 !learned_leaf_format_valid(LearnedLeafFormatOf(page))))
+		(LearnedPageIsLeaf(page) && !learned_leaf_counts_valid(page)) ||
+		(LearnedPageIsNulls(page) && !learned_nulls_count_valid(page)))
 		ereport(ERROR,
 				(errcode(ERRCODE_INDEX_CORRUPTED),
 				 errmsg("index \"%s\" contains an unexpected page at block %u",
@@ -985,9 +1022,29 @@ learned_type_supported(Oid typid)
 	}
 }
 
-/* Type of the indexed column. */
+/*
+ * Refuse a key type that no operator class of the access method has: at
+ * CREATE INDEX (learned_build), and, should an index of another type ever
+ * exist (an operator class made by hand), wherever a key is converted.
+ */
+void
+learned_refuse_key_type(Oid typid)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("learned indexes do not support type %s",
+					format_type_be(typid)),
+			 errhint("Index a column of type int2, int4, int8, date, timestamp or timestamptz, or of a domain over one.")));
+}
+
+/*
+ * The type whose values the index keys: its operator class's input type.
+ * The column's own type may be a domain over it (declared so, or changed
+ * to one by ALTER COLUMN TYPE, which keeps the index); a domain's values
+ * are its base type's, so the base type's mapping to int64 applies.
+ */
 Oid
 learned_index_keytype(Relation index)
 {
-	return TupleDescAttr(RelationGetDescr(index), 0)->atttypid;
+	return index->rd_opcintype[0];
 }

@@ -306,6 +306,7 @@ learned_preprocess_keys(IndexScanDesc scan)
 					}
 					break;
 				default:
+					/* Can't happen: see the switch below. */
 					elog(ERROR, "unexpected strategy number %d",
 						 key->sk_strategy);
 			}
@@ -332,6 +333,12 @@ learned_preprocess_keys(IndexScanDesc scan)
 				satisfiable = learned_raise_lo(&lo, value, true);
 				break;
 			default:
+
+				/*
+				 * Can't happen: amstrategies is 5, so CREATE OPERATOR CLASS
+				 * and ALTER OPERATOR FAMILY accept no other number, and
+				 * every one of 1..5 is handled above.
+				 */
 				elog(ERROR, "unexpected strategy number %d", key->sk_strategy);
 		}
 	}

@@ -66,7 +66,12 @@ for my $case (
 		extra_params => [ '-v', 'VERBOSITY=verbose' ]);
 	isnt($ret, 0, "$name fails");
 	like($stderr, qr/XX002/, "$name: index corrupted (SQLSTATE XX002)");
-	like($stderr, qr/unexpected page at block 1/, "$name names the block");
+	# The check names the rule it found broken; the others the block.
+	like($stderr,
+		$name eq 'learned_index_check'
+		? qr/block 1: leaf format \(key 0, block \d, offset \d bytes\) is not one this version writes/
+		: qr/unexpected page at block 1/,
+		"$name names the block");
 	like($stderr, qr/REINDEX/, "$name hints at REINDEX");
 }
 ok($node->safe_psql('postgres', 'SELECT 1') eq '1', 'the server did not crash');
@@ -74,6 +79,45 @@ ok($node->safe_psql('postgres', 'SELECT 1') eq '1', 'the server did not crash');
 sql('REINDEX INDEX c_idx');
 is(sql(q{SELECT learned_index_check('c_idx', true)}), '', 'REINDEX repairs it');
 is(sql($lookup), '5', 'a lookup after REINDEX');
+
+# A leaf whose recent run is longer than any the code makes: the scratch
+# arrays of a leaf read are sized by the limit, so a reader must refuse the
+# page as corrupt (it raised an internal error, XX000, before).  nrecent
+# follows nsorted, the format's three bytes and one unused byte.
+$file = $node->data_dir . '/' . sql(q{SELECT pg_relation_filepath('c_idx')});
+my $nrecent_offset = $format_offset + 3 + 1;
+$node->stop;
+open($fh, '+<', $file) or die "open $file: $!";
+binmode $fh;
+sysseek($fh, $nrecent_offset, 0) or die "seek: $!";
+sysread($fh, my $nrecent, 2) == 2 or die "read: $!";
+is(unpack('v', $nrecent), 0, 'a freshly built leaf has no recent run');
+sysseek($fh, $nrecent_offset, 0) or die "seek: $!";
+syswrite($fh, pack('v', 0xFFFF), 2) == 2 or die "write: $!";
+close($fh);
+$node->start;
+
+for my $case (
+	[ 'lookup', $lookup ],
+	[ 'insert', 'INSERT INTO c VALUES (7)' ],
+	[ 'learned_index_check', q{SELECT learned_index_check('c_idx')} ],
+	[ 'VACUUM', 'VACUUM c' ])
+{
+	my ($name, $query) = @$case;
+	my ($ret, $stdout, $stderr) = $node->psql('postgres', $query,
+		extra_params => [ '-v', 'VERBOSITY=verbose' ]);
+	isnt($ret, 0, "recent run: $name fails");
+	like($stderr, qr/XX002/, "recent run: $name: index corrupted (SQLSTATE XX002)");
+	like($stderr,
+		$name eq 'learned_index_check'
+		? qr/block 1: leaf has \d+ main and 65535 recent sorted entries/
+		: qr/unexpected page at block 1/,
+		"recent run: $name names the block");
+	like($stderr, qr/REINDEX/, "recent run: $name hints at REINDEX");
+}
+ok($node->safe_psql('postgres', 'SELECT 1') eq '1', 'the server did not crash');
+sql('REINDEX INDEX c_idx');
+is(sql(q{SELECT learned_index_check('c_idx', true)}), '', 'REINDEX repairs it again');
 
 $node->stop;
 done_testing();
