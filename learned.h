@@ -147,17 +147,18 @@ typedef LearnedPageOpaqueData *LearnedPageOpaque;
  * pointer on each.
  *
  * The format is chosen when a page is written whole (at build, at a
- * split: learned_leaf_plan and learned_leaf_format_of) as the narrowest
- * that holds its entries and any key up to its high fence.  An insert whose
- * key or TID does not fit (a rightmost leaf's key beyond its range, a TID
- * in a heap block past the width) rewrites the page in a wider format
- * while its entries fit one (learned_leaf_reformat), else splits it.
- * Block numbers take at least 3 bytes (heaps up to 128 GB): a table growing
- * past 2 MB or 512 MB would otherwise make every leaf it inserts into
- * rewrite its entries wider, or split if they no longer fit.  An entry then
- * takes at least 5 bytes, and a TID can widen it by at most 2: half of any
- * full page fits a page whatever format the new entry needs, so a split
- * always succeeds.
+ * split: learned_leaf_plan and learned_split_plan in learned_format.c) as
+ * the narrowest that holds its entries and, where its entries still fit
+ * then, any key up to its high fence.  An insert whose key or TID does not
+ * fit (a key beyond the leaf's width: on the rightmost leaf, or on a leaf
+ * split at a far key; a TID in a heap block past the width) rewrites the
+ * page in a wider format while its entries fit one
+ * (learned_leaf_reformat), else splits it.  Block numbers take at least 3
+ * bytes (heaps up to 128 GB): a table growing past 2 MB or 512 MB would
+ * otherwise make every leaf it inserts into rewrite its entries wider, or
+ * split if they no longer fit.  An entry then takes at least 5 bytes;
+ * learned_split_plan's comment shows that some split point always fits
+ * both pages, whatever the entries, fences, new key and TID.
  *
  * Entries [0, nsorted) are the main run, sorted by (key, TID); the next
  * nrecent, at most LEARNED_LEAF_RECENT_MAX, the recent run, sorted too; the
@@ -608,15 +609,6 @@ extern bool learned_search_beyond_page(const LearnedSearchKey *skey,
 extern int	learned_leaf_first_at_or_after(Page page, int64 key);
 extern int	learned_leaf_first_after(Page page, int64 key);
 extern void learned_leaf_set_count(Page page, int n);
-extern void learned_leaf_format_init(LearnedLeafFormat *format);
-extern void learned_leaf_format_add(LearnedLeafFormat *format, int64 base,
-									int64 key, ItemPointer tid);
-extern void learned_leaf_format_of(LearnedLeafFormat *format, int64 base,
-								   int64 high_key, const int64 *keys,
-								   const ItemPointerData *tids, int n);
-extern int	learned_leaf_plan(const int64 *keys, const ItemPointerData *tids,
-							  int n, bool last, int64 base, int fillfactor,
-							  LearnedLeafFormat *format);
 extern bool learned_leaf_fits(Page page, int64 key, ItemPointer tid);
 extern void learned_leaf_reformat(Page page, const LearnedLeafFormat *format);
 extern void learned_leaf_write(Page page, const LearnedLeafFormat *format,
@@ -636,6 +628,28 @@ extern uint32 learned_get_root_kinds(Relation index);
 extern uint32 learned_get_pages_per_record(Relation index);
 extern bool learned_type_supported(Oid typid);
 extern Oid	learned_index_keytype(Relation index);
+
+/* learned_format.c: leaf formats and split plans (no buffers) */
+
+/* Where a full leaf splits, its new fence and the two pages' formats. */
+typedef struct LearnedSplitPlan
+{
+	int			nleft;			/* entries the left page keeps */
+	LearnedFence fence;			/* the new right page's low fence */
+	LearnedLeafFormat left_format;
+	LearnedLeafFormat right_format;
+} LearnedSplitPlan;
+
+extern void learned_leaf_format_init(LearnedLeafFormat *format);
+extern void learned_leaf_format_add(LearnedLeafFormat *format, int64 base,
+									int64 key, ItemPointer tid);
+extern int	learned_leaf_plan(const int64 *keys, const ItemPointerData *tids,
+							  int n, bool last, int64 base, int fillfactor,
+							  LearnedLeafFormat *format);
+extern bool learned_split_plan(const int64 *keys, const ItemPointerData *tids,
+							   int total, int newpos, int64 base,
+							   bool rightmost, int64 high_key, int fillfactor,
+							   LearnedSplitPlan *plan);
 
 /* learned_sort.c: CREATE INDEX's sort of (key, heap TID) entries */
 typedef struct LearnedSort LearnedSort;
