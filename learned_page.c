@@ -656,6 +656,7 @@ learned_leaf_collect(Page page, int64 lo, int64 hi, int64 *keys,
 	int			i;
 	int			j;
 
+	/* Can't happen: learned_check_page refuses such a leaf. */
 	if (n - pending_start > LEARNED_LEAF_PENDING_MAX ||
 		opaque->nrecent > LEARNED_LEAF_RECENT_MAX)
 		elog(ERROR, "leaf page has %d recent and %d pending entries, more than %d and %d",
@@ -752,9 +753,32 @@ learned_new_buffer(Relation index, ForkNumber fork)
 }
 
 /*
+ * Are a leaf's entry counts ones the code writes?  Its entries must fit its
+ * format (the split plan's argument starts there: learned_split_plan), and
+ * its recent and pending runs their bounds (the scratch arrays that
+ * collect and merge them are sized by those).
+ */
+static bool
+learned_leaf_counts_valid(Page page)
+{
+	LearnedPageOpaque opaque = LearnedPageGetOpaque(page);
+	PageHeader	header = (PageHeader) page;
+	int			n;
+
+	if (header->pd_lower < MAXALIGN(SizeOfPageHeaderData))
+		return false;
+	n = LearnedLeafCount(page);
+	return n <= LearnedLeafCapacity(page) &&
+		opaque->nsorted + opaque->nrecent <= n &&
+		opaque->nrecent <= LEARNED_LEAF_RECENT_MAX &&
+		n - opaque->nsorted - opaque->nrecent <= LEARNED_LEAF_PENDING_MAX;
+}
+
+/*
  * Complain unless the locked page is an initialised page of this access
- * method of one of the given kinds (a leaf's format included: every reader
- * divides by its widths).
+ * method of one of the given kinds (a leaf's format and entry counts
+ * included: every reader divides by its widths and sizes arrays by its
+ * counts).
  */
 void
 learned_check_page(Relation index, Buffer buf, uint16 kind)
@@ -766,7 +790,8 @@ learned_check_page(Relation index, Buffer buf, uint16 kind)
 		LearnedPageGetOpaque(page)->page_id != LEARNED_PAGE_ID ||
 		(LearnedPageGetOpaque(page)->flags & kind) == 0 ||
 		(LearnedPageIsLeaf(page) &&
-		 !learned_leaf_format_valid(LearnedLeafFormatOf(page))))
+		 (!learned_leaf_format_valid(LearnedLeafFormatOf(page)) ||
+		  !learned_leaf_counts_valid(page))))
 		ereport(ERROR,
 				(errcode(ERRCODE_INDEX_CORRUPTED),
 				 errmsg("index \"%s\" contains an unexpected page at block %u",
