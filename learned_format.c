@@ -246,7 +246,8 @@ learned_split_plan(const int64 *keys, const ItemPointerData *tids, int total,
 		learned_leaf_format_add(&format, base, keys[k], (ItemPointer) &tids[k]);
 	covering = format;
 	learned_leaf_format_add_key(&covering, base, plan->fence.key);
-	plan->left_format = learned_leaf_count_fits(&covering, nleft) ? covering : format;
+	plan->left_format = learned_leaf_count_fits(&covering, nleft) ?
+		covering : format;
 
 	/* The right page: its entries, and up to an inner leaf's high fence. */
 	learned_leaf_format_init(&format);
