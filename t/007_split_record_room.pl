@@ -17,6 +17,13 @@
 # waits for its right sibling while the session to its right splits that).
 # In each record the first split takes the last slot, the next must split
 # the record, and unlisted_splits must stay 0.
+#
+# The old window (a relation extension and a right-sibling lock) is a few
+# microseconds; on a busy two-core host the released sessions seldom run
+# inside it together, and the old code passed this test in every plain run.
+# With a 20 ms sleep added in that window it failed every round (28 and 56
+# unlisted splits), which is what the test is for: any interleaving that
+# lands there is caught.
 
 use strict;
 use warnings;
