@@ -6,6 +6,7 @@ OBJS = \
 	learned_build.o \
 	learned_cache.o \
 	learned_check.o \
+	learned_format.o \
 	learned_funcs.o \
 	learned_insert.o \
 	learned_page.o \
@@ -33,7 +34,7 @@ ISOLATION = $(patsubst specs/%.spec,%,$(sort $(wildcard specs/*.spec)))
 ISOLATION_OPTS = --load-extension=learned_am
 TAP_TESTS = 1
 
-EXTRA_CLEAN = test/rmi_test
+EXTRA_CLEAN = test/rmi_test test/split_test
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
@@ -46,8 +47,14 @@ $(OBJS): learned.h rmi.h
 test/rmi_test: test/rmi_test.c rmi.c rmi.h
 	$(CC) -O2 -g -Wall -Wextra -Werror -std=gnu99 -I. -o $@ test/rmi_test.c rmi.c -lm
 
+# The split planner's unit test: learned_format.c alone, against the
+# server's headers (it uses no server function).
+test/split_test: test/split_test.c learned_format.c learned.h
+	$(CC) -O2 -g -Wall -Werror -std=gnu99 -I. -I$(includedir_server) -o $@ test/split_test.c learned_format.c
+
 .PHONY: check-model
-check-model: test/rmi_test
+check-model: test/rmi_test test/split_test
 	./test/rmi_test
+	./test/split_test
 
 installcheck: check-model

@@ -154,7 +154,9 @@ typedef LearnedPageOpaqueData *LearnedPageOpaque;
  * the widths LearnedLeafFormat names: a key as its offset from
  * learned_leaf_base, a TID as block number above offset number.  Block
  * numbers take at least LEARNED_MIN_BLOCK_BYTES so that a growing heap does
- * not make every leaf it inserts into widen.
+ * not make every leaf it inserts into widen.  The format of a page written
+ * whole (build, split) is chosen in learned_format.c, whose
+ * learned_split_plan shows that some split point always fits both pages.
  *
  * Entries [0, nsorted) are the main run, sorted by (key, TID); the next
  * nrecent (at most LEARNED_LEAF_RECENT_MAX) the recent run, sorted too; the
@@ -612,6 +614,28 @@ extern void learned_cache_reset(Relation index);
 extern Size learned_cache_budget(Relation index);
 extern Size learned_cache_bytes(Relation index);
 
+/* learned_format.c: leaf formats and split plans (no buffers) */
+
+/* Where a full leaf splits, its new fence and the two pages' formats. */
+typedef struct LearnedSplitPlan
+{
+	int			nleft;			/* entries the left page keeps */
+	LearnedFence fence;			/* the new right page's low fence */
+	LearnedLeafFormat left_format;
+	LearnedLeafFormat right_format;
+} LearnedSplitPlan;
+
+extern void learned_leaf_format_init(LearnedLeafFormat *format);
+extern void learned_leaf_format_add(LearnedLeafFormat *format, int64 base,
+									int64 key, ItemPointer tid);
+extern int	learned_leaf_plan(const int64 *keys, const ItemPointerData *tids,
+							  int n, bool last, int64 base, int fillfactor,
+							  LearnedLeafFormat *format);
+extern bool learned_split_plan(const int64 *keys, const ItemPointerData *tids,
+							   int total, int newpos, int64 base,
+							   bool rightmost, int64 high_key, int fillfactor,
+							   LearnedSplitPlan *plan);
+
 /* learned_insert.c */
 extern bool learned_insert(Relation index, Datum *values, bool *isnull,
 						   ItemPointer ht_ctid, Relation heapRel,
@@ -630,15 +654,6 @@ extern bool learned_search_beyond_page(const LearnedSearchKey *skey,
 extern int	learned_leaf_first_at_or_after(Page page, int64 key);
 extern int	learned_leaf_first_after(Page page, int64 key);
 extern void learned_leaf_set_count(Page page, int n);
-extern void learned_leaf_format_init(LearnedLeafFormat *format);
-extern void learned_leaf_format_add(LearnedLeafFormat *format, int64 base,
-									int64 key, ItemPointer tid);
-extern void learned_leaf_format_of(LearnedLeafFormat *format, int64 base,
-								   int64 high_key, const int64 *keys,
-								   const ItemPointerData *tids, int n);
-extern int	learned_leaf_plan(const int64 *keys, const ItemPointerData *tids,
-							  int n, bool last, int64 base, int fillfactor,
-							  LearnedLeafFormat *format);
 extern bool learned_leaf_fits(Page page, int64 key, ItemPointer tid);
 extern void learned_leaf_reformat(Page page, const LearnedLeafFormat *format);
 extern void learned_leaf_write(Page page, const LearnedLeafFormat *format,
@@ -674,7 +689,6 @@ extern void learned_rescan(IndexScanDesc scan, ScanKey keys, int nkeys,
 extern bool learned_gettuple(IndexScanDesc scan, ScanDirection dir);
 extern int64 learned_getbitmap(IndexScanDesc scan, TIDBitmap *tbm);
 extern void learned_endscan(IndexScanDesc scan);
-
 /* learned_sort.c: CREATE INDEX's sort of (key, heap TID) entries */
 typedef struct LearnedSort LearnedSort;
 extern LearnedSort *learned_sort_begin(int work_mem_kb);

@@ -11,6 +11,8 @@
  * Locks are taken left to right along the leaf chain, then record pages
  * left to right, then the metapage; nothing locks in another order, so
  * inserts, scans, retraining and VACUUM cannot deadlock.  A leaf split
+ * locks the leaf, its right sibling and the record, and only then creates
+ * the new leaf, which nobody else can reach yet (learned_split_and_insert).  A leaf split
  * changes at most four pages (the leaf, the new leaf, the old right sibling
  * and the record page), a record split too (the record, the new record, its
  * right neighbour and the metapage): each is one Generic WAL record.
@@ -269,15 +271,30 @@ learned_record_split(Relation index, BlockNumber recblock,
 
 /*
  * Split the full, exclusively locked leaf in buf while inserting (key, tid).
- * A new entry after every entry of the page (ascending keys: the common
- * case, at the right end of the index, or where a gap in the keys falls on
- * a page boundary) leaves the left page at the fillfactor, as nbtree does
- * at the right end; other splits divide the entries in half.
+ * learned_split_plan (learned_format.c) chooses the split point, the fence
+ * and both pages' formats, and shows that some split point always fits: a
+ * new entry after every entry of the page (ascending keys: the common case,
+ * at the right end of the index, or where a gap in the keys falls on a page
+ * boundary) leaves the left page at the fillfactor where the new page can
+ * take the rest, as nbtree does at the right end; other splits divide the
+ * entries in half where both halves fit.
  *
  * If the record that must list the new page is full, nothing is changed:
  * *full_record is set and false returned, so that the caller can split the
  * record (which needs no leaf locks) and try again.  With allow_unlisted
  * the split goes ahead and leaves the new page out of the list.
+ *
+ * Locks: this leaf (held), its right sibling, then the record, all
+ * exclusive and left to right as everywhere (the file header); the record
+ * is checked for room under that lock and kept until the split is logged,
+ * so no concurrent split can take its last slot in between.  Only then is
+ * the new leaf allocated (learned_new_buffer returns it locked): nothing
+ * is allocated when the record turns out full, and taking the new page's
+ * lock last cannot deadlock, because no other backend can reach a page
+ * that no link or list points to yet.  (Extending the relation takes the
+ * relation extension lock under these buffer locks, as a record split
+ * does; whoever holds that lock waits for no buffer lock but the new
+ * page's own.)
  */
 static bool
 learned_split_and_insert(Relation index, Buffer buf, int64 key,
@@ -296,15 +313,14 @@ learned_split_and_insert(Relation index, Buffer buf, int64 key,
 	Buffer		rightbuf = InvalidBuffer;
 	Buffer		recbuf;
 	BlockNumber newblock;
-	LearnedFence new_fence;
+	LearnedSplitPlan plan;
 	GenericXLogState *xlog;
 	Page		leftpage;
 	Page		newpage;
 	Page		recpage;
+	LearnedRecordHeader *recheader;
 	LearnedPageOpaque leftopaque;
 	LearnedPageOpaque newopaque;
-	LearnedLeafFormat left_format;
-	LearnedLeafFormat right_format;
 
 	/* All entries in order, the new one included. */
 	learned_leaf_collect(page, PG_INT64_MIN, PG_INT64_MAX, keys, tids);
@@ -320,71 +336,40 @@ learned_split_and_insert(Relation index, Buffer buf, int64 key,
 	keys[pos] = key;
 	tids[pos] = *tid;
 
-	if (pos == n)
-	{
-		/*
-		 * The new entry goes after every entry of the page: ascending keys,
-		 * at the right end of the index or into a gap that starts here.
-		 * The left page keeps as many entries as it holds at the
-		 * fillfactor in its narrowest format (learned_leaf_plan), at least
-		 * all but the new one, and the next ascending keys fill the new
-		 * page: halving it would leave a trail of half-empty pages.
-		 */
-		nleft = learned_leaf_plan(keys, tids, total, false,
-								  learned_leaf_base(page),
-								  learned_get_fillfactor(index), NULL);
-	}
-	else
-		nleft = total / 2;
+	/* Fails only for entries no valid leaf holds (learned_split_plan). */
+	if (!learned_split_plan(keys, tids, total, pos, learned_leaf_base(page),
+							(opaque->flags & LEARNED_RIGHTMOST) != 0,
+							opaque->high_fence.key,
+							learned_get_fillfactor(index), &plan))
+		ereport(ERROR,
+				(errcode(ERRCODE_INDEX_CORRUPTED),
+				 errmsg("index \"%s\" contains a leaf at block %u whose entries cannot be split",
+						RelationGetRelationName(index),
+						BufferGetBlockNumber(buf)),
+				 errhint("Please REINDEX it.")));
+	nleft = plan.nleft;
 
-	new_fence.key = keys[nleft];
-	new_fence.tid = tids[nleft];
-	if (keys[nleft - 1] < new_fence.key)
-		LearnedFenceSetTidMinusInfinity(&new_fence.tid);
-
-	/*
-	 * Both pages are rewritten whole, each in the narrowest format for its
-	 * entries and fences.  Half a full page fits whatever format the new
-	 * entry needs (learned.h), and the new page of an append at the right
-	 * end takes a few entries.
-	 */
-	learned_leaf_format_of(&left_format, learned_leaf_base(page),
-						   new_fence.key, keys, tids, nleft);
-	learned_leaf_format_of(&right_format, new_fence.key,
-						   (opaque->flags & LEARNED_RIGHTMOST) ?
-						   keys[total - 1] : opaque->high_fence.key,
-						   keys + nleft, tids + nleft, total - nleft);
-	if (nleft > learned_leaf_format_capacity(&left_format) ||
-		total - nleft > learned_leaf_format_capacity(&right_format))
-		elog(ERROR, "learned: split of block %u leaves a page overfull",
-			 BufferGetBlockNumber(buf));
-
-	/* Would the record have room?  A look only: it is locked again below. */
-	recbuf = learned_find_record(index, opaque->owner_record, &new_fence,
-								 BUFFER_LOCK_SHARE);
-	if (!allow_unlisted &&
-		LearnedRecordGetHeader(BufferGetPage(recbuf))->npages >=
-		LearnedRecordGetHeader(BufferGetPage(recbuf))->capacity)
-	{
-		*full_record = BufferGetBlockNumber(recbuf);
-		UnlockReleaseBuffer(recbuf);
-		pfree(keys);
-		pfree(tids);
-		return false;
-	}
-	UnlockReleaseBuffer(recbuf);
-
-	/* Lock order: this leaf (held), the new leaf, the right sibling, the record. */
-	newbuf = learned_new_buffer(index, MAIN_FORKNUM);
-	newblock = BufferGetBlockNumber(newbuf);
 	if (opaque->right != InvalidBlockNumber)
 	{
 		rightbuf = ReadBuffer(index, opaque->right);
 		LockBuffer(rightbuf, BUFFER_LOCK_EXCLUSIVE);
 		learned_check_page(index, rightbuf, LEARNED_PAGE_LEAF);
 	}
-	recbuf = learned_find_record(index, opaque->owner_record, &new_fence,
+	recbuf = learned_find_record(index, opaque->owner_record, &plan.fence,
 								 BUFFER_LOCK_EXCLUSIVE);
+	recheader = LearnedRecordGetHeader(BufferGetPage(recbuf));
+	if (!allow_unlisted && recheader->npages >= recheader->capacity)
+	{
+		*full_record = BufferGetBlockNumber(recbuf);
+		UnlockReleaseBuffer(recbuf);
+		if (BufferIsValid(rightbuf))
+			UnlockReleaseBuffer(rightbuf);
+		pfree(keys);
+		pfree(tids);
+		return false;
+	}
+	newbuf = learned_new_buffer(index, MAIN_FORKNUM);
+	newblock = BufferGetBlockNumber(newbuf);
 
 	xlog = GenericXLogStart(index);
 	leftpage = GenericXLogRegisterBuffer(xlog, buf, 0);
@@ -396,18 +381,18 @@ learned_split_and_insert(Relation index, Buffer buf, int64 key,
 	learned_init_page(newpage, LEARNED_PAGE_LEAF |
 					  (leftopaque->flags & LEARNED_RIGHTMOST));
 	newopaque = LearnedPageGetOpaque(newpage);
-	newopaque->low_fence = new_fence;
+	newopaque->low_fence = plan.fence;
 	newopaque->high_fence = leftopaque->high_fence;
 	newopaque->left = BufferGetBlockNumber(buf);
 	newopaque->right = leftopaque->right;
 	newopaque->owner_record = BufferGetBlockNumber(recbuf);
-	learned_leaf_write(newpage, &right_format, keys + nleft, tids + nleft,
+	learned_leaf_write(newpage, &plan.right_format, keys + nleft, tids + nleft,
 					   total - nleft);
 
 	/* The left page keeps entries ..nleft-1; its low fence never changes. */
 	leftopaque->flags &= ~LEARNED_RIGHTMOST;
-	learned_leaf_write(leftpage, &left_format, keys, tids, nleft);
-	leftopaque->high_fence = new_fence;
+	learned_leaf_write(leftpage, &plan.left_format, keys, tids, nleft);
+	leftopaque->high_fence = plan.fence;
 	leftopaque->right = newblock;
 
 	if (BufferIsValid(rightbuf))
@@ -417,7 +402,7 @@ learned_split_and_insert(Relation index, Buffer buf, int64 key,
 		LearnedPageGetOpaque(rightpage)->left = newblock;
 	}
 
-	learned_record_add_page(recpage, &new_fence, newblock);
+	learned_record_add_page(recpage, &plan.fence, newblock);
 
 	GenericXLogFinish(xlog);
 

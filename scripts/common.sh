@@ -86,7 +86,7 @@ lrn_prepare_tree() {
 	# Everything but git data and build or test output of earlier runs.
 	tar -C "$LRN_ROOT" --exclude=./.git --exclude='*.o' --exclude='*.so' \
 		--exclude='*.bc' --exclude=./results --exclude=./tmp_check \
-		--exclude=./log --exclude='./regression.*' --exclude=./test/rmi_test \
+		--exclude=./log --exclude='./regression.*' --exclude=./test/rmi_test --exclude=./test/split_test \
 		-cf - . | tar -C "$LRN_TMP/src" -xf -
 	if [ "$(id -u)" -eq 0 ]; then chown -R "$LRN_PG_USER:" "$LRN_TMP/src"; fi
 	LRN_SRC=$LRN_TMP/src
