@@ -799,7 +799,7 @@ sub check_log
 	{
 		my $line = $lines[$i];
 		next
-		  unless $line =~ /\b(ERROR|PANIC|FATAL):|TRAP:|terminated by signal|exited with exit code [1-9]/;
+		  unless $line =~ /\b(ERROR|PANIC|FATAL):|TRAP:|terminated by signal|server process \(PID \d+\) exited with exit code/;
 		if ($expected && $line =~ $expected)
 		{
 			$n_expected++;
