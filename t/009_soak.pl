@@ -25,7 +25,7 @@
 # number of writer sessions (default 3).  A longer run by hand:
 #
 #   LEARNED_SOAK_SEED=7 LEARNED_SOAK_DURATION=600 \
-#     make -f Makefile -f scripts/suites.mk installcheck-tap PROVE_TESTS=t/008_soak.pl
+#     make -f Makefile -f scripts/suites.mk installcheck-tap PROVE_TESTS=t/009_soak.pl
 
 use strict;
 use warnings;
