@@ -139,3 +139,26 @@ SELECT * FROM pg_temp.cmp('SELECT count(*), sum(id) FROM s_tid WHERE id > 0');
 SELECT * FROM pg_temp.cmp('SELECT id FROM s_tid WHERE id BETWEEN 4000 AND 4030 ORDER BY id');
 SELECT * FROM pg_temp.cmp('SELECT count(*) FROM s_tid WHERE id IS NULL');
 RESET enable_seqscan;
+
+-- Found by the soak (t/009_soak.pl): no far key is needed.  At fillfactor
+-- 10 a rightmost leaf of 1,400 dense keys refused a key past a gap that
+-- makes the offsets one byte wider (70,000 past the last), and timestamps
+-- 1 us apart refused one a second later: a pause between inserts of now().
+CREATE TABLE s_gap (id int8) WITH (autovacuum_enabled = off);
+CREATE INDEX s_gap_idx ON s_gap USING learned (id) WITH (fillfactor = 10);
+INSERT INTO s_gap SELECT generate_series(1, 1400);
+INSERT INTO s_gap VALUES (71400);
+INSERT INTO s_gap SELECT generate_series(71401, 72000);
+CREATE TABLE s_gap_ts (ts timestamp) WITH (autovacuum_enabled = off);
+CREATE INDEX s_gap_ts_idx ON s_gap_ts USING learned (ts) WITH (fillfactor = 10);
+INSERT INTO s_gap_ts SELECT timestamp '2026-12-06 00:00' + i * interval '1 microsecond'
+FROM generate_series(1, 1400) i;
+INSERT INTO s_gap_ts VALUES ('2026-12-06 00:00:01');
+SELECT learned_index_check('s_gap_idx', true);
+SELECT learned_index_check('s_gap_ts_idx', true);
+VACUUM ANALYZE s_gap, s_gap_ts;
+SET enable_seqscan = off;
+SELECT * FROM pg_temp.cmp('SELECT id FROM s_gap WHERE id BETWEEN 1395 AND 71405 ORDER BY id');
+SELECT * FROM pg_temp.cmp('SELECT count(*), max(id) FROM s_gap WHERE id > 1000');
+SELECT * FROM pg_temp.cmp('SELECT ts FROM s_gap_ts WHERE ts > ''2026-12-06 00:00:00.0014'' ORDER BY ts');
+RESET enable_seqscan;
