@@ -590,6 +590,7 @@ extern Size learned_cache_bytes(Relation index);
 extern Relation learned_open_index(Oid indexoid, LOCKMODE lockmode);
 
 /* learned_retrain.c */
+extern void learned_retrain_init(void);
 extern bool learned_retrain(Relation index);
 extern bool learned_model_drifted(Relation index);
 extern void learned_record_refit(Page recpage, uint32 slot_mask);

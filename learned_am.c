@@ -80,6 +80,7 @@ _PG_init(void)
 					  ,AccessExclusiveLock
 #endif
 		);
+	learned_retrain_init();
 	learned_cache_init();
 }
 
