@@ -14,8 +14,10 @@
  * the root rmi_train chose must be the all-kinds one, and no narrower than
  * any single kind.  Separate checks: the cubic root's prediction is monotone
  * for adversarial coefficients, the cubic wins on keys it should, a few
- * huge outliers do not widen a segment's window over its dense keys, and
- * rmi_segment_search handles tiny lists.
+ * huge outliers do not widen a segment's window over its dense keys,
+ * rmi_segment_search handles tiny lists, and on key sets of equal-key runs
+ * (across segment boundaries too) every window holds every position a
+ * search for a key equal to fences may start at (check_fence_keys).
  *
  * Simulated splits and regrowth: every combination also grows a sample of
  * its segments' lists as leaf splits would (1x to 10x, fits left stale),
