@@ -678,6 +678,7 @@ extern bool learned_type_supported(Oid typid);
 extern Oid	learned_index_keytype(Relation index);
 
 /* learned_retrain.c */
+extern void learned_retrain_init(void);
 extern bool learned_retrain(Relation index);
 extern bool learned_model_drifted(Relation index);
 extern void learned_record_refit(Page recpage, uint32 slot_mask);

@@ -75,6 +75,7 @@ _PG_init(void)
 					  LEARNED_DEFAULT_PAGES_PER_RECORD,
 					  LEARNED_PAGES_PER_RECORD_AUTO, LEARNED_RECORD_CAPACITY,
 					  AccessExclusiveLock);
+	learned_retrain_init();
 	learned_cache_init();
 	learned_xlog_init();
 }

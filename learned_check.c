@@ -294,11 +294,14 @@ learned_check_blocks(LearnedCheckState *state)
 }
 
 /*
- * The root's error bounds against the records as they are: every key x is
- * routed to the last record whose first key is below x (or record 0), and
- * that record must lie in the root's window at x.  The prediction is
- * monotone, so checking both ends of the keys routed to each record checks
- * every key (the exact-bound argument of rmi.c).
+ * The root's error bounds against the records as they are.  A search for x
+ * is routed to the last record whose first fence is at or before it: for x
+ * equal to a record's first key that is this record or one before it,
+ * depending on the search's mode and the fence's heap TID, so record j
+ * receives every x from its first key (minus infinity for record 0) to the
+ * next record's first key, both included, and must lie in the root's
+ * window at each.  The prediction is monotone, so checking both ends of
+ * that range checks every key (the exact-bound argument of rmi.c).
  */
 static void
 learned_check_root(LearnedCheckState *state, const RmiSegment *fits)
@@ -310,13 +313,9 @@ learned_check_root(LearnedCheckState *state, const RmiSegment *fits)
 	{
 		int64		ends[2];
 
-		/* the keys routed to j: (first_key(j), first_key(j + 1)] */
-		if (j > 0 && fits[j].first_key == PG_INT64_MAX)
-			continue;
-		ends[0] = j > 0 ? fits[j].first_key + 1 : PG_INT64_MIN;
+		/* the keys that may be routed to j: [first_key(j), first_key(j + 1)] */
+		ends[0] = j > 0 ? fits[j].first_key : PG_INT64_MIN;
 		ends[1] = j + 1 < nrecords ? fits[j + 1].first_key : PG_INT64_MAX;
-		if (ends[0] > ends[1])
-			continue;
 		for (int e = 0; e < 2; e++)
 		{
 			int64		p = rmi_root_predict(root, ends[e]);
@@ -639,15 +638,59 @@ learned_check_null_chain(LearnedCheckState *state)
 }
 
 /*
+ * The fit in force of record j against its list, when no split has entered
+ * the list since the fit (the fit covers as many positions as the list
+ * holds; lists only grow, and whatever refits sets the count).  A search
+ * for x in the record starts at the last listed fence at or before it,
+ * which for x equal to fence keys is anywhere from the position before
+ * them to the last of them, depending on the search's mode and the fences'
+ * heap TIDs: position i is a start for every x from its fence key (minus
+ * infinity for the first leaf) to the next position's, both included.  The
+ * fit's window must hold i at both ends of that range (the prediction is
+ * monotone, so then at every x in it); the last position's upper end is the
+ * next record's first key, where the window's clamp to the list holds it.
+ * A stale fit (splits since) is only a hint and is not checked.
+ */
+static void
+learned_check_record_fit(LearnedCheckState *state, BlockNumber blkno,
+						 uint32 j, const RmiSegment *fit,
+						 const int64 *fence_keys, uint32 npages)
+{
+	if (fit->count != npages)
+		return;
+	for (uint32 i = 0; i < npages; i++)
+	{
+		uint32		position = fit->start + i;
+		int64		ends[2];
+
+		ends[0] = (j == 0 && i == 0) ? PG_INT64_MIN : fence_keys[i];
+		ends[1] = i + 1 < npages ? fence_keys[i + 1] : PG_INT64_MAX;
+		for (int e = 0; e < 2; e++)
+		{
+			uint32		lo;
+			uint32		hi;
+
+			rmi_segment_window(fit, ends[e], &lo, &hi);
+			if (position < lo || position > hi)
+				learned_corrupt(state->index, blkno,
+								"the fit's window [%u, %u] for key %lld misses list position %u, where a search for that key may start",
+								lo - fit->start, hi - fit->start,
+								(long long) ends[e], i);
+		}
+	}
+}
+
+/*
  * The record lists, in metapage order: model pages chained in that order;
  * each list within its capacity, inside the WAL-covered part of the page,
  * strictly increasing by fence; each listed block a leaf of this record
  * whose low fence is the listed one (the first entry of record 0 stands for
  * minus infinity: the leftmost leaf); listed blocks in chain order across
  * all lists; a record's first fence key its fit's first_key; exactly
- * as many leaves on no list as the records count unlisted splits; and the
- * root's window holding the record every key routes to
- * (learned_check_root).
+ * as many leaves on no list as the records count unlisted splits; each
+ * fit's window holding every list position a search may start at
+ * (learned_check_record_fit); and the root's window holding every record
+ * a key may be routed to (learned_check_root).
  */
 static void
 learned_check_records(LearnedCheckState *state)
@@ -794,6 +837,8 @@ learned_check_records(LearnedCheckState *state)
 			listed++;
 		}
 
+		learned_check_record_fit(state, blkno, j, &fits[j], fence_keys,
+								 header->npages);
 		unlisted_splits += header->unlisted_splits;
 		UnlockReleaseBuffer(buf);
 	}

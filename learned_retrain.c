@@ -13,9 +13,10 @@
  * (model_version); retraining writes the slot not in force of every record,
  * one WAL record per page, then switches the root and model_version in one
  * WAL record of the metapage.  A crash before the switch leaves the old
- * model in force, after it the new one: never a mix.  A record split during
- * the retrain changes the records under it, so the switch is refused and the
- * retrain starts over (a few times at most).
+ * model in force, after it the new one: never a mix.  Record splits during
+ * the retrain do not refuse the switch: it widens the new root for them as
+ * each split widened the root in force (see learned_retrain), so the
+ * switch is decided before anything is written and no attempt is wasted.
  *
  * Other backends learn of the new model from a relcache invalidation sent
  * at commit, or, failing that, the next time a lookup of theirs moves right
@@ -32,6 +33,8 @@
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "storage/lmgr.h"
+#include "storage/lock.h"
+#include "utils/guc.h"
 #include "utils/inval.h"
 #include "utils/rel.h"
 
@@ -40,8 +43,43 @@
 /* Retrain when splits since the fits reach this share of the listed leaves. */
 #define LEARNED_DRIFT_SPLIT_FRACTION	0.10
 
-/* How often a retrain starts over after record splits under it. */
-#define LEARNED_RETRAIN_ATTEMPTS		5
+/*
+ * learned.retrain_wait_lock: for tests that interleave sessions with a
+ * retrain.  When not 0, a retrain waits, once it has read the record
+ * directory and trained the root and before it writes any page, for the
+ * session advisory lock of this key (pg_advisory_lock(key) in another
+ * session holds it back).  isolationtester sees a heavyweight-lock wait,
+ * so a spec can split records at exactly that point.
+ */
+static int	learned_retrain_wait_lock = 0;
+
+void
+learned_retrain_init(void)
+{
+	DefineCustomIntVariable("learned.retrain_wait_lock",
+							"Tests only: a retrain waits for the advisory lock of this key before it writes.",
+							"0, the default, waits for nothing.  Another session's pg_advisory_lock(key) "
+							"holds a retrain back between its reads and its writes.",
+							&learned_retrain_wait_lock,
+							0, 0, INT_MAX,
+							PGC_SUSET, GUC_NOT_IN_SAMPLE,
+							NULL, NULL, NULL);
+}
+
+/* Wait for the advisory lock learned.retrain_wait_lock names, if any. */
+static void
+learned_retrain_wait(void)
+{
+	LOCKTAG		tag;
+
+	if (learned_retrain_wait_lock == 0)
+		return;
+	/* pg_advisory_lock(int8)'s tag; share mode conflicts with its lock. */
+	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, 0,
+						 (uint32) learned_retrain_wait_lock, 1);
+	(void) LockAcquire(&tag, ShareLock, false, false);
+	LockRelease(&tag, ShareLock, false);
+}
 
 /* Fit a record's list from scratch, one segment, into the slots in mask. */
 void
@@ -120,104 +158,159 @@ learned_model_drifted(Relation index)
 }
 
 /*
+ * Is old (the directory the retrain read) still the directory, but for
+ * records inserted into it?  Record splits only ever insert a record after
+ * the one they split, and only retraining changes model_version.
+ */
+static bool
+learned_directory_grew_from(LearnedMetaPage meta, const LearnedDirectory *old)
+{
+	uint32		i = 0;
+	uint32		j;
+
+	if (meta->model_version != old->model_version ||
+		meta->nrecords < old->nrecords)
+		return false;
+	for (j = 0; j < meta->nrecords && i < old->nrecords; j++)
+		if (meta->records[j] == old->records[i])
+			i++;
+	return i == old->nrecords;
+}
+
+/*
  * Retrain the model.  The caller holds a lock that keeps other retrains out
- * (ShareUpdateExclusiveLock on the index).  Returns false if records kept
- * splitting under it.
+ * (ShareUpdateExclusiveLock on the index).  Returns false only if the
+ * directory changed in a way no record split makes (cannot happen).
+ *
+ * The switch is decided before anything is written, so no attempt is ever
+ * abandoned with pages rewritten.  The root is trained over the first keys
+ * of the records in the directory as read; those keys never change.
+ * Record splits meanwhile (k of them) each insert a record, which moves a
+ * key's route by at most one: the switch widens the new root's bounds by k
+ * and counts k more segments, exactly as each of those splits did to the
+ * root in force (learned_record_split), so the new root is as valid as if
+ * it had been switched in before them.  A record split refits both fit
+ * slots of the records it changes, and each record's new fit is computed
+ * from its list as it is when written, under the record's exclusive lock,
+ * so every record's slot not in force holds a fit of its current list when
+ * the switch makes it the one in force.  trained_nrecords stays the count
+ * the root was trained on, so the next VACUUM sees the records added and
+ * retrains again.
+ *
+ * What a retrain writes before the switch is a record's slot not in force
+ * (no reader uses it) and its split counter, reset to count from the new
+ * fit.  Between those writes and the switch (and for good if the retrain
+ * is cancelled or the server crashes in between, which is harmless) the
+ * counter of a record already written undercounts the splits since the fit
+ * in force; VACUUM then retrains later than it would have.
  */
 bool
 learned_retrain(Relation index)
 {
-	int			attempt;
+	LearnedDirectory dir;
+	uint32		slot;
+	RmiSegment *segments;
+	RmiRoot		root;
+	double		window_sum = 0;
+	uint64		nwindows = 0;
+	uint32		window_max = 0;
+	Buffer		metabuf;
+	LearnedMetaPage meta;
+	GenericXLogState *xlog;
+	uint32		added;
+	uint32		j;
 
 	/* Callers: VACUUM, and the SQL function, which refuses recovery. */
 	Assert(!RecoveryInProgress());
 
-	for (attempt = 0; attempt < LEARNED_RETRAIN_ATTEMPTS; attempt++)
+	/* Read: the directory, and each record's first key, for the root. */
+	dir = learned_read_directory(index);
+	slot = (dir.model_version + 1) & 1;
+	segments = palloc0(Max(dir.nrecords, 1) * sizeof(RmiSegment));
+	for (j = 0; j < dir.nrecords; j++)
 	{
-		LearnedDirectory dir = learned_read_directory(index);
-		uint32		slot = (dir.model_version + 1) & 1;
-		RmiSegment *segments = palloc(dir.nrecords * sizeof(RmiSegment));
-		RmiRoot		root;
-		double		window_sum = 0;
-		uint64		nwindows = 0;
-		uint32		window_max = 0;
-		Buffer		metabuf;
-		LearnedMetaPage meta;
-		GenericXLogState *xlog;
-		uint32		j;
-		bool		switched = false;
+		Buffer		buf = ReadBuffer(index, dir.records[j]);
 
-		/* Refit every record into the slot not in force: no reader uses it. */
-		for (j = 0; j < dir.nrecords; j++)
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		learned_check_page(index, buf, LEARNED_PAGE_RECORD);
+		segments[j].first_key = LearnedRecordKeys(BufferGetPage(buf))[0];
+		UnlockReleaseBuffer(buf);
+		CHECK_FOR_INTERRUPTS();
+	}
+	rmi_train_root(&root, segments, dir.nrecords,
+				   learned_get_root_kinds(index));
+
+	learned_retrain_wait();
+
+	/*
+	 * Write: refit every record of the directory as read into the slot not
+	 * in force.  Records split off since have both slots fitted already.
+	 */
+	for (j = 0; j < dir.nrecords; j++)
+	{
+		Buffer		buf = ReadBuffer(index, dir.records[j]);
+		Page		page;
+		LearnedRecordHeader *header;
+		RmiSegment *fit;
+		uint32		i;
+
+		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+		learned_check_page(index, buf, LEARNED_PAGE_RECORD);
+		xlog = GenericXLogStart(index);
+		page = GenericXLogRegisterBuffer(xlog, buf, 0);
+		header = LearnedRecordGetHeader(page);
+		learned_record_refit(page, 1 << slot);
+		header->splits = 0;
+		fit = &header->fits[slot];
+		for (i = 0; i < header->npages; i++)
 		{
-			Buffer		buf = ReadBuffer(index, dir.records[j]);
-			Page		page;
-			LearnedRecordHeader *header;
-			uint32		i;
+			uint32		lo,
+						hi;
 
-			LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
-			learned_check_page(index, buf, LEARNED_PAGE_RECORD);
-			xlog = GenericXLogStart(index);
-			page = GenericXLogRegisterBuffer(xlog, buf, 0);
-			header = LearnedRecordGetHeader(page);
-			learned_record_refit(page, 1 << slot);
-			header->splits = 0;
-			segments[j] = header->fits[slot];
-			for (i = 0; i < header->npages; i++)
-			{
-				uint32		lo,
-							hi;
-
-				rmi_segment_window(&segments[j], LearnedRecordKeys(page)[i],
-								   &lo, &hi);
-				window_sum += hi - lo + 1;
-				window_max = Max(window_max, hi - lo + 1);
-				nwindows++;
-			}
-			GenericXLogFinish(xlog);
-			UnlockReleaseBuffer(buf);
-			CHECK_FOR_INTERRUPTS();
+			rmi_segment_window(fit, LearnedRecordKeys(page)[i], &lo, &hi);
+			window_sum += hi - lo + 1;
+			window_max = Max(window_max, hi - lo + 1);
+			nwindows++;
 		}
+		GenericXLogFinish(xlog);
+		UnlockReleaseBuffer(buf);
+		CHECK_FOR_INTERRUPTS();
+	}
 
-		/* The root: from key to record, over the records' first keys. */
-		rmi_train_root(&root, segments, dir.nrecords,
-					   learned_get_root_kinds(index));
-
-		/* The switch, unless records split meanwhile. */
-		metabuf = ReadBuffer(index, LEARNED_METAPAGE_BLKNO);
-		LockBuffer(metabuf, BUFFER_LOCK_EXCLUSIVE);
-		learned_check_page(index, metabuf, LEARNED_PAGE_META);
-		meta = LearnedPageGetMeta(BufferGetPage(metabuf));
-		if (meta->model_version == dir.model_version &&
-			meta->nrecords == dir.nrecords &&
-			memcmp(meta->records, dir.records,
-				   dir.nrecords * sizeof(BlockNumber)) == 0)
-		{
-			xlog = GenericXLogStart(index);
-			meta = LearnedPageGetMeta(GenericXLogRegisterBuffer(xlog, metabuf, 0));
-			meta->root = root;
-			meta->model_version++;
-			meta->generation++;
-			meta->trained_nrecords = dir.nrecords;
-			meta->mean_window = nwindows > 0 ? window_sum / nwindows : 1;
-			meta->max_window = window_max;
-			GenericXLogFinish(xlog);
-			switched = true;
-		}
+	/* The switch: the new root, widened for the record splits meanwhile. */
+	metabuf = ReadBuffer(index, LEARNED_METAPAGE_BLKNO);
+	LockBuffer(metabuf, BUFFER_LOCK_EXCLUSIVE);
+	learned_check_page(index, metabuf, LEARNED_PAGE_META);
+	meta = LearnedPageGetMeta(BufferGetPage(metabuf));
+	if (!learned_directory_grew_from(meta, &dir))
+	{
 		UnlockReleaseBuffer(metabuf);
-
 		pfree(segments);
 		pfree(dir.records);
-
-		if (switched)
-		{
-			/* Tell other backends at commit; drop our own cache now. */
-			CacheInvalidateRelcache(index);
-			learned_cache_reset(index);
-			return true;
-		}
+		return false;
 	}
-	return false;
+	added = meta->nrecords - dir.nrecords;
+	xlog = GenericXLogStart(index);
+	meta = LearnedPageGetMeta(GenericXLogRegisterBuffer(xlog, metabuf, 0));
+	meta->root = root;
+	meta->root.nsegments += added;
+	meta->root.err_lo += added;
+	meta->root.err_hi += added;
+	meta->model_version++;
+	meta->generation++;
+	meta->trained_nrecords = dir.nrecords;
+	meta->mean_window = nwindows > 0 ? window_sum / nwindows : 1;
+	meta->max_window = window_max;
+	GenericXLogFinish(xlog);
+	UnlockReleaseBuffer(metabuf);
+
+	pfree(segments);
+	pfree(dir.records);
+
+	/* Tell other backends at commit; drop our own cache now. */
+	CacheInvalidateRelcache(index);
+	learned_cache_reset(index);
+	return true;
 }
 
 PG_FUNCTION_INFO_V1(learned_index_retrain);
@@ -239,11 +332,8 @@ learned_index_retrain(PG_FUNCTION_ARGS)
 	index = learned_open_index(indexoid, ShareUpdateExclusiveLock);
 
 	if (!learned_retrain(index))
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("could not retrain index \"%s\": its records kept splitting",
-						RelationGetRelationName(index)),
-				 errhint("Try again when fewer rows are being inserted.")));
+		elog(ERROR, "learned: the record directory of \"%s\" changed under a retrain",
+			 RelationGetRelationName(index));
 
 	relation_close(index, ShareUpdateExclusiveLock);
 	PG_RETURN_VOID();

@@ -566,9 +566,36 @@ model_shape(const LinearModel *m, int64_t x)
 }
 
 /*
+ * The least x for which entry r is max { i : k(i) <= x }, the last position
+ * a search for x may start at (see rmi.h: a key equal to a fence may start
+ * at that fence): k(r) itself, or INT64_MIN for entry 0 of an open_below
+ * sequence.  Returns 0 when r is followed by an equal key, which is never
+ * that position (the last copy is).  Within a sequence the last entry
+ * answers up to upper inclusive, so it has such an x even when upper
+ * equals its key (a run of equal keys continuing into the next segment).
+ */
+static int
+seq_first_at_or_after(const KeySeq *seq, uint32_t r, int64_t *left)
+{
+	int64_t		k = seq_key(seq, r);
+
+	if (r + 1 < seq->count && seq_key(seq, r + 1) == k)
+		return 0;
+	*left = (r == 0 && seq->open_below) ? INT64_MIN : k;
+	return 1;
+}
+
+/*
  * Exact error bounds of m over seq; returns the window width they imply.
- * Entry r's interval gives the largest underestimate at its left end and the
- * largest overestimate at its right end (the prediction is monotone).
+ *
+ * The window at x must hold every position a search for x may start at:
+ * from max { i : k(i) < x } (the target, see rmi.h; entry 0 when no key is
+ * below x) to max { i : k(i) <= x }.
+ * err_lo bounds the overestimate against the former, at the right end of
+ * each entry's answer interval (seq_interval); err_hi the underestimate
+ * against the latter, at the least x for which each entry is it
+ * (seq_first_at_or_after).  The prediction is monotone, so these ends give
+ * the largest errors over every x.
  */
 static int64_t
 model_bounds(const KeySeq *seq, const LinearModel *m,
@@ -582,17 +609,29 @@ model_bounds(const KeySeq *seq, const LinearModel *m,
 	{
 		int64_t		left;
 		int64_t		right;
-		int64_t		under;
-		int64_t		over;
 
-		if (!seq_interval(seq, r, &left, &right))
-			continue;
-		under = (int64_t) r - (int64_t) model_predict(m, left);
-		over = (int64_t) model_predict(m, right) - (int64_t) r;
-		if (under > hi)
-			hi = under;
-		if (over > lo)
-			lo = over;
+		if (seq_first_at_or_after(seq, r, &left))
+		{
+			int64_t		under = (int64_t) r - (int64_t) model_predict(m, left);
+
+			if (under > hi)
+				hi = under;
+		}
+		/*
+		 * Entry 0 answers every x a lookup brings to the sequence up to the
+		 * next key, its own key included (a search for x starts at a
+		 * segment's first fence when the root sends it there), even when
+		 * that key repeats.
+		 */
+		if (r == 0)
+			right = seq->count > 1 ? seq_key(seq, 1) : seq->upper;
+		if (r == 0 || seq_interval(seq, r, &left, &right))
+		{
+			int64_t		over = (int64_t) model_predict(m, right) - (int64_t) r;
+
+			if (over > lo)
+				lo = over;
+		}
 	}
 	*err_lo = lo;
 	*err_hi = hi;

@@ -36,6 +36,25 @@
  * lookup, and every prediction is monotone in x, so the bounds hold for all
  * int64 x, present in the training set or not (README invariant 2).
  *
+ * Keys equal to fences.  A search in the index compares (key, heap TID)
+ * against fences that are (key, heap TID) too, so for x equal to fence keys
+ * it may start anywhere from rmi_target(x) to
+ *
+ *		rmi_target_le(x) = max { i : keys[i] <= x },  or 0
+ *
+ * (a forward scan from a fence (x, minus infinity) starts at it, a backward
+ * scan at the last fence of key x, an exact search for (x, tid) in
+ * between), and may be routed to any segment from rmi_route(x) to the last
+ * segment whose first_key is <= x.  So the bounds are wider than
+ * rmi_target alone needs: the root's window at x holds every segment from
+ * max { j : first_key < x } to max { j : first_key <= x }, and a segment's
+ * window at every x from its first_key (INT64_MIN for segment 0) to the
+ * next segment's first_key, both included, holds every position of the
+ * segment from max { i : keys[i] < x } to max { i : keys[i] <= x } (each
+ * the segment's first position when there is none).  A window therefore
+ * spans a whole run of equal keys: the search over it is exact either way,
+ * and a narrower window would only move the search outside it.
+ *
  *-------------------------------------------------------------------------
  */
 #ifndef RMI_H

@@ -14,8 +14,10 @@
  * the root rmi_train chose must be the all-kinds one, and no narrower than
  * any single kind.  Separate checks: the cubic root's prediction is monotone
  * for adversarial coefficients, the cubic wins on keys it should, a few
- * huge outliers do not widen a segment's window over its dense keys, and
- * rmi_segment_search handles tiny lists.
+ * huge outliers do not widen a segment's window over its dense keys,
+ * rmi_segment_search handles tiny lists, and on key sets of equal-key runs
+ * (across segment boundaries too) every window holds every position a
+ * search for a key equal to fences may start at (check_fence_keys).
  *
  * Simulated splits and regrowth: every combination also grows a sample of
  * its segments' lists as leaf splits would (1x to 10x, fits left stale),
@@ -1931,6 +1933,237 @@ is_spline_set(const char *name)
 	return 0;
 }
 
+/*
+ * Keys equal to fences.  In the index, keys[] are the leaves' low fences,
+ * and a search for x starts, depending on its mode and on the fence's heap
+ * TID, anywhere from the last position whose key is below x to the last
+ * position whose key is at or below x: the first entry >= x starts left of
+ * a fence (x, tid) but at a fence (x, minus infinity), a backward scan
+ * from x starts at the last fence of key x, an exact (x, tid) in between.
+ * Records are chosen the same way from their first keys, so x equal to a
+ * segment's first key may be looked up in that segment or the one before,
+ * and a run of equal keys across a segment boundary in either.
+ *
+ * So for every segment j and every x a lookup may bring to it, from its
+ * first key (INT64_MIN for segment 0) to the next segment's first key (or
+ * INT64_MAX), both inclusive, the window must hold every position of the
+ * segment from max { i : keys[i] < x } to max { i : keys[i] <= x } (each
+ * taken as the segment's first position when none); and the root's window
+ * every segment from max { j : first_key < x } to max { j : first_key <= x }.
+ * Checked on key sets made of runs of equal keys at many segment sizes, for
+ * rmi_train's segments and for each segment's list refitted on its own (as
+ * a retrain refits a record).
+ */
+
+/* max { i in [s, e) : keys[i] < x (or <= x with le) }, or s */
+static uint32_t
+fence_target(const int64_t *keys, uint32_t s, uint32_t e, int64_t x, int le)
+{
+	uint32_t	lo = s;
+	uint32_t	hi = e;
+
+	/* lo = s + number of keys[s..e) < x (<= x) */
+	while (lo < hi)
+	{
+		uint32_t	mid = lo + (hi - lo) / 2;
+
+		if (keys[mid] < x || (le && keys[mid] == x))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo > s ? lo - 1 : s;
+}
+
+/* Do the segment's window at x and the root's hold every possible start? */
+static int
+fence_window_ok(const char *name, uint32_t pps, const int64_t *keys,
+				const RmiRoot *root, const RmiSegment *segments,
+				uint32_t nseg, uint32_t j, const RmiSegment *seg,
+				uint32_t base, int64_t x, int *reported)
+{
+	uint32_t	s = segments[j].start;
+	uint32_t	e = s + segments[j].count;
+	uint32_t	t_lt = fence_target(keys, s, e, x, 0);
+	uint32_t	t_le = fence_target(keys, s, e, x, 1);
+	uint32_t	wlo;
+	uint32_t	whi;
+	int			ok = 1;
+
+	rmi_segment_window(seg, x, &wlo, &whi);
+	wlo += base;
+	whi += base;
+	if (wlo > t_lt || whi < t_le)
+	{
+		if ((*reported)++ < MAX_REPORTED)
+			printf("  FAIL %s pps=%u: segment %u%s window [%u, %u] at key %lld"
+				   " misses a start in [%u, %u]\n", name, pps, j,
+				   base ? " (refitted)" : "", wlo, whi, (long long) x,
+				   t_lt, t_le);
+		ok = 0;
+	}
+	if (root != NULL && nseg > 1)
+	{
+		uint32_t	r_lo = 0;
+		uint32_t	r_hi = 0;
+		int64_t		p = rmi_root_predict(root, x);
+		int64_t		lo = root->err_lo == INT32_MAX ? 0 : p - root->err_lo;
+		int64_t		hi = root->err_hi == INT32_MAX ? (int64_t) nseg : p + root->err_hi;
+		uint32_t	k;
+
+		for (k = 1; k < nseg; k++)
+		{
+			if (segments[k].first_key < x)
+				r_lo = k;
+			if (segments[k].first_key <= x)
+				r_hi = k;
+		}
+		if (lo > (int64_t) r_lo || hi < (int64_t) r_hi)
+		{
+			if ((*reported)++ < MAX_REPORTED)
+				printf("  FAIL %s pps=%u: root window [%lld, %lld] at key %lld"
+					   " misses a segment in [%u, %u]\n", name, pps,
+					   (long long) lo, (long long) hi, (long long) x,
+					   r_lo, r_hi);
+			ok = 0;
+		}
+	}
+	return ok;
+}
+
+static int
+check_fence_keys_one(const char *name, const int64_t *keys, uint32_t n,
+					 uint32_t pps)
+{
+	uint32_t	nseg = rmi_segment_count(n, pps);
+	RmiSegment *segments = malloc(nseg * sizeof(RmiSegment));
+	RmiRoot		root;
+	int			reported = 0;
+	int			ok = 1;
+	uint32_t	j;
+
+	rmi_train(keys, n, pps, &root, segments);
+	for (j = 0; j < nseg; j++)
+	{
+		uint32_t	s = segments[j].start;
+		uint32_t	c = segments[j].count;
+		int64_t		from = j == 0 ? INT64_MIN : keys[s];
+		int64_t		to = j + 1 < nseg ? keys[s + c] : INT64_MAX;
+		RmiRoot		own_root;
+		RmiSegment	own;
+		uint32_t	i;
+
+		/* this segment's list fitted on its own, positions from 0 */
+		rmi_train(keys + s, c, c, &own_root, &own);
+
+		for (i = s; i <= s + c && ok; i++)
+		{
+			int64_t		k = i < s + c ? keys[i] : to;
+			int64_t		probes[5];
+			int			q;
+
+			probes[0] = sat_add(k, -1);
+			probes[1] = k;
+			probes[2] = sat_add(k, 1);
+			probes[3] = from;
+			probes[4] = to;
+			for (q = 0; q < 5; q++)
+			{
+				int64_t		x = probes[q];
+
+				if (x < from || x > to)
+					continue;
+				if (!fence_window_ok(name, pps, keys, &root, segments, nseg,
+									 j, &segments[j], 0, x, &reported) ||
+					!fence_window_ok(name, pps, keys, NULL, segments, nseg,
+									 j, &own, s, x, &reported))
+					ok = 0;
+			}
+		}
+	}
+	free(segments);
+	return ok;
+}
+
+static void
+check_fence_keys(int *passed, int *failed)
+{
+	static const uint32_t run_lengths[] = {1, 2, 3, 5, 8, 13, 64, 300};
+	static const uint32_t fence_pps[] = {1, 2, 3, 4, 7, 16, 64, 445};
+	uint32_t	n = 3000;
+	int64_t    *keys = malloc(n * sizeof(int64_t));
+	int			set;
+	int			p;
+
+	rng_seed(909);
+	for (set = 0; set < 12; set++)
+	{
+		char		name[48];
+		int			ok = 1;
+		uint32_t	i;
+
+		if (set < 8)
+		{
+			/* every key repeated run_lengths[set] times, keys 10 apart */
+			uint32_t	len = run_lengths[set];
+
+			for (i = 0; i < n; i++)
+				keys[i] = (int64_t) (i / len) * 10;
+			snprintf(name, sizeof(name), "fence-runs-%u", len);
+		}
+		else if (set == 8)
+		{
+			/* random runs of 1..40 copies, random gaps of 1..1000 */
+			int64_t		k = -5000;
+			uint32_t	left = 0;
+
+			for (i = 0; i < n; i++)
+			{
+				if (left == 0)
+				{
+					k += 1 + (int64_t) rng_below(1000);
+					left = 1 + (uint32_t) rng_below(40);
+				}
+				keys[i] = k;
+				left--;
+			}
+			snprintf(name, sizeof(name), "fence-random-runs");
+		}
+		else if (set == 9)
+		{
+			for (i = 0; i < n; i++)
+				keys[i] = 7;
+			snprintf(name, sizeof(name), "fence-all-equal");
+		}
+		else if (set == 10)
+		{
+			/* runs at both ends of the key range */
+			for (i = 0; i < n; i++)
+				keys[i] = i < n / 3 ? INT64_MIN : i < 2 * n / 3 ?
+					(int64_t) (i / 17) : INT64_MAX;
+			snprintf(name, sizeof(name), "fence-runs-at-limits");
+		}
+		else
+		{
+			/* runs of 2 with gaps of 1: every x + 1 is a fence too */
+			for (i = 0; i < n; i++)
+				keys[i] = (int64_t) (i / 2);
+			snprintf(name, sizeof(name), "fence-runs-dense");
+		}
+
+		for (p = 0; p < (int) (sizeof(fence_pps) / sizeof(fence_pps[0])); p++)
+			if (!check_fence_keys_one(name, keys, n, fence_pps[p]))
+				ok = 0;
+		printf("%-5s %-22s n=%-7u keys equal to fences: windows hold every start\n",
+			   ok ? "ok" : "FAIL", name, n);
+		if (ok)
+			(*passed)++;
+		else
+			(*failed)++;
+	}
+	free(keys);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -2062,6 +2295,7 @@ main(int argc, char **argv)
 		passed++;
 	else
 		failed++;
+	check_fence_keys(&passed, &failed);
 
 	printf("simulated splits: %llu lists grown (mean %.1fx, longest %u),"
 		   " %llu record splits, %llu lists thinned\n"
