@@ -14,7 +14,7 @@
 # Usage (Debian 12, as root; installs what is missing):
 #   sudo bash test.sh
 #   sudo PROVE_TESTS=t/001_replication.pl bash test.sh   # some TAP files only
-#   sudo REGRESS="02_scans" ISOLATION="split_vs_scan" bash test.sh
+#   sudo REGRESS="scans dml" ISOLATION="scan_split" bash test.sh
 #   sudo LRN_KEEP=1 bash test.sh     # keep the work directory for a look
 # LRN_SUMMARY_FILE=path also writes the closing line to that file.
 
