@@ -16,7 +16,8 @@ OBJS = \
 	learned_vacuum.o \
 	learned_wal.o \
 	learned_xlog.o \
-	rmi.o
+	rmi.o \
+	rmi_train.o
 PGFILEDESC = "learned_am - learned index access method"
 
 EXTENSION = learned_am
@@ -41,11 +42,11 @@ PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
 # Every object depends on the shared headers (page layouts live there).
-$(OBJS): learned.h rmi.h
+$(OBJS): learned.h rmi.h rmi_internal.h
 
 # The model's own unit test: plain C, no server needed.
-test/rmi_test: test/rmi_test.c rmi.c rmi.h
-	$(CC) -O2 -g -Wall -Wextra -Werror -std=gnu99 -I. -o $@ test/rmi_test.c rmi.c -lm
+test/rmi_test: test/rmi_test.c rmi.c rmi_train.c rmi.h rmi_internal.h
+	$(CC) -O2 -g -Wall -Wextra -Werror -std=gnu99 -I. -o $@ test/rmi_test.c rmi.c rmi_train.c -lm
 
 # The split planner's unit test: learned_format.c alone, against the
 # server's headers (it uses no server function).

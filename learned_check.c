@@ -301,7 +301,7 @@ learned_check_blocks(LearnedCheckState *state)
  * receives every x from its first key (minus infinity for record 0) to the
  * next record's first key, both included, and must lie in the root's
  * window at each.  The prediction is monotone, so checking both ends of
- * that range checks every key (the exact-bound argument of rmi.c).
+ * that range checks every key (the exact-bound argument of rmi_train.c).
  */
 static void
 learned_check_root(LearnedCheckState *state, const RmiSegment *fits)

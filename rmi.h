@@ -3,9 +3,10 @@
  * rmi.h
  *	  Two-stage Recursive Model Index over a sorted array of int64 keys.
  *
- * This file and rmi.c have no PostgreSQL dependency: they are compiled into
- * the extension and, on their own, into the model's unit test
- * (test/rmi_test.c).  The model never allocates; callers own all memory.
+ * This file, rmi.c (lookup) and rmi_train.c (training) have no PostgreSQL
+ * dependency: they are compiled into the extension and, on their own, into
+ * the model's unit test (test/rmi_test.c).  The model never allocates;
+ * callers own all memory.
  *
  * Vocabulary.  The index and README.md speak of leaves and records, and so
  * do these comments: keys[] are the leaves' low fences in chain order, a
@@ -104,7 +105,7 @@
  * each operation rounded to IEEE double in that order (see rmi.c).  Each
  * piece stays within its two knots' values, so S is monotone by
  * construction, rounding included.  The knots are points of the records'
- * first-key CDF chosen by training (see fit_spline in rmi.c); coef[1..3]
+ * first-key CDF chosen by training (see fit_spline in rmi_train.c); coef[1..3]
  * are unused and zero.
  */
 #define RMI_ROOT_SPLINE		3

@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * rmi_test.c
- *	  Standalone unit test of the learned-index model (rmi.c).
+ *	  Standalone unit test of the learned-index model (rmi.c, rmi_train.c).
  *
  * Trains the model on many deterministic key sets, each with several
  * segment sizes, and checks every lookup against brute-force binary searches
@@ -33,7 +33,7 @@
  * than it says (for valgrind and the like).
  *
  * Build: gcc -O2 -Wall -Wextra -Werror -std=gnu99 -I. \
- *			-o rmi_test test/rmi_test.c rmi.c -lm
+ *			-o rmi_test test/rmi_test.c rmi.c rmi_train.c -lm
  *
  *-------------------------------------------------------------------------
  */
