@@ -94,6 +94,66 @@ learned_canreturn(Relation index, int attno)
 	return true;
 }
 
+#if PG_VERSION_NUM >= 180000
+/*
+ * The operator classes use btree's strategy numbers 1-5 with btree's
+ * meaning.  PostgreSQL 18 asks an index AM to translate them to compare
+ * types before it treats the index as ordered (sort orders, merge joins,
+ * ON CONFLICT, foreign keys), so the translation is the identity on those
+ * five, as in nbtree.
+ */
+static CompareType
+learned_translatestrategy(StrategyNumber strategy, Oid opfamily)
+{
+	switch (strategy)
+	{
+		case BTLessStrategyNumber:
+			return COMPARE_LT;
+		case BTLessEqualStrategyNumber:
+			return COMPARE_LE;
+		case BTEqualStrategyNumber:
+			return COMPARE_EQ;
+		case BTGreaterEqualStrategyNumber:
+			return COMPARE_GE;
+		case BTGreaterStrategyNumber:
+			return COMPARE_GT;
+		default:
+			return COMPARE_INVALID;
+	}
+}
+
+static StrategyNumber
+learned_translatecmptype(CompareType cmptype, Oid opfamily)
+{
+	switch (cmptype)
+	{
+		case COMPARE_LT:
+			return BTLessStrategyNumber;
+		case COMPARE_LE:
+			return BTLessEqualStrategyNumber;
+		case COMPARE_EQ:
+			return BTEqualStrategyNumber;
+		case COMPARE_GE:
+			return BTGreaterEqualStrategyNumber;
+		case COMPARE_GT:
+			return BTGreaterStrategyNumber;
+		default:
+			return InvalidStrategy;
+	}
+}
+
+/*
+ * Pages a lookup reads above a leaf when the model is not cached: one record
+ * page.  Every learned index has exactly that one level over its leaves
+ * (the metapage, as in nbtree, is not counted), so no page is read here.
+ */
+static int
+learned_gettreeheight(Relation index)
+{
+	return 1;
+}
+#endif
+
 PG_FUNCTION_INFO_V1(learned_handler);
 
 Datum
@@ -106,6 +166,12 @@ learned_handler(PG_FUNCTION_ARGS)
 	amroutine->amoptsprocnum = 0;
 	amroutine->amcanorder = true;
 	amroutine->amcanorderbyop = false;
+#if PG_VERSION_NUM >= 180000
+	/* Cross-type operators of a family agree, as in btree's integer_ops. */
+	amroutine->amcanhash = false;
+	amroutine->amconsistentequality = true;
+	amroutine->amconsistentordering = true;
+#endif
 	amroutine->amcanbackward = true;
 	amroutine->amcanunique = false;
 	amroutine->amcanmulticol = false;
@@ -137,6 +203,9 @@ learned_handler(PG_FUNCTION_ARGS)
 	amroutine->amvacuumcleanup = learned_vacuumcleanup;
 	amroutine->amcanreturn = learned_canreturn;
 	amroutine->amcostestimate = learned_costestimate;
+#if PG_VERSION_NUM >= 180000
+	amroutine->amgettreeheight = learned_gettreeheight;
+#endif
 	amroutine->amoptions = learned_options;
 	amroutine->amproperty = NULL;
 	amroutine->ambuildphasename = learned_buildphasename;
@@ -152,6 +221,10 @@ learned_handler(PG_FUNCTION_ARGS)
 	amroutine->amestimateparallelscan = NULL;
 	amroutine->aminitparallelscan = NULL;
 	amroutine->amparallelrescan = NULL;
+#if PG_VERSION_NUM >= 180000
+	amroutine->amtranslatestrategy = learned_translatestrategy;
+	amroutine->amtranslatecmptype = learned_translatecmptype;
+#endif
 
 	PG_RETURN_POINTER(amroutine);
 }

@@ -616,6 +616,22 @@ learned_copy_nulls(IndexScanDesc scan, Buffer buf)
 }
 
 /*
+ * One search of the index: a lookup through the model that positions the
+ * scan on a leaf, or the start of the NULL chain.  Counted where nbtree
+ * counts each descent (_bt_first): in the statistics (idx_scan) and, from
+ * PostgreSQL 18 on, in EXPLAIN ANALYZE's "Index Searches".
+ */
+static inline void
+learned_count_search(IndexScanDesc scan)
+{
+	pgstat_count_index_scan(scan->indexRelation);
+#if PG_VERSION_NUM >= 180000
+	if (scan->instrument)
+		scan->instrument->nsearches++;
+#endif
+}
+
+/*
  * Start interval cur_interval: find its first page in scan direction
  * through the model, moving right past splits the cache does not know.
  */
@@ -643,6 +659,7 @@ learned_start_interval(IndexScanDesc scan)
 	}
 	ItemPointerSetInvalid(&skey.tid);
 
+	learned_count_search(scan);
 	target = learned_cache_locate(index, &skey);
 	buf = learned_read_page(scan, target.block, LEARNED_PAGE_LEAF);
 	while (learned_search_beyond_page(&skey, BufferGetPage(buf)))
@@ -687,6 +704,7 @@ learned_start_nulls(IndexScanDesc scan)
 	if (block == InvalidBlockNumber)
 		return false;
 
+	learned_count_search(scan);
 	buf = learned_read_page(scan, block, LEARNED_PAGE_NULLS);
 	if (ScanDirectionIsBackward(so->direction))
 	{

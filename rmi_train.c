@@ -74,14 +74,18 @@ seq_interval(const KeySeq *seq, uint32_t r, int64_t *left, int64_t *right)
 {
 	int64_t		k = seq_key(seq, r);
 
+	/* Both ends are always set, also for an empty interval. */
+	*right = (r + 1 < seq->count) ? seq_key(seq, r + 1) : seq->upper;
 	if (r == 0 && seq->open_below)
 		*left = INT64_MIN;
 	else if (k == INT64_MAX)
+	{
+		*left = k;
 		return 0;
+	}
 	else
 		*left = k + 1;
 
-	*right = (r + 1 < seq->count) ? seq_key(seq, r + 1) : seq->upper;
 	return *left <= *right;
 }
 

@@ -3,7 +3,7 @@
 # scripts/common.sh: what run.sh, test.sh and bench/run.sh share.  Source it;
 # it defines functions and variables and runs nothing by itself.
 #
-#   lrn_install_deps [pkg...]  apt-get install PostgreSQL 15, its server headers
+#   lrn_install_deps [pkg...]  apt-get install PostgreSQL $PG_MAJOR, its server headers
 #                              and a C toolchain (plus pkg...), only if missing
 #   lrn_prepare_tree           copy the source tree to $LRN_TMP/src, owned by
 #                              the OS user postgres (tests write into it, and
@@ -18,11 +18,49 @@
 #   lrn_psql args...           psql as postgres, quiet, stops on the first error
 #   lrn_cleanup                stop the cluster, remove $LRN_TMP; trap it on EXIT
 #
-# Settings (environment): PG_MAJOR (15), LRN_PGBIN (its bin directory, for a
-# PostgreSQL installed elsewhere), LRN_PGPORT (54329), LRN_KEEP=1 keeps
+# Settings (environment): PG_MAJOR (the PostgreSQL major version to build
+# against and test; see lrn_pick_pg_major), LRN_PGBIN (its bin directory, for
+# a PostgreSQL installed elsewhere), LRN_PGPORT (54329), LRN_KEEP=1 keeps
 # $LRN_TMP (cluster, logs, test output) for a look afterwards.
 
-PG_MAJOR=${PG_MAJOR:-15}
+lrn_log() { printf '==> %s\n' "$*" >&2; }
+lrn_die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# The PostgreSQL to use: PG_MAJOR if set; else the version of LRN_PGBIN's
+# pg_config if given; else the newest whose server headers
+# (postgresql-server-dev-N) are installed; else the newest postgresql-N the
+# machine's apt offers (after an apt-get update if its lists are empty).
+lrn_pick_pg_major() {
+	local n
+	if [ -n "${PG_MAJOR:-}" ]; then
+		case $PG_MAJOR in *[!0-9]*) lrn_die "PG_MAJOR must be a major version number, like 17" ;; esac
+		return 0
+	fi
+	if [ -n "${LRN_PGBIN:-}" ] && [ -x "$LRN_PGBIN/pg_config" ]; then
+		n=$("$LRN_PGBIN/pg_config" --version | sed -n 's/^PostgreSQL \([0-9][0-9]*\).*/\1/p')
+	fi
+	if [ -z "${n:-}" ] && command -v dpkg-query >/dev/null; then
+		n=$(dpkg-query -W -f='${Package} ${Status}\n' 'postgresql-server-dev-*' 2>/dev/null |
+			sed -n 's/^postgresql-server-dev-\([0-9][0-9]*\) install ok installed$/\1/p' |
+			sort -n | tail -n 1)
+	fi
+	if [ -z "${n:-}" ] && command -v apt-cache >/dev/null; then
+		lrn_apt_newest() {
+			apt-cache pkgnames postgresql- 2>/dev/null |
+				sed -n 's/^postgresql-\([0-9][0-9]*\)$/\1/p' | sort -n | tail -n 1
+		}
+		n=$(lrn_apt_newest)
+		if [ -z "$n" ] && [ "$(id -u)" -eq 0 ]; then
+			DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null 2>&1
+			n=$(lrn_apt_newest)
+		fi
+	fi
+	[ -n "${n:-}" ] || lrn_die "no PostgreSQL found: set PG_MAJOR (and LRN_PGBIN for one outside apt)"
+	PG_MAJOR=$n
+}
+
+lrn_pick_pg_major
+export PG_MAJOR
 LRN_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 LRN_PGBIN=${LRN_PGBIN:-/usr/lib/postgresql/$PG_MAJOR/bin}
 PG_CONFIG=${PG_CONFIG:-$LRN_PGBIN/pg_config}
@@ -32,9 +70,6 @@ LRN_PATH="$LRN_PGBIN:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bi
 LRN_TMP=
 LRN_PGDATA=
 export PG_CONFIG
-
-lrn_log() { printf '==> %s\n' "$*" >&2; }
-lrn_die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
 lrn_require_root() {
 	[ "$(id -u)" -eq 0 ] ||
@@ -49,7 +84,7 @@ lrn_install_deps() {
 			missing+=("$pkg")
 	done
 	[ ${#missing[@]} -eq 0 ] && return 0
-	command -v apt-get >/dev/null || lrn_die "missing ${missing[*]} and there is no apt-get (Debian 12 expected)"
+	command -v apt-get >/dev/null || lrn_die "missing ${missing[*]} and there is no apt-get (Debian expected)"
 	lrn_log "installing ${missing[*]}"
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -qq >/dev/null ||

@@ -10,6 +10,8 @@ SET default_statistics_target = 1000;
 \getenv abs_srcdir PG_ABS_SRCDIR
 \set cmp_sql :abs_srcdir '/sql/include/cmp.sql'
 \i :cmp_sql
+\set explain_sql :abs_srcdir '/sql/include/explain.sql'
+\i :explain_sql
 
 -- index_blocks(index): blocks of the index read or hit, as the cumulative
 -- statistics have them once this backend's counts are flushed.
@@ -73,11 +75,9 @@ FROM blocks_a;
 -- The same seen by EXPLAIN: an index-only point lookup on an all-visible
 -- table touches two buffers, the leaf and the visibility map page.
 SELECT id FROM ga WHERE id = 123456;
-EXPLAIN (ANALYZE, BUFFERS, COSTS OFF, TIMING OFF, SUMMARY OFF)
-SELECT id FROM ga WHERE id = 123456;
+SELECT * FROM pg_temp.explain_analyze('SELECT id FROM ga WHERE id = 123456', buffers => true);
 -- A plain index scan: the leaf and the heap page.
-EXPLAIN (ANALYZE, BUFFERS, COSTS OFF, TIMING OFF, SUMMARY OFF)
-SELECT pad FROM ga WHERE id = 234567;
+SELECT * FROM pg_temp.explain_analyze('SELECT pad FROM ga WHERE id = 234567', buffers => true);
 RESET plan_cache_mode;
 RESET enable_hashjoin;
 RESET enable_mergejoin;
@@ -121,8 +121,7 @@ SELECT pg_temp.index_blocks('gr_idx') - before AS index_blocks_for_1000_lookups,
 	   pg_temp.index_blocks('gr_idx') - before = 1000 AS one_leaf_per_lookup
 FROM blocks_r;
 SELECT id FROM gr WHERE id = 104729;
-EXPLAIN (ANALYZE, BUFFERS, COSTS OFF, TIMING OFF, SUMMARY OFF)
-SELECT id FROM gr WHERE id = 104729;
+SELECT * FROM pg_temp.explain_analyze('SELECT id FROM gr WHERE id = 104729', buffers => true);
 RESET plan_cache_mode;
 RESET enable_hashjoin;
 RESET enable_mergejoin;

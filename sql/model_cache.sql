@@ -24,27 +24,30 @@ CREATE TABLE cache_probes AS
 SELECT (g * 7919 % 300000 + 1) * 3 AS k FROM generate_series(1, 1000) g;
 CREATE TABLE cache_seen (what text, n int8);
 
--- index_blocks(index): index blocks read or hit, as the cumulative
--- statistics have them once this backend's counts are flushed.
+-- cache_index_blocks(index): index blocks this backend has read or hit
+-- since its statistics were last flushed: its own count, which no other
+-- backend changes (the shared counters of pg_statio_user_indexes also
+-- receive the counts a backend flushes as it exits, after \c returned).
+-- Each measurement below starts after pg_stat_force_next_flush() (the
+-- backend flushes when that statement ends) and runs in one transaction
+-- (no flush inside it).
 CREATE FUNCTION cache_index_blocks(idx text) RETURNS int8
 LANGUAGE sql AS $$
-	SELECT idx_blks_hit + idx_blks_read FROM pg_statio_user_indexes
-	WHERE indexrelname = idx
+	SELECT pg_stat_get_xact_blocks_fetched(idx::regclass)
 $$;
 
 -- A fresh backend: its first lookup reads few index pages.
 \c
 SET enable_seqscan = off;
 SET enable_bitmapscan = off;
-SELECT pg_stat_reset_single_table_counters('cache_idx'::regclass);
-SELECT pg_stat_force_next_flush();
-SELECT cache_index_blocks('cache_idx') AS blocks_after_reset;
+BEGIN;
+SELECT cache_index_blocks('cache_idx') AS blocks_of_a_new_backend;
 SELECT id FROM cache_t WHERE id = 450003;
-SELECT pg_stat_force_next_flush();
 -- The metapage, the leaf and at most four of the 60 or more records.
 SELECT cache_index_blocks('cache_idx') BETWEEN 3 AND 6 AS first_lookup_reads_few_pages,
 	   cache_index_blocks('cache_idx') < model_pages AS fewer_than_the_model_pages
 FROM cache_facts;
+COMMIT;
 INSERT INTO cache_seen SELECT 'one lookup', cached_bytes FROM learned_index_info('cache_idx');
 
 -- Lookups all over the index load every record: the cache grows, within
@@ -54,10 +57,10 @@ SET enable_mergejoin = off;
 SELECT count(*) FROM cache_probes p JOIN cache_t t ON t.id = p.k;
 INSERT INTO cache_seen SELECT 'every record', cached_bytes FROM learned_index_info('cache_idx');
 SELECT pg_stat_force_next_flush();
-CREATE TEMP TABLE blocks_warm AS SELECT cache_index_blocks('cache_idx') AS before;
+BEGIN;
 SELECT count(*) FROM cache_probes p JOIN cache_t t ON t.id = p.k;
-SELECT pg_stat_force_next_flush();
-SELECT cache_index_blocks('cache_idx') - before AS blocks_for_1000_warm_lookups FROM blocks_warm;
+SELECT cache_index_blocks('cache_idx') AS blocks_for_1000_warm_lookups;
+COMMIT;
 SELECT (SELECT n FROM cache_seen WHERE what = 'one lookup') <
 	   (SELECT n FROM cache_seen WHERE what = 'every record') AS grows_with_records,
 	   (SELECT n FROM cache_seen WHERE what = 'every record') <= budget AS within_budget
@@ -85,11 +88,10 @@ SET enable_hashjoin = off;
 SET enable_mergejoin = off;
 SELECT * FROM pg_temp.cmp('SELECT count(*) FROM cache_probes p JOIN cache_t t ON t.id = p.k');
 SELECT pg_stat_force_next_flush();
-CREATE TEMP TABLE blocks_none AS SELECT cache_index_blocks('cache_idx') AS before;
+BEGIN;
 SELECT count(*) FROM cache_probes p JOIN cache_t t ON t.id = p.k;
-SELECT pg_stat_force_next_flush();
-SELECT cache_index_blocks('cache_idx') - before AS blocks_for_1000_lookups_lists_on_pages
-FROM blocks_none;
+SELECT cache_index_blocks('cache_idx') AS blocks_for_1000_lookups_lists_on_pages;
+COMMIT;
 SELECT learned_index_check('cache_idx', true);
 
 -- A budget of 16 kB, smaller than the lists: some are cached, the rest
@@ -98,11 +100,10 @@ SET learned.cache_budget_kb = 16;
 SHOW learned.cache_budget_kb;
 SELECT * FROM pg_temp.cmp('SELECT count(*) FROM cache_probes p JOIN cache_t t ON t.id = p.k');
 SELECT pg_stat_force_next_flush();
-CREATE TEMP TABLE blocks_small AS SELECT cache_index_blocks('cache_idx') AS before;
+BEGIN;
 SELECT count(*) FROM cache_probes p JOIN cache_t t ON t.id = p.k;
-SELECT pg_stat_force_next_flush();
-SELECT cache_index_blocks('cache_idx') - before BETWEEN 1001 AND 1999 AS some_lists_cached
-FROM blocks_small;
+SELECT cache_index_blocks('cache_idx') BETWEEN 1001 AND 1999 AS some_lists_cached;
+COMMIT;
 SELECT cached_bytes <= 16 * 1024 AS within_16kB FROM learned_index_info('cache_idx');
 SELECT learned_index_check('cache_idx', true);
 

@@ -463,7 +463,13 @@ for my $step (1, 2)
 			q{SELECT generation FROM learned_index_info('r_idx')}),
 		$gen_before + 1,
 		"retrain $step bumped the generation on the primary");
-	$primary->wait_for_catchup($standby, 'replay');
+	# Up to the insert position, not the default write position: the
+	# retrain assigns no transaction id, so its commit does not flush its
+	# WAL, and its last records (the metapage: generation, root error) can
+	# still be in WAL buffers when the write position is read.  The model
+	# pages would then match and learned_index_info would not, now and
+	# then (whenever the WAL writer had not run yet).
+	$primary->wait_for_catchup($standby, 'replay', $primary->lsn('insert'));
 
 	is($standby->safe_psql('postgres', $model),
 		$primary->safe_psql('postgres', $model),

@@ -27,25 +27,25 @@ $node->start;
 
 sub sql { return $node->safe_psql('postgres', $_[0]); }
 
-sql(q{
-	CREATE EXTENSION learned_am;
-	CREATE FUNCTION index_blocks(idx text) RETURNS int8
-	LANGUAGE sql AS $$
-		SELECT idx_blks_hit + idx_blks_read FROM pg_statio_user_indexes
-		WHERE indexrelname = idx
-	$$;
-});
+sql(q{CREATE EXTENSION learned_am;});
 
 # Index blocks one statement of a background psql reads, and its output.
+# Counted by that backend alone, in its transaction's own statistics: the
+# shared counters (pg_statio_user_indexes) also receive, at any moment, the
+# counts another backend flushes when it exits (the safe_psql sessions that
+# just inserted into the index or read learned_index_info: psql returns
+# before its backend has finished exiting), which made this count vary.
 sub blocks_for
 {
 	my ($session, $index, $query) = @_;
+	# Flushed when this statement ends: the count below starts at zero.
 	$session->query_safe('SELECT pg_stat_force_next_flush()');
-	my $before = $session->query_safe("SELECT index_blocks('$index')");
+	$session->query_safe('BEGIN');
 	my $out = $session->query_safe($query);
-	$session->query_safe('SELECT pg_stat_force_next_flush()');
-	my $after = $session->query_safe("SELECT index_blocks('$index')");
-	return ($after - $before, $out);
+	my $blocks = $session->query_safe(
+		"SELECT pg_stat_get_xact_blocks_fetched('$index'::regclass)");
+	$session->query_safe('COMMIT');
+	return ($blocks, $out);
 }
 
 for my $budget (0, -1)

@@ -2272,8 +2272,8 @@ main(int argc, char **argv)
 			printf("      %-22s root   %s\n", "", rline);
 	}
 
-	printf("root windows over %d combinations with >= 2 segments"
-		   " (cubic chosen in %d):\n", ncombos_multi, nchosen_cubic);
+	printf("root windows over %d of %d combinations (those with >= 2 segments;"
+		   " cubic chosen in %d):\n", ncombos_multi, ncombos, nchosen_cubic);
 	for (b = 0; b < NROOTS; b++)
 		printf("  %-6s stored mean %10.2f  geomean %7.2f  routed mean %9.2f\n",
 			   root_mask_names[b],
