@@ -191,7 +191,10 @@ $primary->safe_psql(
 	DELETE FROM t WHERE id IS NULL AND ctid IN (SELECT ctid FROM t WHERE id IS NULL LIMIT 10);
 	VACUUM t;
 });
-my $end = $primary->lsn('insert');
+# pg_walinspect reads only flushed WAL (an asynchronous commit or VACUUM's
+# own records may not be yet): flush it, then read up to the flush point.
+$primary->safe_psql('postgres', 'CHECKPOINT');
+my $end = $primary->lsn('flush');
 is( $primary->safe_psql(
 		'postgres', qq{
 		SELECT count(DISTINCT record_type) FROM pg_get_wal_records_info('$start', '$end')
