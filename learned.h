@@ -305,7 +305,12 @@ learned_leaf_set_tid(Page page, int i, ItemPointer tid)
 						 format->block_bytes + format->offnum_bytes);
 }
 
+/* PostgreSQL 18 replaced pg_attribute_noreturn() by the C11 pg_noreturn. */
+#if PG_VERSION_NUM >= 180000
+pg_noreturn extern void learned_refuse_key_type(Oid typid);
+#else
 extern void learned_refuse_key_type(Oid typid) pg_attribute_noreturn();
+#endif
 
 /* Map a value of a supported type to the int64 key, preserving order. */
 static inline int64
@@ -526,15 +531,22 @@ typedef struct LearnedCachedRecord
 } LearnedCachedRecord;
 
 /*
- * What the cache spends, for the cost model that chooses pages_per_record
- * at build (rmi_choose): per listed leaf, a fence key, TID and block (one
- * allocation per record); per record, its directory entry and that
- * allocation's header.  The budget is LEARNED_CACHE_BUDGET of the index.
+ * What the cache spends, as its budget counts it and as the cost model that
+ * chooses pages_per_record at build (rmi_choose) expects: a fixed part (the
+ * LearnedCache and its context's first block); per record, its directory
+ * entry and the header of its list's allocation; per listed leaf, a fence
+ * key, TID and block.  These are the bytes the cache asks for, the same on
+ * every PostgreSQL version; how the allocator rounds them into blocks is
+ * not counted (LearnedCache.charged).  The budget is LEARNED_CACHE_BUDGET
+ * of the index.
  */
+#define LEARNED_CACHE_FIXED_BYTES \
+	(sizeof(LearnedCache) + ALLOCSET_SMALL_INITSIZE)
+#define LEARNED_CACHE_LIST_HEADER_BYTES	16
 #define LEARNED_CACHE_BYTES_PER_LEAF \
 	(sizeof(int64) + sizeof(ItemPointerData) + sizeof(BlockNumber))
 #define LEARNED_CACHE_BYTES_PER_RECORD \
-	(sizeof(LearnedCachedRecord) + 16)
+	(sizeof(LearnedCachedRecord) + LEARNED_CACHE_LIST_HEADER_BYTES)
 
 typedef struct LearnedCache
 {
@@ -547,6 +559,7 @@ typedef struct LearnedCache
 	RmiRoot		root;
 	uint32		nrecords;
 	LearnedCachedRecord *records;	/* the directory, in key order */
+	Size		charged;		/* what the budget counts (see above) */
 } LearnedCache;
 
 /*

@@ -398,7 +398,7 @@ learned_train(Relation index, const LearnedFenceList *fences,
 
 	*budget = LEARNED_CACHE_BUDGET((uint64) index_pages * BLCKSZ);
 	cm.budget_bytes = (double) *budget;
-	cm.fixed_bytes = sizeof(LearnedCache) + ALLOCSET_SMALL_INITSIZE;
+	cm.fixed_bytes = LEARNED_CACHE_FIXED_BYTES;
 	cm.bytes_per_segment = LEARNED_CACHE_BYTES_PER_RECORD;
 	cm.bytes_per_position = LEARNED_CACHE_BYTES_PER_LEAF;
 

@@ -48,13 +48,6 @@ static HTAB *learned_caches = NULL;
 /* learned.cache_budget_kb: -1 derives the budget from the index size. */
 static int	learned_cache_budget_kb = -1;
 
-/*
- * An AllocSet allocation of n bytes adds at most n plus a block and a chunk
- * header to the context (a chunk too big for the context's blocks gets a
- * block of its own), or one more block of at most ALLOCSET_SMALL_MAXSIZE.
- */
-#define LEARNED_CACHE_ALLOC_OVERHEAD	128
-
 static void
 learned_cache_forget(LearnedCache *cache)
 {
@@ -133,14 +126,18 @@ learned_cache_budget(Relation index)
 									BLCKSZ);
 }
 
-/* May the cache allocate size more bytes and stay within its budget? */
-static bool
-learned_cache_has_room(LearnedCache *cache, Size size)
+/* What a list of n leaves costs the budget (learned.h). */
+static inline Size
+learned_cache_list_charge(uint32 n)
 {
-	Size		growth = Max(MAXALIGN(size) + LEARNED_CACHE_ALLOC_OVERHEAD,
-							 ALLOCSET_SMALL_MAXSIZE);
+	return (Size) n * LEARNED_CACHE_BYTES_PER_LEAF + LEARNED_CACHE_LIST_HEADER_BYTES;
+}
 
-	return MemoryContextMemAllocated(cache->context, true) + growth <=
+/* May the cache keep a list of n leaves and stay within its budget? */
+static bool
+learned_cache_has_room(LearnedCache *cache, uint32 n)
+{
+	return cache->charged + learned_cache_list_charge(n) <=
 		learned_cache_budget_for(cache->index_bytes);
 }
 
@@ -184,6 +181,8 @@ learned_cache_load(Relation index, LearnedCache *cache)
 	cache->root = meta->root;
 	cache->nrecords = meta->nrecords;
 	cache->records = records;
+	cache->charged = LEARNED_CACHE_FIXED_BYTES +
+		(Size) meta->nrecords * sizeof(LearnedCachedRecord);
 	cache->context = context;
 }
 
@@ -220,10 +219,13 @@ learned_cache_get(Relation index)
 
 /* Drop a record's cached list (its first fence and fit stay). */
 static void
-learned_cache_drop_list(LearnedCachedRecord *record)
+learned_cache_drop_list(LearnedCache *cache, LearnedCachedRecord *record)
 {
 	if (record->fence_keys != NULL)
+	{
 		pfree(record->fence_keys);
+		cache->charged -= learned_cache_list_charge(record->allocated);
+	}
 	record->fence_keys = NULL;
 	record->blocks = NULL;
 	record->fence_tids = NULL;
@@ -252,13 +254,14 @@ learned_cache_remember_record(LearnedCache *cache,
 		Size		bytes = n * (sizeof(int64) + sizeof(BlockNumber) +
 								 sizeof(ItemPointerData));
 
-		learned_cache_drop_list(record);
-		if (!learned_cache_has_room(cache, bytes))
+		learned_cache_drop_list(cache, record);
+		if (!learned_cache_has_room(cache, n))
 			return;
 		record->fence_keys = MemoryContextAlloc(cache->context, bytes);
 		record->blocks = (BlockNumber *) (record->fence_keys + n);
 		record->fence_tids = (ItemPointer) (record->blocks + n);
 		record->allocated = n;
+		cache->charged += learned_cache_list_charge(n);
 	}
 	memcpy(record->fence_keys, LearnedRecordKeys(page), n * sizeof(int64));
 	memcpy(record->blocks, LearnedRecordBlocks(page), n * sizeof(BlockNumber));
@@ -552,11 +555,14 @@ learned_cache_refresh_record(Relation index, uint32 record)
 		learned_cache_reset(index);
 }
 
-/* Memory this backend spends on the index's model now. */
+/*
+ * What this backend's cache of the index's model spends now, as its budget
+ * counts it (learned.h: the bytes it asks for).
+ */
 Size
 learned_cache_bytes(Relation index)
 {
 	LearnedCache *cache = learned_cache_get(index);
 
-	return MemoryContextMemAllocated(cache->context, true);
+	return cache->charged;
 }

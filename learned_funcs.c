@@ -376,7 +376,7 @@ learned_index_info(PG_FUNCTION_ARGS)
 	 * (rmi_expected_pages), applied to the index as it is now.
 	 */
 	cm.budget_bytes = (double) meta->cache_budget;
-	cm.fixed_bytes = sizeof(LearnedCache) + ALLOCSET_SMALL_INITSIZE;
+	cm.fixed_bytes = LEARNED_CACHE_FIXED_BYTES;
 	cm.bytes_per_segment = LEARNED_CACHE_BYTES_PER_RECORD;
 	cm.bytes_per_position = LEARNED_CACHE_BYTES_PER_LEAF;
 	expected_pages += rmi_expected_pages(&cm, (double) leaf_pages,
