@@ -6,7 +6,9 @@
  *	  sorted ones every LEARNED_LEAF_PENDING_MAX appends).  A full leaf
  *	  splits to a new page linked on its right, and the new page enters its
  *	  record's list in the same WAL record, so the model stays exact without
- *	  retraining; a full list first splits the record.
+ *	  retraining; a full list first splits the record.  An insert into a
+ *	  unique index first checks the key under the lock of its first leaf
+ *	  (learned_unique.c), then moves right to the entry's own place.
  *
  * Locks are taken left to right along the leaf chain, then record pages
  * left to right, then the metapage; nothing locks in another order, so
