@@ -186,8 +186,8 @@ learned_unique_check(Relation index, Datum *values, bool *isnull, int64 key,
 					 bool *is_unique, LearnedTarget *target, bool *moved_right)
 {
 	LearnedSearchKey skey;
-	int64	   *keys = palloc(LEARNED_LEAF_MAX_CAPACITY * sizeof(int64));
-	ItemPointerData *tids = palloc(LEARNED_LEAF_MAX_CAPACITY * sizeof(ItemPointerData));
+	int64		keys[LEARNED_LEAF_MAX_CAPACITY];
+	ItemPointerData tids[LEARNED_LEAF_MAX_CAPACITY];
 	LearnedUniqueCheck check;
 
 	Assert(mode != UNIQUE_CHECK_NO);
@@ -249,8 +249,6 @@ learned_unique_check(Relation index, Datum *values, bool *isnull, int64 key,
 			UnlockReleaseBuffer(buf);
 			learned_unique_report_not_found(index, heap);
 		}
-		pfree(keys);
-		pfree(tids);
 		*is_unique = check.is_unique;
 		return buf;
 	}
