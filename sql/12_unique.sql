@@ -124,6 +124,10 @@ SELECT * FROM pg_temp.both('u', $$UPDATE u_@ SET id = id + 1 WHERE id BETWEEN 10
 SELECT * FROM pg_temp.both('u', $$UPDATE u_@ SET id = 31 - id WHERE id IN (10, 21)$$);
 SELECT * FROM pg_temp.both('u', $$UPDATE u_@ SET id = id + 100000 WHERE id BETWEEN 10 AND 20$$);
 SELECT * FROM pg_temp.both('u', $$UPDATE u_@ SET v = v || '+' WHERE id BETWEEN 1 AND 50$$);
+-- Rows grown past their page's free space: new versions elsewhere, new
+-- entries with the same keys, which must not conflict with the old ones.
+SELECT * FROM pg_temp.both('u', $$UPDATE u_@ SET v = repeat('w', 2000) WHERE id BETWEEN 60 AND 69$$);
+SELECT * FROM pg_temp.both('u', $$UPDATE u_@ SET v = 'back' WHERE id BETWEEN 60 AND 69$$);
 
 -- One key with 2,500 dead entries, spread over several leaves (only they
 -- are inserted meanwhile, so every new leaf holds some); then the live one
