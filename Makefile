@@ -13,6 +13,7 @@ OBJS = \
 	learned_retrain.o \
 	learned_scan.o \
 	learned_sort.o \
+	learned_unique.o \
 	learned_vacuum.o \
 	learned_wal.o \
 	learned_xlog.o \

@@ -655,6 +655,17 @@ extern bool learned_insert(Relation index, Datum *values, bool *isnull,
 						   IndexUniqueCheck checkUnique,
 						   bool indexUnchanged,
 						   struct IndexInfo *indexInfo);
+extern Buffer learned_insert_find_leaf(Relation index,
+									  const LearnedSearchKey *skey,
+									  LearnedTarget *target,
+									  bool *moved_right);
+extern Buffer learned_insert_step_right(Relation index, Buffer buf,
+										const LearnedSearchKey *skey);
+extern void learned_insert_null(Relation index, ItemPointer tid);
+extern void learned_nulls_create(Relation index, Buffer metabuf,
+								 ItemPointer tid);
+extern void learned_nulls_append_at_tail(Relation index, Buffer buf,
+										 ItemPointer tid);
 
 /* learned_page.c */
 extern void learned_init_page(Page page, uint16 flags);
@@ -711,6 +722,30 @@ extern void learned_sort_perform(LearnedSort *sort);
 extern bool learned_sort_next(LearnedSort *sort, int64 *key,
 							  ItemPointerData *tid);
 extern void learned_sort_end(LearnedSort *sort);
+
+/*
+ * learned_unique.c: the uniqueness check of an insert, and CREATE INDEX's
+ * entries of live and recently dead tuples, checked for duplicates in a
+ * unique index.
+ */
+extern Buffer learned_unique_check(Relation index, Datum *values,
+								   bool *isnull, int64 key, ItemPointer tid,
+								   Relation heap, IndexUniqueCheck mode,
+								   bool *is_unique, LearnedTarget *target,
+								   bool *moved_right);
+extern bool learned_unique_insert_null(Relation index, Datum *values,
+									   bool *isnull, ItemPointer tid,
+									   Relation heap, IndexUniqueCheck mode);
+typedef struct LearnedSpool LearnedSpool;
+extern LearnedSpool *learned_spool_begin(Relation heap, Relation index,
+										 bool unique);
+extern void learned_spool_put(LearnedSpool *spool, int64 key, ItemPointer tid,
+							  bool alive);
+extern void learned_spool_note_null(LearnedSpool *spool, bool alive);
+extern void learned_spool_perform(LearnedSpool *spool);
+extern bool learned_spool_next(LearnedSpool *spool, int64 *key,
+							   ItemPointerData *tid);
+extern void learned_spool_end(LearnedSpool *spool);
 
 /* learned_vacuum.c */
 extern IndexBulkDeleteResult *learned_bulkdelete(IndexVacuumInfo *info,

@@ -173,7 +173,7 @@ learned_handler(PG_FUNCTION_ARGS)
 	amroutine->amconsistentordering = true;
 #endif
 	amroutine->amcanbackward = true;
-	amroutine->amcanunique = false;
+	amroutine->amcanunique = true;
 	amroutine->amcanmulticol = false;
 	amroutine->amoptionalkey = true;
 	amroutine->amsearcharray = true;

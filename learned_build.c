@@ -34,7 +34,7 @@ typedef struct LearnedBuildState
 {
 	Relation	index;
 	Oid			keytype;
-	LearnedSort *sort;			/* the non-NULL (key, TID) entries */
+	LearnedSpool *spool;		/* the non-NULL (key, TID) entries */
 	double		indtuples;		/* heap tuples indexed, NULL or not */
 	uint64		nkeys;			/* non-NULL keys */
 	uint64		nnulls;
@@ -127,11 +127,15 @@ learned_build_callback(Relation index, ItemPointer tid, Datum *values,
 	LearnedBuildState *state = (LearnedBuildState *) opaque;
 
 	if (isnull[0])
+	{
+		learned_spool_note_null(state->spool, tupleIsAlive);
 		learned_build_add_null(state, tid);
+	}
 	else
 	{
-		learned_sort_put(state->sort,
-						 learned_datum_to_key(values[0], state->keytype), tid);
+		learned_spool_put(state->spool,
+						  learned_datum_to_key(values[0], state->keytype), tid,
+						  tupleIsAlive);
 		state->nkeys++;
 	}
 	state->indtuples += 1;
@@ -168,11 +172,11 @@ typedef struct LearnedLookahead
 } LearnedLookahead;
 
 static void
-learned_lookahead_fill(LearnedSort *sort, LearnedLookahead *ahead, int want)
+learned_lookahead_fill(LearnedSpool *spool, LearnedLookahead *ahead, int want)
 {
 	while (ahead->n < want && !ahead->exhausted)
 	{
-		if (learned_sort_next(sort, &ahead->keys[ahead->n], &ahead->tids[ahead->n]))
+		if (learned_spool_next(spool, &ahead->keys[ahead->n], &ahead->tids[ahead->n]))
 			ahead->n++;
 		else
 			ahead->exhausted = true;
@@ -207,7 +211,7 @@ learned_write_leaves(LearnedBuildState *state, int fillfactor,
 		int64		base;
 		int			count;
 
-		learned_lookahead_fill(state->sort, ahead, LEARNED_LEAF_MAX_CAPACITY + 1);
+		learned_lookahead_fill(state->spool, ahead, LEARNED_LEAF_MAX_CAPACITY + 1);
 		if (ahead->n == 0 && BufferIsValid(prevbuf))
 			break;
 
@@ -489,7 +493,7 @@ learned_build(Relation heap, Relation index, IndexInfo *indexInfo)
 	state.null_buf = InvalidBuffer;
 	state.null_head = state.null_tail = InvalidBlockNumber;
 
-	state.sort = learned_sort_begin(maintenance_work_mem);
+	state.spool = learned_spool_begin(heap, index, indexInfo->ii_Unique);
 
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE,
 								 LEARNED_PHASE_TABLESCAN);
@@ -500,7 +504,7 @@ learned_build(Relation heap, Relation index, IndexInfo *indexInfo)
 
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE,
 								 LEARNED_PHASE_SORT);
-	learned_sort_perform(state.sort);
+	learned_spool_perform(state.spool);
 
 	/*
 	 * At most this many leaves: the format of each, and so how many
@@ -528,7 +532,7 @@ learned_build(Relation heap, Relation index, IndexInfo *indexInfo)
 	fences.tids = palloc_extended(fences.allocated * sizeof(ItemPointerData), MCXT_ALLOC_HUGE);
 	fences.blocks = palloc_extended(fences.allocated * sizeof(BlockNumber), MCXT_ALLOC_HUGE);
 	learned_write_leaves(&state, fillfactor, &fences);
-	learned_sort_end(state.sort);
+	learned_spool_end(state.spool);
 
 	/*
 	 * The records follow the leaves; which leaves each lists depends on the

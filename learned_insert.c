@@ -6,7 +6,9 @@
  *	  sorted ones every LEARNED_LEAF_PENDING_MAX appends).  A full leaf
  *	  splits to a new page linked on its right, and the new page enters its
  *	  record's list in the same WAL record, so the model stays exact without
- *	  retraining; a full list first splits the record.
+ *	  retraining; a full list first splits the record.  An insert into a
+ *	  unique index first checks the key under the lock of its first leaf
+ *	  (learned_unique.c), then moves right to the entry's own place.
  *
  * Locks are taken left to right along the leaf chain, then record pages
  * left to right, then the metapage; nothing locks in another order, so
@@ -415,16 +417,80 @@ learned_split_and_insert(Relation index, Buffer buf, int64 key,
 	return true;
 }
 
+/*
+ * Append a TID to the NULL chain's last page, locked exclusively in buf:
+ * there, or on a new page linked after it.  Releases buf.
+ */
+void
+learned_nulls_append_at_tail(Relation index, Buffer buf, ItemPointer tid)
+{
+	Buffer		metabuf;
+	Buffer		newbuf;
+	Page		page;
+	Page		newpage;
+	LearnedMetaPage meta;
+	GenericXLogState *xlog;
+	int			n;
+
+	Assert(LearnedPageGetOpaque(BufferGetPage(buf))->right == InvalidBlockNumber);
+	n = LearnedNullsCount(BufferGetPage(buf));
+	if (n < LEARNED_NULLS_CAPACITY)
+	{
+		learned_nulls_append_logged(index, buf, tid);
+		UnlockReleaseBuffer(buf);
+		return;
+	}
+
+	/* Lock order: NULL pages left to right, then the metapage. */
+	newbuf = learned_new_buffer(index, MAIN_FORKNUM);
+	metabuf = ReadBuffer(index, LEARNED_METAPAGE_BLKNO);
+	LockBuffer(metabuf, BUFFER_LOCK_EXCLUSIVE);
+	xlog = GenericXLogStart(index);
+	page = GenericXLogRegisterBuffer(xlog, buf, 0);
+	newpage = GenericXLogRegisterBuffer(xlog, newbuf, GENERIC_XLOG_FULL_IMAGE);
+	meta = LearnedPageGetMeta(GenericXLogRegisterBuffer(xlog, metabuf, 0));
+	learned_init_page(newpage, LEARNED_PAGE_NULLS);
+	LearnedPageGetOpaque(newpage)->left = BufferGetBlockNumber(buf);
+	LearnedNullsTids(newpage)[0] = *tid;
+	learned_nulls_set_count(newpage, 1);
+	LearnedPageGetOpaque(page)->right = BufferGetBlockNumber(newbuf);
+	meta->null_tail = BufferGetBlockNumber(newbuf);
+	GenericXLogFinish(xlog);
+	UnlockReleaseBuffer(newbuf);
+	UnlockReleaseBuffer(buf);
+	UnlockReleaseBuffer(metabuf);
+}
+
+/*
+ * Start the NULL chain with one TID, under the metapage's exclusive lock
+ * (held in metabuf, which stays locked); null_head must be invalid.
+ */
+void
+learned_nulls_create(Relation index, Buffer metabuf, ItemPointer tid)
+{
+	Buffer		buf = learned_new_buffer(index, MAIN_FORKNUM);
+	GenericXLogState *xlog = GenericXLogStart(index);
+	Page		page;
+	LearnedMetaPage meta;
+
+	page = GenericXLogRegisterBuffer(xlog, buf, GENERIC_XLOG_FULL_IMAGE);
+	meta = LearnedPageGetMeta(GenericXLogRegisterBuffer(xlog, metabuf, 0));
+	Assert(meta->null_head == InvalidBlockNumber);
+	learned_init_page(page, LEARNED_PAGE_NULLS);
+	LearnedNullsTids(page)[0] = *tid;
+	learned_nulls_set_count(page, 1);
+	meta->null_head = meta->null_tail = BufferGetBlockNumber(buf);
+	GenericXLogFinish(xlog);
+	UnlockReleaseBuffer(buf);
+}
+
 /* Add a TID to the NULL chain: the tail page, or a new one after it. */
-static void
+void
 learned_insert_null(Relation index, ItemPointer tid)
 {
 	Buffer		metabuf;
 	Buffer		buf;
-	Page		page;
 	BlockNumber tail;
-	GenericXLogState *xlog;
-	int			n;
 
 	metabuf = ReadBuffer(index, LEARNED_METAPAGE_BLKNO);
 	LockBuffer(metabuf, BUFFER_LOCK_SHARE);
@@ -438,18 +504,7 @@ learned_insert_null(Relation index, ItemPointer tid)
 		tail = LearnedPageGetMeta(BufferGetPage(metabuf))->null_tail;
 		if (tail == InvalidBlockNumber)
 		{
-			LearnedMetaPage meta;
-
-			buf = learned_new_buffer(index, MAIN_FORKNUM);
-			xlog = GenericXLogStart(index);
-			page = GenericXLogRegisterBuffer(xlog, buf, GENERIC_XLOG_FULL_IMAGE);
-			meta = LearnedPageGetMeta(GenericXLogRegisterBuffer(xlog, metabuf, 0));
-			learned_init_page(page, LEARNED_PAGE_NULLS);
-			LearnedNullsTids(page)[0] = *tid;
-			learned_nulls_set_count(page, 1);
-			meta->null_head = meta->null_tail = BufferGetBlockNumber(buf);
-			GenericXLogFinish(xlog);
-			UnlockReleaseBuffer(buf);
+			learned_nulls_create(index, metabuf, tid);
 			UnlockReleaseBuffer(metabuf);
 			return;
 		}
@@ -471,36 +526,75 @@ learned_insert_null(Relation index, ItemPointer tid)
 		learned_check_page(index, buf, LEARNED_PAGE_NULLS);
 	}
 
-	n = LearnedNullsCount(BufferGetPage(buf));
-	if (n < LEARNED_NULLS_CAPACITY)
-	{
-		learned_nulls_append_logged(index, buf, tid);
-		UnlockReleaseBuffer(buf);
-	}
-	else
-	{
-		Buffer		newbuf = learned_new_buffer(index, MAIN_FORKNUM);
-		Page		newpage;
-		LearnedMetaPage meta;
-
-		/* Lock order: NULL pages left to right, then the metapage. */
-		LockBuffer(metabuf, BUFFER_LOCK_EXCLUSIVE);
-		xlog = GenericXLogStart(index);
-		page = GenericXLogRegisterBuffer(xlog, buf, 0);
-		newpage = GenericXLogRegisterBuffer(xlog, newbuf, GENERIC_XLOG_FULL_IMAGE);
-		meta = LearnedPageGetMeta(GenericXLogRegisterBuffer(xlog, metabuf, 0));
-		learned_init_page(newpage, LEARNED_PAGE_NULLS);
-		LearnedPageGetOpaque(newpage)->left = BufferGetBlockNumber(buf);
-		LearnedNullsTids(newpage)[0] = *tid;
-		learned_nulls_set_count(newpage, 1);
-		LearnedPageGetOpaque(page)->right = BufferGetBlockNumber(newbuf);
-		meta->null_tail = BufferGetBlockNumber(newbuf);
-		GenericXLogFinish(xlog);
-		UnlockReleaseBuffer(newbuf);
-		UnlockReleaseBuffer(buf);
-		LockBuffer(metabuf, BUFFER_LOCK_UNLOCK);
-	}
 	ReleaseBuffer(metabuf);
+	learned_nulls_append_at_tail(index, buf, tid);
+}
+
+/*
+ * Find the leaf where skey belongs and return it locked exclusively: start
+ * where the model says, then move right past splits the cache does not know
+ * (Lehman-Yao).  *target is where the model pointed; *moved_right is set if
+ * the search had to move right, so that the caller refreshes that record
+ * once it has released the leaf.
+ */
+Buffer
+learned_insert_find_leaf(Relation index, const LearnedSearchKey *skey,
+						 LearnedTarget *target, bool *moved_right)
+{
+	Buffer		buf;
+	Page		page;
+	int			moves = 0;
+
+	*target = learned_cache_locate(index, skey);
+	buf = ReadBuffer(index, target->block);
+	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+	learned_check_page(index, buf, LEARNED_PAGE_LEAF);
+	page = BufferGetPage(buf);
+
+	while (learned_search_beyond_page(skey, page))
+	{
+		BlockNumber right = LearnedPageGetOpaque(page)->right;
+
+		UnlockReleaseBuffer(buf);
+		if (++moves == LEARNED_MOVES_BEFORE_REFRESH)
+		{
+			/* Many splits since the cache read this record: reread it. */
+			learned_cache_refresh_record(index, target->record);
+			*target = learned_cache_locate(index, skey);
+			right = target->block;
+		}
+		buf = ReadBuffer(index, right);
+		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+		learned_check_page(index, buf, LEARNED_PAGE_LEAF);
+		page = BufferGetPage(buf);
+		*moved_right = true;
+	}
+	return buf;
+}
+
+/*
+ * Move right from the exclusively locked leaf in buf to the leaf where
+ * skey belongs, coupling locks: the next leaf is locked before this one is
+ * released.  A uniqueness check ends on the first leaf of its key, and the
+ * new entry's own place may lie further right among equal keys; coupling
+ * keeps a concurrent check of the same key, which starts on that first leaf
+ * and walks right, from passing the place before the entry is there.
+ */
+Buffer
+learned_insert_step_right(Relation index, Buffer buf,
+						  const LearnedSearchKey *skey)
+{
+	while (learned_search_beyond_page(skey, BufferGetPage(buf)))
+	{
+		Buffer		next = ReadBuffer(index,
+									  LearnedPageGetOpaque(BufferGetPage(buf))->right);
+
+		LockBuffer(next, BUFFER_LOCK_EXCLUSIVE);
+		learned_check_page(index, next, LEARNED_PAGE_LEAF);
+		UnlockReleaseBuffer(buf);
+		buf = next;
+	}
+	return buf;
 }
 
 bool
@@ -515,12 +609,21 @@ learned_insert(Relation index, Datum *values, bool *isnull,
 	Page		page;
 	bool		moved_right = false;
 	bool		allow_record_split = true;
-	int			moves = 0;
+	bool		is_unique = true;
 
 	if (isnull[0])
 	{
-		learned_insert_null(index, ht_ctid);
-		return false;
+		/*
+		 * NULL equals nothing, not even NULL, unless the unique index says
+		 * NULLS NOT DISTINCT: then the NULL chain is checked like a key.
+		 */
+		if (checkUnique != UNIQUE_CHECK_NO &&
+			index->rd_index->indnullsnotdistinct)
+			return learned_unique_insert_null(index, values, isnull, ht_ctid,
+											  heapRel, checkUnique);
+		if (checkUnique != UNIQUE_CHECK_EXISTING)
+			learned_insert_null(index, ht_ctid);
+		return true;
 	}
 
 	skey.key = learned_datum_to_key(values[0], learned_index_keytype(index));
@@ -535,31 +638,25 @@ learned_insert(Relation index, Datum *values, bool *isnull,
 		bool		fits;
 		LearnedLeafFormat format;
 
-		target = learned_cache_locate(index, &skey);
-		buf = ReadBuffer(index, target.block);
-		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
-		learned_check_page(index, buf, LEARNED_PAGE_LEAF);
-		page = BufferGetPage(buf);
-
-		/* Lehman-Yao: splits the cache does not know lie to the right. */
-		while (learned_search_beyond_page(&skey, page))
+		if (checkUnique != UNIQUE_CHECK_NO)
 		{
-			BlockNumber right = LearnedPageGetOpaque(page)->right;
-
-			UnlockReleaseBuffer(buf);
-			if (++moves == LEARNED_MOVES_BEFORE_REFRESH)
-			{
-				/* Many splits since the cache read this record: reread it. */
-				learned_cache_refresh_record(index, target.record);
-				target = learned_cache_locate(index, &skey);
-				right = target.block;
-			}
-			buf = ReadBuffer(index, right);
-			LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
-			learned_check_page(index, buf, LEARNED_PAGE_LEAF);
-			page = BufferGetPage(buf);
-			moved_right = true;
+			/*
+			 * Check under the lock of the key's first leaf (waiting for
+			 * in-progress conflicts with no lock held), then move to the
+			 * entry's own place still holding a lock.  A recheck of an
+			 * existing entry inserts nothing.
+			 */
+			buf = learned_unique_check(index, values, isnull, skey.key,
+									   ht_ctid, heapRel, checkUnique,
+									   &is_unique, &target, &moved_right);
+			if (checkUnique == UNIQUE_CHECK_EXISTING)
+				break;
+			buf = learned_insert_step_right(index, buf, &skey);
 		}
+		else
+			buf = learned_insert_find_leaf(index, &skey, &target,
+										   &moved_right);
+		page = BufferGetPage(buf);
 
 		count = LearnedLeafCount(page);
 		fits = learned_leaf_fits(page, skey.key, &skey.tid);
@@ -614,5 +711,6 @@ learned_insert(Relation index, Datum *values, bool *isnull,
 	if (moved_right)
 		learned_cache_refresh_record(index, target.record);
 
-	return false;
+	/* Only UNIQUE_CHECK_PARTIAL callers look: false means a possible conflict. */
+	return is_unique;
 }

@@ -19,7 +19,6 @@ CREATE INDEX ON err_t USING learned (f date_ops);
 -- Shapes the index does not support.
 CREATE INDEX ON err_t USING learned (i8, i4);
 CREATE INDEX ON err_t USING learned (i8) INCLUDE (i4);
-CREATE UNIQUE INDEX ON err_t USING learned (i8);
 -- Ordering options it cannot honour.
 CREATE INDEX ON err_t USING learned (i8 DESC);
 CREATE INDEX ON err_t USING learned (i8 NULLS FIRST);
