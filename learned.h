@@ -375,7 +375,7 @@ learned_key_to_datum(int64 key, Oid typid)
  */
 typedef struct LearnedRecordHeader
 {
-	RmiSegment	fits[2];
+	RmiRecord	fits[2];
 	uint32		npages;			/* pages in the list now */
 	uint32		capacity;		/* LEARNED_RECORD_CAPACITY */
 	uint32		splits;			/* splits that entered the list since the fit */
@@ -524,7 +524,7 @@ typedef struct LearnedCachedRecord
 	uint32		allocated;		/* room in the list below; 0: not cached */
 	bool		loaded;			/* first_fence, fit and npages are valid */
 	LearnedFence first_fence;
-	RmiSegment	fit;			/* the fit in force when last read */
+	RmiRecord	fit;			/* the fit in force when last read */
 	int64	   *fence_keys;		/* one allocation: keys, then blocks, */
 	BlockNumber *blocks;		/* then TIDs */
 	ItemPointerData *fence_tids;

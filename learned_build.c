@@ -305,7 +305,7 @@ learned_write_leaves(LearnedBuildState *state, int fillfactor,
 
 /* Fill a model page with record j of the trained model. */
 static void
-learned_write_record(Page page, const RmiSegment *fit,
+learned_write_record(Page page, const RmiRecord *fit,
 					 const LearnedFenceList *fences,
 					 BlockNumber left, BlockNumber right)
 {
@@ -375,7 +375,7 @@ learned_pages_per_record_candidates(Relation index, uint64 leaf_pages,
 	{
 		uint32		c = learned_auto_pages_per_record[i];
 
-		if (rmi_segment_count((uint32) leaf_pages, c) <= LEARNED_MAX_RECORDS / 2)
+		if (rmi_record_count((uint32) leaf_pages, c) <= LEARNED_MAX_RECORDS / 2)
 			candidates[ncandidates++] = c;
 	}
 	if (ncandidates == 0)
@@ -394,7 +394,7 @@ learned_pages_per_record_candidates(Relation index, uint64 leaf_pages,
 static void
 learned_train(Relation index, const LearnedFenceList *fences,
 			  const uint32 *candidates, int ncandidates, bool pinned,
-			  BlockNumber index_pages, RmiRoot *root, RmiSegment *segments,
+			  BlockNumber index_pages, RmiRoot *root, RmiRecord *segments,
 			  RmiChoice *choice, uint32 *choice_flags, uint64 *budget)
 {
 	uint32		kinds = learned_get_root_kinds(index);
@@ -403,8 +403,8 @@ learned_train(Relation index, const LearnedFenceList *fences,
 	*budget = LEARNED_CACHE_BUDGET((uint64) index_pages * BLCKSZ);
 	cm.budget_bytes = (double) *budget;
 	cm.fixed_bytes = LEARNED_CACHE_FIXED_BYTES;
-	cm.bytes_per_segment = LEARNED_CACHE_BYTES_PER_RECORD;
-	cm.bytes_per_position = LEARNED_CACHE_BYTES_PER_LEAF;
+	cm.bytes_per_record = LEARNED_CACHE_BYTES_PER_RECORD;
+	cm.bytes_per_leaf = LEARNED_CACHE_BYTES_PER_LEAF;
 
 	/*
 	 * Can't happen: rmi_choose refuses only an empty candidate list or root
@@ -464,7 +464,7 @@ learned_build(Relation heap, Relation index, IndexInfo *indexInfo)
 	BlockNumber first_record_block;
 	LearnedFenceList fences;
 	RmiRoot		root;
-	RmiSegment *segments;
+	RmiRecord *segments;
 	RmiChoice	choice;
 	uint32		choice_flags;
 	uint64		budget;
@@ -548,13 +548,13 @@ learned_build(Relation heap, Relation index, IndexInfo *indexInfo)
 	most_records = 0;
 	for (i = 0; i < (uint32) ncandidates; i++)
 		most_records = Max(most_records,
-						   rmi_segment_count(fences.n, candidates[i]));
-	segments = palloc_extended(most_records * sizeof(RmiSegment), MCXT_ALLOC_HUGE);
+						   rmi_record_count(fences.n, candidates[i]));
+	segments = palloc_extended(most_records * sizeof(RmiRecord), MCXT_ALLOC_HUGE);
 	learned_train(index, &fences, candidates, ncandidates, pinned,
 				  first_record_block, &root, segments, &choice,
 				  &choice_flags, &budget);
-	pages_per_record = choice.positions_per_segment;
-	nrecords = rmi_segment_count(fences.n, pages_per_record);
+	pages_per_record = choice.leaves_per_record;
+	nrecords = rmi_record_count(fences.n, pages_per_record);
 	Assert(nrecords <= LEARNED_MAX_RECORDS);
 	learned_set_leaf_owners(index, &fences, pages_per_record,
 							first_record_block);
@@ -633,7 +633,7 @@ learned_buildempty(Relation index)
 	int64		fence_key = PG_INT64_MIN;
 	ItemPointerData fence_tid;
 	BlockNumber leaf_block;
-	RmiSegment fit;
+	RmiRecord fit;
 
 	metabuf = learned_new_buffer(index, INIT_FORKNUM);
 	recbuf = learned_new_buffer(index, INIT_FORKNUM);

@@ -426,7 +426,7 @@ typedef struct LearnedListSearch
 	const LearnedSearchKey *skey;
 } LearnedListSearch;
 
-/* rmi_segment_search's predicate: is the fence at position at or before? */
+/* rmi_record_search's predicate: is the fence at position at or before? */
 static int
 list_fence_at_or_before(const void *ctx, uint32 position)
 {
@@ -463,7 +463,7 @@ learned_cache_search_record(Relation index, LearnedCache *cache, uint32 r,
 
 			ls.fence_keys = LearnedRecordKeys(page);
 			ls.fence_tids = LearnedRecordTids(page);
-			position = rmi_segment_search(&record->fit, skey->key,
+			position = rmi_record_search(&record->fit, skey->key,
 										  record->npages,
 										  list_fence_at_or_before, &ls);
 			block = LearnedRecordBlocks(page)[position];
@@ -475,7 +475,7 @@ learned_cache_search_record(Relation index, LearnedCache *cache, uint32 r,
 
 	ls.fence_keys = record->fence_keys;
 	ls.fence_tids = record->fence_tids;
-	position = rmi_segment_search(&record->fit, skey->key, record->npages,
+	position = rmi_record_search(&record->fit, skey->key, record->npages,
 								  list_fence_at_or_before, &ls);
 	return record->blocks[position];
 }

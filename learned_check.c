@@ -304,7 +304,7 @@ learned_check_blocks(LearnedCheckState *state)
  * that range checks every key (the exact-bound argument of rmi_train.c).
  */
 static void
-learned_check_root(LearnedCheckState *state, const RmiSegment *fits)
+learned_check_root(LearnedCheckState *state, const RmiRecord *fits)
 {
 	const RmiRoot *root = &state->meta->root;
 	uint32		nrecords = state->meta->nrecords;
@@ -357,10 +357,10 @@ learned_check_meta(LearnedCheckState *state)
 				learned_corrupt(state->index, LEARNED_METAPAGE_BLKNO,
 								"spline root knot %u is out of order", k);
 	}
-	if (meta->root.nsegments != meta->nrecords)
+	if (meta->root.nrecords != meta->nrecords)
 		learned_corrupt(state->index, LEARNED_METAPAGE_BLKNO,
 						"root model routes to %u records but the metapage lists %u",
-						(uint32) meta->root.nsegments, meta->nrecords);
+						(uint32) meta->root.nrecords, meta->nrecords);
 
 	/*
 	 * Generic WAL and full-page images leave out the hole between pd_lower
@@ -653,7 +653,7 @@ learned_check_null_chain(LearnedCheckState *state)
  */
 static void
 learned_check_record_fit(LearnedCheckState *state, BlockNumber blkno,
-						 uint32 j, const RmiSegment *fit,
+						 uint32 j, const RmiRecord *fit,
 						 const int64 *fence_keys, uint32 npages)
 {
 	if (fit->count != npages)
@@ -670,7 +670,7 @@ learned_check_record_fit(LearnedCheckState *state, BlockNumber blkno,
 			uint32		lo;
 			uint32		hi;
 
-			rmi_segment_window(fit, ends[e], &lo, &hi);
+			rmi_record_window(fit, ends[e], &lo, &hi);
 			if (position < lo || position > hi)
 				learned_corrupt(state->index, blkno,
 								"the fit's window [%u, %u] for key %lld misses list position %u, where a search for that key may start",
@@ -698,7 +698,7 @@ learned_check_records(LearnedCheckState *state)
 	Relation	index = state->index;
 	LearnedMetaPage meta = state->meta;
 	bool	   *is_record = palloc0(state->nblocks * sizeof(bool));
-	RmiSegment *fits = palloc0(Max(meta->nrecords, 1) * sizeof(RmiSegment));
+	RmiRecord *fits = palloc0(Max(meta->nrecords, 1) * sizeof(RmiRecord));
 	int32		last_pos = -1;
 	uint64		listed = 0;
 	uint64		unlisted_splits = 0;

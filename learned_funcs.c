@@ -138,7 +138,7 @@ learned_index_model(PG_FUNCTION_ARGS)
 			Buffer		buf = ReadBuffer(index, meta->records[j]);
 			Page		page;
 			LearnedRecordHeader *header;
-			const RmiSegment *fit;
+			const RmiRecord *fit;
 			Datum		values[LEARNED_MODEL_COLUMNS];
 			bool		nulls[LEARNED_MODEL_COLUMNS] = {false};
 
@@ -377,8 +377,8 @@ learned_index_info(PG_FUNCTION_ARGS)
 	 */
 	cm.budget_bytes = (double) meta->cache_budget;
 	cm.fixed_bytes = LEARNED_CACHE_FIXED_BYTES;
-	cm.bytes_per_segment = LEARNED_CACHE_BYTES_PER_RECORD;
-	cm.bytes_per_position = LEARNED_CACHE_BYTES_PER_LEAF;
+	cm.bytes_per_record = LEARNED_CACHE_BYTES_PER_RECORD;
+	cm.bytes_per_leaf = LEARNED_CACHE_BYTES_PER_LEAF;
 	expected_pages += rmi_expected_pages(&cm, (double) leaf_pages,
 										 meta->nrecords) - 1.0;
 

@@ -256,7 +256,7 @@ learned_record_split(Relation index, BlockNumber recblock,
 			(meta->nrecords - position - 1) * sizeof(BlockNumber));
 	meta->records[position + 1] = newblock;
 	meta->nrecords++;
-	meta->root.nsegments++;
+	meta->root.nrecords++;
 	meta->root.err_lo++;
 	meta->root.err_hi++;
 	meta->generation++;

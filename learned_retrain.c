@@ -87,7 +87,7 @@ learned_record_refit(Page recpage, uint32 slot_mask)
 {
 	LearnedRecordHeader *header = LearnedRecordGetHeader(recpage);
 	RmiRoot		unused_root;
-	RmiSegment	fit;
+	RmiRecord	fit;
 	int			slot;
 
 	rmi_train(LearnedRecordKeys(recpage), header->npages, header->npages,
@@ -209,7 +209,7 @@ learned_retrain(Relation index)
 {
 	LearnedDirectory dir;
 	uint32		slot;
-	RmiSegment *segments;
+	RmiRecord *segments;
 	RmiRoot		root;
 	double		window_sum = 0;
 	uint64		nwindows = 0;
@@ -226,7 +226,7 @@ learned_retrain(Relation index)
 	/* Read: the directory, and each record's first key, for the root. */
 	dir = learned_read_directory(index);
 	slot = (dir.model_version + 1) & 1;
-	segments = palloc0(Max(dir.nrecords, 1) * sizeof(RmiSegment));
+	segments = palloc0(Max(dir.nrecords, 1) * sizeof(RmiRecord));
 	for (j = 0; j < dir.nrecords; j++)
 	{
 		Buffer		buf = ReadBuffer(index, dir.records[j]);
@@ -251,7 +251,7 @@ learned_retrain(Relation index)
 		Buffer		buf = ReadBuffer(index, dir.records[j]);
 		Page		page;
 		LearnedRecordHeader *header;
-		RmiSegment *fit;
+		RmiRecord *fit;
 		uint32		i;
 
 		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
@@ -267,7 +267,7 @@ learned_retrain(Relation index)
 			uint32		lo,
 						hi;
 
-			rmi_segment_window(fit, LearnedRecordKeys(page)[i], &lo, &hi);
+			rmi_record_window(fit, LearnedRecordKeys(page)[i], &lo, &hi);
 			window_sum += hi - lo + 1;
 			window_max = Max(window_max, hi - lo + 1);
 			nwindows++;
@@ -293,7 +293,7 @@ learned_retrain(Relation index)
 	xlog = GenericXLogStart(index);
 	meta = LearnedPageGetMeta(GenericXLogRegisterBuffer(xlog, metabuf, 0));
 	meta->root = root;
-	meta->root.nsegments += added;
+	meta->root.nrecords += added;
 	meta->root.err_lo += added;
 	meta->root.err_hi += added;
 	meta->model_version++;

@@ -29,8 +29,8 @@
 
 /*
  * Stored error bounds saturate at INT32_MAX, which then means "unbounded".
- * A bound can only get there when a segment (or the root) covers more than
- * 2^31 entries; the window clamp still keeps lookups inside the segment.
+ * A bound can only get there when a record (or the root) covers more than
+ * 2^31 entries; the window clamp still keeps lookups inside the record.
  */
 #define RMI_ERR_UNBOUNDED	(INT64_C(1) << 32)
 
@@ -79,7 +79,7 @@ rmi_linear_shape(int64_t base, double slope, int64_t x)
  *
  * Why it is monotone non-decreasing in x as evaluated in IEEE double with
  * round-to-nearest, given c1 >= 0 and c3 >= 0 (training guarantees both;
- * a damaged root is caught by rmi_find_segment's window check):
+ * a damaged root is caught by rmi_find_record's window check):
  *
  * - d = rmi_key_diff(base, x) is non-decreasing in x (see rmi_key_diff), and >= 0.
  * - u = fl(d - a) is non-decreasing in d: rounding is a non-decreasing
@@ -229,9 +229,9 @@ rmi_err_store(int64_t err)
 }
 
 uint32_t
-rmi_segment_count(uint32_t n, uint32_t positions_per_segment)
+rmi_record_count(uint32_t n, uint32_t leaves_per_record)
 {
-	uint32_t	pps = positions_per_segment ? positions_per_segment : 1;
+	uint32_t	pps = leaves_per_record ? leaves_per_record : 1;
 
 	/* not (n + pps - 1) / pps, which overflows for large pps */
 	return n / pps + (n % pps != 0);
@@ -264,8 +264,8 @@ rmi_root_search_cost(const RmiRoot *root)
 		(double) err_value(root->err_hi) + 1.0;
 	double		cost;
 
-	if (root->nsegments > 0 && width > (double) root->nsegments)
-		width = (double) root->nsegments;
+	if (root->nrecords > 0 && width > (double) root->nrecords)
+		width = (double) root->nrecords;
 	cost = log2(width);
 	if (root->type == RMI_ROOT_SPLINE && root->nknots > 1)
 		cost += log2((double) root->nknots);
@@ -275,50 +275,50 @@ rmi_root_search_cost(const RmiRoot *root)
 uint32_t
 rmi_root_predict(const RmiRoot *root, int64_t x)
 {
-	if (root->nsegments <= 1)
+	if (root->nrecords <= 1)
 		return 0;
 	if (root->type == RMI_ROOT_LINEAR)
 		return rmi_floor_clamp(root->coef[0],
 						   rmi_linear_shape(root->min_key, root->coef[1], x),
-						   root->nsegments - 1);
+						   root->nrecords - 1);
 	if (root->type == RMI_ROOT_CUBIC)
 		return rmi_floor_clamp(root->coef[0],
 						   rmi_cubic_shape(root->min_key, root->coef, x),
-						   root->nsegments - 1);
+						   root->nrecords - 1);
 	if (root->type == RMI_ROOT_SPLINE)
 		return rmi_floor_clamp(root->coef[0], rmi_spline_shape(root, x),
-						   root->nsegments - 1);
+						   root->nrecords - 1);
 
 	/*
-	 * Unknown root type.  Any answer in range is safe: rmi_find_segment
-	 * checks the window and falls back to searching all segments.
+	 * Unknown root type.  Any answer in range is safe: rmi_find_record
+	 * checks the window and falls back to searching all records.
 	 */
 	return 0;
 }
 
 uint32_t
-rmi_segment_predict(const RmiSegment *seg, int64_t x)
+rmi_record_predict(const RmiRecord *rec, int64_t x)
 {
-	if (seg->count <= 1)
+	if (rec->count <= 1)
 		return 0;
-	return rmi_floor_clamp(seg->intercept,
-					   rmi_linear_shape(seg->first_key, seg->slope, x),
-					   seg->count - 1);
+	return rmi_floor_clamp(rec->intercept,
+					   rmi_linear_shape(rec->first_key, rec->slope, x),
+					   rec->count - 1);
 }
 
 /*
- * Largest j in [lo, hi] with segments[j].first_key < x; the caller
- * guarantees segments[lo].first_key < x.
+ * Largest j in [lo, hi] with records[j].first_key < x; the caller
+ * guarantees records[lo].first_key < x.
  */
 uint32_t
-rmi_search_segments(const RmiSegment *segments, uint32_t lo, uint32_t hi,
+rmi_search_records(const RmiRecord *records, uint32_t lo, uint32_t hi,
 				int64_t x)
 {
 	while (lo < hi)
 	{
 		uint32_t	mid = lo + (hi - lo + 1) / 2;
 
-		if (segments[mid].first_key < x)
+		if (records[mid].first_key < x)
 			lo = mid;
 		else
 			hi = mid - 1;
@@ -327,9 +327,9 @@ rmi_search_segments(const RmiSegment *segments, uint32_t lo, uint32_t hi,
 }
 
 uint32_t
-rmi_find_segment(const RmiRoot *root, const RmiSegment *segments, int64_t x)
+rmi_find_record(const RmiRoot *root, const RmiRecord *records, int64_t x)
 {
-	uint32_t	nseg = root->nsegments;
+	uint32_t	nseg = root->nrecords;
 	int64_t		p;
 	int64_t		lo;
 	int64_t		hi;
@@ -346,44 +346,44 @@ rmi_find_segment(const RmiRoot *root, const RmiSegment *segments, int64_t x)
 		hi = (int64_t) nseg - 1;
 
 	/*
-	 * The answer is in [lo, hi] iff segment lo starts below x (or lo is 0,
-	 * the answer when nothing starts below x) and segment hi + 1 does not.
+	 * The answer is in [lo, hi] iff record lo starts below x (or lo is 0,
+	 * the answer when nothing starts below x) and record hi + 1 does not.
 	 * A trained model always passes; checking costs two comparisons and
 	 * keeps the result exact even if the stored root is stale or damaged.
 	 */
 	if (lo <= hi &&
-		(hi == (int64_t) nseg - 1 || segments[hi + 1].first_key >= x))
+		(hi == (int64_t) nseg - 1 || records[hi + 1].first_key >= x))
 	{
-		if (segments[lo].first_key < x)
-			return rmi_search_segments(segments, (uint32_t) lo, (uint32_t) hi, x);
+		if (records[lo].first_key < x)
+			return rmi_search_records(records, (uint32_t) lo, (uint32_t) hi, x);
 		if (lo == 0)
 			return 0;
 	}
 
-	if (segments[0].first_key >= x)
+	if (records[0].first_key >= x)
 		return 0;
-	return rmi_search_segments(segments, 0, nseg - 1, x);
+	return rmi_search_records(records, 0, nseg - 1, x);
 }
 
 void
-rmi_segment_window(const RmiSegment *seg, int64_t x,
+rmi_record_window(const RmiRecord *rec, int64_t x,
 				   uint32_t *lo, uint32_t *hi)
 {
-	int64_t		p = rmi_segment_predict(seg, x);
-	int64_t		last = seg->count ? (int64_t) seg->count - 1 : 0;
-	int64_t		l = p - err_value(seg->err_lo);
-	int64_t		h = p + err_value(seg->err_hi);
+	int64_t		p = rmi_record_predict(rec, x);
+	int64_t		last = rec->count ? (int64_t) rec->count - 1 : 0;
+	int64_t		l = p - err_value(rec->err_lo);
+	int64_t		h = p + err_value(rec->err_hi);
 
 	if (l < 0)
 		l = 0;
 	if (h > last)
 		h = last;
-	*lo = seg->start + (uint32_t) l;
-	*hi = seg->start + (uint32_t) h;
+	*lo = rec->start + (uint32_t) l;
+	*hi = rec->start + (uint32_t) h;
 }
 
 uint32_t
-rmi_segment_search(const RmiSegment *seg, int64_t x, uint32_t npositions,
+rmi_record_search(const RmiRecord *rec, int64_t x, uint32_t nleaves,
 				   int (*at_or_before) (const void *ctx, uint32_t position),
 				   const void *ctx)
 {
@@ -391,14 +391,14 @@ rmi_segment_search(const RmiSegment *seg, int64_t x, uint32_t npositions,
 	uint32_t	lo;
 	uint32_t	hi;
 
-	if (npositions <= 1)
+	if (nleaves <= 1)
 		return 0;
-	last = npositions - 1;
+	last = nleaves - 1;
 
 	/* The fit's window, relative to the list, clamped to its length now. */
-	rmi_segment_window(seg, x, &lo, &hi);
-	lo -= seg->start;
-	hi -= seg->start;
+	rmi_record_window(rec, x, &lo, &hi);
+	lo -= rec->start;
+	hi -= rec->start;
 	if (hi > last)
 		hi = last;
 	if (lo > hi)
@@ -436,14 +436,14 @@ rmi_segment_search(const RmiSegment *seg, int64_t x, uint32_t npositions,
 }
 
 void
-rmi_lookup(const RmiRoot *root, const RmiSegment *segments, int64_t x,
+rmi_lookup(const RmiRoot *root, const RmiRecord *records, int64_t x,
 		   uint32_t *lo, uint32_t *hi)
 {
-	if (root->nsegments == 0)
+	if (root->nrecords == 0)
 	{
 		*lo = *hi = 0;
 		return;
 	}
-	rmi_segment_window(&segments[rmi_find_segment(root, segments, x)], x,
+	rmi_record_window(&records[rmi_find_record(root, records, x)], x,
 					   lo, hi);
 }

@@ -8,13 +8,10 @@
  * the model's unit test (test/rmi_test.c).  The model never allocates;
  * callers own all memory.
  *
- * Vocabulary.  The index and README.md speak of leaves and records, and so
- * do these comments: keys[] are the leaves' low fences in chain order, a
- * leaf is known here by its place in that order, and a stage-2 record is a
- * consecutive run of leaves with its own fit.  The identifiers keep the
- * model's own older names: an RmiSegment is a record's fit (nsegments the
- * number of records), and a "position" is a leaf's place in the leaf order
- * (positions_per_segment: leaves per record).
+ * Vocabulary.  As in the rest of the code and README.md: keys[] are the
+ * leaves' low fences in chain order, a leaf is known here by its position
+ * in that order, and a stage-2 record (RmiRecord: its fit) is a consecutive
+ * run of leaves with its own fit; the root routes a key to a record.
  *
  * What the model predicts.  For a sorted (non-decreasing) array keys[0..n),
  * n >= 1, and any int64 x, the target leaf is
@@ -45,14 +42,14 @@
  *
  * (a forward scan from a fence (x, minus infinity) starts at it, a backward
  * scan at the last fence of key x, an exact search for (x, tid) in
- * between), and may be routed to any segment from rmi_route(x) to the last
- * segment whose first_key is <= x.  So the bounds are wider than
- * rmi_target alone needs: the root's window at x holds every segment from
- * max { j : first_key < x } to max { j : first_key <= x }, and a segment's
- * window at every x from its first_key (INT64_MIN for segment 0) to the
- * next segment's first_key, both included, holds every position of the
- * segment from max { i : keys[i] < x } to max { i : keys[i] <= x } (each
- * the segment's first position when there is none).  A window therefore
+ * between), and may be routed to any record from rmi_route(x) to the last
+ * record whose first_key is <= x.  So the bounds are wider than
+ * rmi_target alone needs: the root's window at x holds every record from
+ * max { j : first_key < x } to max { j : first_key <= x }, and a record's
+ * window at every x from its first_key (INT64_MIN for record 0) to the
+ * next record's first_key, both included, holds every position of the
+ * record from max { i : keys[i] < x } to max { i : keys[i] <= x } (each
+ * the record's first position when there is none).  A window therefore
  * spans a whole run of equal keys: the search over it is exact either way,
  * and a narrower window would only move the search outside it.
  *
@@ -133,7 +130,7 @@
  */
 
 /* A stage-2 record's fit: a linear map from key to leaf within the record. */
-typedef struct RmiSegment
+typedef struct RmiRecord
 {
 	int64_t		first_key;		/* keys[start] */
 	uint32_t	start;			/* first leaf covered */
@@ -142,13 +139,13 @@ typedef struct RmiSegment
 	double		intercept;
 	int32_t		err_lo;			/* target >= predicted - err_lo */
 	int32_t		err_hi;			/* target <= predicted + err_hi */
-} RmiSegment;
+} RmiRecord;
 
 /* Stage-1 root: a monotone map from key to record number. */
 typedef struct RmiRoot
 {
 	int32_t		type;			/* RMI_ROOT_* */
-	uint32_t	nsegments;
+	uint32_t	nrecords;
 	int64_t		min_key;		/* keys[0] at training */
 	double		coef[4];		/* meaning depends on type */
 	int32_t		err_lo;			/* route >= predicted - err_lo */
@@ -160,37 +157,37 @@ typedef struct RmiRoot
 } RmiRoot;
 
 /* Number of records rmi_train makes for n leaves. */
-extern uint32_t rmi_segment_count(uint32_t n, uint32_t positions_per_segment);
+extern uint32_t rmi_record_count(uint32_t n, uint32_t leaves_per_record);
 
 /*
  * Train on keys[0..n) (sorted, n >= 1) with records of
- * positions_per_segment leaves (the last may be shorter; 0 is taken as 1).
- * segments must have room for rmi_segment_count(n, positions_per_segment)
+ * leaves_per_record leaves (the last may be shorter; 0 is taken as 1).
+ * records must have room for rmi_record_count(n, leaves_per_record)
  * records.  The root is trained by rmi_train_root
  * with RMI_ROOT_KINDS_ALL (rmi_train) or with kinds_mask (rmi_train_kinds).
  */
 extern void rmi_train(const int64_t *keys, uint32_t n,
-					  uint32_t positions_per_segment,
-					  RmiRoot *root, RmiSegment *segments);
+					  uint32_t leaves_per_record,
+					  RmiRoot *root, RmiRecord *records);
 extern void rmi_train_kinds(const int64_t *keys, uint32_t n,
-							uint32_t positions_per_segment,
+							uint32_t leaves_per_record,
 							uint32_t kinds_mask,
-							RmiRoot *root, RmiSegment *segments);
+							RmiRoot *root, RmiRecord *records);
 
 /*
- * (Re)train the root over the records' fits segments[0..nsegments),
+ * (Re)train the root over the records' fits records[0..nrecords),
  * already filled in (by rmi_train or by the caller, with first_key
  * non-decreasing): sets every field of *root, with min_key =
- * segments[0].first_key.  Each kind whose bit (1u << RMI_ROOT_x) is set in
+ * records[0].first_key.  Each kind whose bit (1u << RMI_ROOT_x) is set in
  * kinds_mask is fitted and the one whose search is cheapest
  * (rmi_root_search_cost) is kept, ties going to the simpler kind (linear,
  * then cubic, then spline).  A mask with no known kind's bit, or a mask of
  * kinds none of which can be fitted (a cubic needs 4 distinct first keys),
- * gives a linear root.  Never allocates; O(nsegments) per candidate model
+ * gives a linear root.  Never allocates; O(nrecords) per candidate model
  * (a few dozen candidates per kind).
  */
-extern void rmi_train_root(RmiRoot *root, const RmiSegment *segments,
-						   uint32_t nsegments, uint32_t kinds_mask);
+extern void rmi_train_root(RmiRoot *root, const RmiRecord *records,
+						   uint32_t nrecords, uint32_t kinds_mask);
 
 /*
  * Comparisons a lookup spends in the root, as a cost to compare models:
@@ -203,12 +200,12 @@ extern double rmi_root_search_cost(const RmiRoot *root);
 extern const char *rmi_root_kind_name(int32_t type);
 
 /*
- * Mean and largest window (rmi_segment_window, in leaves) over the
+ * Mean and largest window (rmi_record_window, in leaves) over the
  * training keys themselves, each routed exactly; 1 and 1 when n or
- * nsegments is 0.
+ * nrecords is 0.
  */
 extern void rmi_window_stats(const int64_t *keys, uint32_t n,
-							 const RmiSegment *segments, uint32_t nsegments,
+							 const RmiRecord *records, uint32_t nrecords,
 							 double *mean_window, uint32_t *max_window);
 
 /*
@@ -219,7 +216,7 @@ extern void rmi_window_stats(const int64_t *keys, uint32_t n,
  * (one more page) and searches the list there.  The windows cost
  * comparisons, never pages: both searches are exact over the list.  The
  * per-backend cache holds the root and every record's fit (fixed_bytes +
- * bytes_per_segment each) and then lists (bytes_per_position per listed
+ * bytes_per_record each) and then lists (bytes_per_leaf per listed
  * leaf) while the budget lasts; with lookups spread evenly, the share
  * of lookups whose list is not cached is the share of the lists that do
  * not fit.
@@ -228,17 +225,17 @@ typedef struct RmiCacheModel
 {
 	double		budget_bytes;	/* the cache's budget for this index */
 	double		fixed_bytes;	/* always held: the root and bookkeeping */
-	double		bytes_per_segment;	/* always held per record */
-	double		bytes_per_position; /* per listed leaf, while cached */
+	double		bytes_per_record;	/* always held per record */
+	double		bytes_per_leaf; /* per listed leaf, while cached */
 } RmiCacheModel;
 
 /* Bytes of the whole model: fixed + records + every list. */
-extern double rmi_cache_bytes(const RmiCacheModel *cm, double npositions,
-							  uint32_t nsegments);
+extern double rmi_cache_bytes(const RmiCacheModel *cm, double nleaves,
+							  uint32_t nrecords);
 
 /* Expected pages per lookup: 1 + the share of lookups whose list is not cached. */
-extern double rmi_expected_pages(const RmiCacheModel *cm, double npositions,
-								 uint32_t nsegments);
+extern double rmi_expected_pages(const RmiCacheModel *cm, double nleaves,
+								 uint32_t nrecords);
 
 /*
  * Why rmi_choose kept its number of leaves per record: the weakest
@@ -255,7 +252,7 @@ extern double rmi_expected_pages(const RmiCacheModel *cm, double npositions,
 
 typedef struct RmiChoice
 {
-	uint32_t	positions_per_segment;
+	uint32_t	leaves_per_record;
 	int32_t		root_type;
 	uint32_t	ncandidates;	/* (record size, root kind) pairs compared */
 	int32_t		reason;			/* RMI_CHOSEN_* */
@@ -273,19 +270,19 @@ typedef struct RmiChoice
  * the one with the fewest expected pages per lookup (in thousandths of a
  * page), then the cheapest search (rmi_root_search_cost + log2 of the mean
  * record window, in quarters of a comparison), then the smallest cache,
- * then the earliest candidate.  On return root and segments hold the chosen
- * model, trained as rmi_train_kinds would; segments must have room for
- * rmi_segment_count(n, c) entries for every candidate c.  Returns 0 (and
+ * then the earliest candidate.  On return root and records hold the chosen
+ * model, trained as rmi_train_kinds would; records must have room for
+ * rmi_record_count(n, c) entries for every candidate c.  Returns 0 (and
  * trains nothing) if ncandidates is out of range or kinds_mask names no
  * kind.  Never allocates.
  */
 extern int	rmi_choose(const int64_t *keys, uint32_t n,
 					   const uint32_t *candidates, int ncandidates,
 					   uint32_t kinds_mask, const RmiCacheModel *cm,
-					   RmiRoot *root, RmiSegment *segments,
+					   RmiRoot *root, RmiRecord *records,
 					   RmiChoice *choice);
 
-/* Root prediction, clamped to [0, nsegments - 1]. */
+/* Root prediction, clamped to [0, nrecords - 1]. */
 extern uint32_t rmi_root_predict(const RmiRoot *root, int64_t x);
 
 /*
@@ -293,37 +290,37 @@ extern uint32_t rmi_root_predict(const RmiRoot *root, int64_t x);
  * of the records' first_key over the root's error window (falling back to
  * all records if the window is wrong, which a trained model never is).
  */
-extern uint32_t rmi_find_segment(const RmiRoot *root,
-								 const RmiSegment *segments, int64_t x);
+extern uint32_t rmi_find_record(const RmiRoot *root,
+								 const RmiRecord *records, int64_t x);
 
-/* A record's predicted leaf, from seg->start, clamped to [0, count - 1]. */
-extern uint32_t rmi_segment_predict(const RmiSegment *seg, int64_t x);
+/* A record's predicted leaf, from rec->start, clamped to [0, count - 1]. */
+extern uint32_t rmi_record_predict(const RmiRecord *rec, int64_t x);
 
 /*
  * Window of leaves [*lo, *hi], in the whole leaf order, that holds
  * rmi_target(x) for every x routed to this record.
  */
-extern void rmi_segment_window(const RmiSegment *seg, int64_t x,
+extern void rmi_record_window(const RmiRecord *rec, int64_t x,
 							   uint32_t *lo, uint32_t *hi);
 
 /*
- * The last leaf p of a record's list, p in [0, npositions), whose fence is
+ * The last leaf p of a record's list, p in [0, nleaves), whose fence is
  * at or before the search, that is for which at_or_before(ctx, p) is true,
  * list entry 0 always counting (it is never asked about).  The predicate
  * must be monotone: true for a prefix of the list and false after it.  With
- * "keys[p] < x" it gives rmi_target(x) over the list keys[0..npositions).
+ * "keys[p] < x" it gives rmi_target(x) over the list keys[0..nleaves).
  *
  * The list is the record's as it is now: entries are counted from its
- * first leaf (leaf seg->start at training), and it may have grown or been
- * cut since seg was fitted.  The fit's window (rmi_segment_window) is
- * only a hint: it is clamped to npositions, checked with at most two calls,
+ * first leaf (leaf rec->start at training), and it may have grown or been
+ * cut since rec was fitted.  The fit's window (rmi_record_window) is
+ * only a hint: it is clamped to nleaves, checked with at most two calls,
  * and where the answer lies outside it the whole list on that side is
  * searched, so the result is exact however stale the fit.  With a correct
  * window the cost is those two calls plus a binary search of the window.
- * npositions 0 or 1 gives 0 without any call.
+ * nleaves 0 or 1 gives 0 without any call.
  */
-extern uint32_t rmi_segment_search(const RmiSegment *seg, int64_t x,
-								   uint32_t npositions,
+extern uint32_t rmi_record_search(const RmiRecord *rec, int64_t x,
+								   uint32_t nleaves,
 								   int (*at_or_before) (const void *ctx,
 														uint32_t position),
 								   const void *ctx);
@@ -332,7 +329,7 @@ extern uint32_t rmi_segment_search(const RmiSegment *seg, int64_t x,
  * Both stages: the window [*lo, *hi] of leaves, in the whole leaf order,
  * that holds rmi_target(x).
  */
-extern void rmi_lookup(const RmiRoot *root, const RmiSegment *segments,
+extern void rmi_lookup(const RmiRoot *root, const RmiRecord *records,
 					   int64_t x, uint32_t *lo, uint32_t *hi);
 
 #endif							/* RMI_H */

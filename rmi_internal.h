@@ -32,8 +32,8 @@ extern double rmi_spline_shape(const RmiRoot *root, int64_t x);
 /* floor(intercept + shape), clamped to [0, last]. */
 extern uint32_t rmi_floor_clamp(double intercept, double shape, uint32_t last);
 
-/* Largest j in [lo, hi] with segments[j].first_key < x. */
-extern uint32_t rmi_search_segments(const RmiSegment *segments, uint32_t lo,
+/* Largest j in [lo, hi] with records[j].first_key < x. */
+extern uint32_t rmi_search_records(const RmiRecord *records, uint32_t lo,
 									uint32_t hi, int64_t x);
 
 #endif							/* RMI_INTERNAL_H */

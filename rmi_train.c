@@ -30,9 +30,9 @@
 #include "rmi_internal.h"
 
 /*
- * A sorted run of keys as one model sees it: a segment's keys (stride
- * sizeof(int64_t)) or the first_key of every segment (stride
- * sizeof(RmiSegment)).  The stride is in bytes.
+ * A sorted run of keys as one model sees it: a record's keys (stride
+ * sizeof(int64_t)) or the first_key of every record (stride
+ * sizeof(RmiRecord)).  The stride is in bytes.
  */
 typedef struct KeySeq
 {
@@ -48,7 +48,7 @@ typedef struct LinearModel
 {
 	int			is_root;
 	RmiRoot		root;
-	RmiSegment	seg;
+	RmiRecord	rec;
 } LinearModel;
 
 static inline int64_t
@@ -66,7 +66,7 @@ seq_key(const KeySeq *seq, uint32_t r)
  * key is INT64_MAX (nothing lies above it, and k + 1 would overflow).
  *
  * Only the answer interval is considered, not the range the lookup routes
- * to this segment: the two coincide (an x is routed to the segment holding
+ * to this record: the two coincide (an x is routed to the record holding
  * rmi_target(x), by construction of rmi_route), so no intersection is needed.
  */
 static int
@@ -104,8 +104,8 @@ model_set(LinearModel *m, double slope, double intercept)
 	}
 	else
 	{
-		m->seg.intercept = intercept;
-		m->seg.slope = slope;
+		m->rec.intercept = intercept;
+		m->rec.slope = slope;
 	}
 }
 
@@ -115,7 +115,7 @@ model_set_intercept(LinearModel *m, double intercept)
 	if (m->is_root)
 		m->root.coef[0] = intercept;
 	else
-		m->seg.intercept = intercept;
+		m->rec.intercept = intercept;
 }
 
 /* The lookup-time prediction: the bounds are only exact if this is it. */
@@ -124,13 +124,13 @@ model_predict(const LinearModel *m, int64_t x)
 {
 	if (m->is_root)
 		return rmi_root_predict(&m->root, x);
-	return rmi_segment_predict(&m->seg, x);
+	return rmi_record_predict(&m->rec, x);
 }
 
 static int64_t
 model_base(const LinearModel *m)
 {
-	return m->is_root ? m->root.min_key : m->seg.first_key;
+	return m->is_root ? m->root.min_key : m->rec.first_key;
 }
 
 /* The prediction before the intercept is added and the sum floored. */
@@ -138,7 +138,7 @@ static double
 model_shape(const LinearModel *m, int64_t x)
 {
 	if (!m->is_root)
-		return rmi_linear_shape(m->seg.first_key, m->seg.slope, x);
+		return rmi_linear_shape(m->rec.first_key, m->rec.slope, x);
 	if (m->root.type == RMI_ROOT_CUBIC)
 		return rmi_cubic_shape(m->root.min_key, m->root.coef, x);
 	if (m->root.type == RMI_ROOT_SPLINE)
@@ -153,7 +153,7 @@ model_shape(const LinearModel *m, int64_t x)
  * sequence.  Returns 0 when r is followed by an equal key, which is never
  * that position (the last copy is).  Within a sequence the last entry
  * answers up to upper inclusive, so it has such an x even when upper
- * equals its key (a run of equal keys continuing into the next segment).
+ * equals its key (a run of equal keys continuing into the next record).
  */
 static int
 seq_first_at_or_after(const KeySeq *seq, uint32_t r, int64_t *left)
@@ -201,7 +201,7 @@ model_bounds(const KeySeq *seq, const LinearModel *m,
 		/*
 		 * Entry 0 answers every x a lookup brings to the sequence up to the
 		 * next key, its own key included (a search for x starts at a
-		 * segment's first fence when the root sends it there), even when
+		 * record's first fence when the root sends it there), even when
 		 * that key repeats.
 		 */
 		if (r == 0)
@@ -224,7 +224,7 @@ model_bounds(const KeySeq *seq, const LinearModel *m,
  * base, r).  Entries followed by an equal key have no interval, so
  * duplicates contribute only their last copy (the answer just above a
  * duplicated key) and cannot drag a fit; and a run of equal keys at the very
- * start still shows up as a step, which lets a segment of all-equal keys be
+ * start still shows up as a step, which lets a record of all-equal keys be
  * fitted exactly.
  *
  * A fit may leave out the first tlo and the last thi points (see
@@ -436,7 +436,7 @@ choose_intercept(const KeySeq *seq, const LinearModel *m,
  *
  * At the top the last point's right end counts as an extra point (a
  * "fence") when it constrains the intercept, that is when the last point is
- * not the last entry: keys ending in INT64_MAX, or a segment followed by one
+ * not the last entry: keys ending in INT64_MAX, or a record followed by one
  * starting at a huge key.  *fence says so; a top trim of k then means
  * dropping that constraint and k - 1 points.
  */
@@ -776,7 +776,7 @@ static const double cubic_grid[] = {
 #define NCUBIC_GRID	((int) (sizeof(cubic_grid) / sizeof(cubic_grid[0])))
 
 /*
- * Fit m's root (min_key and nsegments set) to seq as a monotone cubic,
+ * Fit m's root (min_key and nrecords set) to seq as a monotone cubic,
  * keeping the narrowest exact window among the candidates.  Returns the
  * width, or -1 if no usable cubic was found (m is then unspecified).
  *
@@ -972,7 +972,7 @@ spline_place_knots(const KeySeq *seq, RmiRoot *root, double max_err)
 }
 
 /*
- * Fit m's root (min_key and nsegments set) to seq as a spline, keeping the
+ * Fit m's root (min_key and nrecords set) to seq as a spline, keeping the
  * narrowest exact window among the candidates.  Returns the width, or -1 if
  * there are fewer than two points (m is then unspecified).
  *
@@ -1071,7 +1071,7 @@ try_root_kind(const KeySeq *seq, LinearModel *m, int kind,
 }
 
 void
-rmi_train_root(RmiRoot *root, const RmiSegment *segments, uint32_t nsegments,
+rmi_train_root(RmiRoot *root, const RmiRecord *records, uint32_t nrecords,
 			   uint32_t kinds_mask)
 {
 	KeySeq		seq;
@@ -1083,16 +1083,16 @@ rmi_train_root(RmiRoot *root, const RmiSegment *segments, uint32_t nsegments,
 
 	memset(root, 0, sizeof(*root));
 	root->type = RMI_ROOT_LINEAR;
-	root->nsegments = nsegments;
-	if (nsegments == 0)
+	root->nrecords = nrecords;
+	if (nrecords == 0)
 		return;
-	root->min_key = segments[0].first_key;
-	if (nsegments == 1)
+	root->min_key = records[0].first_key;
+	if (nrecords == 1)
 		return;					/* the prediction is 0 whatever the model */
 
-	seq.keys = (const char *) &segments[0].first_key;
-	seq.stride = sizeof(RmiSegment);
-	seq.count = nsegments;
+	seq.keys = (const char *) &records[0].first_key;
+	seq.stride = sizeof(RmiRecord);
+	seq.count = nrecords;
 	seq.open_below = 1;
 	seq.upper = INT64_MAX;
 
@@ -1123,12 +1123,12 @@ rmi_train_root(RmiRoot *root, const RmiSegment *segments, uint32_t nsegments,
 	*root = best.root;
 }
 
-/* Fit one segment per positions_per_segment positions (stage 2 only). */
+/* Fit one record per leaves_per_record positions (stage 2 only). */
 static void
 train_segments(const int64_t *keys, uint32_t n, uint32_t pps,
-			   RmiSegment *segments)
+			   RmiRecord *records)
 {
-	uint32_t	nseg = rmi_segment_count(n, pps);
+	uint32_t	nseg = rmi_record_count(n, pps);
 	KeySeq		seq;
 	LinearModel m;
 	int64_t		err_lo;
@@ -1149,82 +1149,82 @@ train_segments(const int64_t *keys, uint32_t n, uint32_t pps,
 
 		memset(&m, 0, sizeof(m));
 		m.is_root = 0;
-		m.seg.first_key = keys[start];
-		m.seg.start = start;
-		m.seg.count = count;
-		m.seg.slope = 0.0;
-		m.seg.intercept = 0.0;
-		m.seg.err_lo = m.seg.err_hi = 0;
+		m.rec.first_key = keys[start];
+		m.rec.start = start;
+		m.rec.count = count;
+		m.rec.slope = 0.0;
+		m.rec.intercept = 0.0;
+		m.rec.err_lo = m.rec.err_hi = 0;
 
 		fit_linear(&seq, &m, &err_lo, &err_hi);
-		m.seg.err_lo = rmi_err_store(err_lo);
-		m.seg.err_hi = rmi_err_store(err_hi);
-		segments[j] = m.seg;
+		m.rec.err_lo = rmi_err_store(err_lo);
+		m.rec.err_hi = rmi_err_store(err_hi);
+		records[j] = m.rec;
 	}
 }
 
 void
-rmi_train(const int64_t *keys, uint32_t n, uint32_t positions_per_segment,
-		  RmiRoot *root, RmiSegment *segments)
+rmi_train(const int64_t *keys, uint32_t n, uint32_t leaves_per_record,
+		  RmiRoot *root, RmiRecord *records)
 {
-	rmi_train_kinds(keys, n, positions_per_segment, RMI_ROOT_KINDS_ALL,
-					root, segments);
+	rmi_train_kinds(keys, n, leaves_per_record, RMI_ROOT_KINDS_ALL,
+					root, records);
 }
 
 void
 rmi_train_kinds(const int64_t *keys, uint32_t n,
-				uint32_t positions_per_segment, uint32_t kinds_mask,
-				RmiRoot *root, RmiSegment *segments)
+				uint32_t leaves_per_record, uint32_t kinds_mask,
+				RmiRoot *root, RmiRecord *records)
 {
-	uint32_t	pps = positions_per_segment ? positions_per_segment : 1;
+	uint32_t	pps = leaves_per_record ? leaves_per_record : 1;
 
 	if (n > 0)
-		train_segments(keys, n, pps, segments);
-	rmi_train_root(root, segments, rmi_segment_count(n, pps), kinds_mask);
+		train_segments(keys, n, pps, records);
+	rmi_train_root(root, records, rmi_record_count(n, pps), kinds_mask);
 }
 
 void
-rmi_window_stats(const int64_t *keys, uint32_t n, const RmiSegment *segments,
-				 uint32_t nsegments, double *mean_window, uint32_t *max_window)
+rmi_window_stats(const int64_t *keys, uint32_t n, const RmiRecord *records,
+				 uint32_t nrecords, double *mean_window, uint32_t *max_window)
 {
 	double		sum = 0.0;
 	uint32_t	max = 0;
 	uint32_t	i;
 
-	for (i = 0; i < n && nsegments > 0; i++)
+	for (i = 0; i < n && nrecords > 0; i++)
 	{
 		uint32_t	j = 0;
 		uint32_t	lo;
 		uint32_t	hi;
 
-		/* the exact route, as rmi_find_segment gives it */
-		if (segments[0].first_key < keys[i])
-			j = rmi_search_segments(segments, 0, nsegments - 1, keys[i]);
-		rmi_segment_window(&segments[j], keys[i], &lo, &hi);
+		/* the exact route, as rmi_find_record gives it */
+		if (records[0].first_key < keys[i])
+			j = rmi_search_records(records, 0, nrecords - 1, keys[i]);
+		rmi_record_window(&records[j], keys[i], &lo, &hi);
 		sum += (double) (hi - lo) + 1.0;
 		if (hi - lo + 1 > max)
 			max = hi - lo + 1;
 	}
-	*mean_window = (n > 0 && nsegments > 0) ? sum / n : 1.0;
-	*max_window = (n > 0 && nsegments > 0) ? max : 1;
+	*mean_window = (n > 0 && nrecords > 0) ? sum / n : 1.0;
+	*max_window = (n > 0 && nrecords > 0) ? max : 1;
 }
 
 /* ------------------------------------------------------- the cost model */
 
 double
-rmi_cache_bytes(const RmiCacheModel *cm, double npositions, uint32_t nsegments)
+rmi_cache_bytes(const RmiCacheModel *cm, double nleaves, uint32_t nrecords)
 {
-	return cm->fixed_bytes + cm->bytes_per_segment * nsegments +
-		cm->bytes_per_position * npositions;
+	return cm->fixed_bytes + cm->bytes_per_record * nrecords +
+		cm->bytes_per_leaf * nleaves;
 }
 
 double
-rmi_expected_pages(const RmiCacheModel *cm, double npositions,
-				   uint32_t nsegments)
+rmi_expected_pages(const RmiCacheModel *cm, double nleaves,
+				   uint32_t nrecords)
 {
-	double		lists = cm->bytes_per_position * npositions;
+	double		lists = cm->bytes_per_leaf * nleaves;
 	double		room = cm->budget_bytes - cm->fixed_bytes -
-		cm->bytes_per_segment * nsegments;
+		cm->bytes_per_record * nrecords;
 	double		cached;
 
 	if (lists <= 0.0 || room >= lists)
@@ -1277,7 +1277,7 @@ candidate_better(const Candidate *a, const Candidate *b)
 int
 rmi_choose(const int64_t *keys, uint32_t n, const uint32_t *candidates,
 		   int ncandidates, uint32_t kinds_mask, const RmiCacheModel *cm,
-		   RmiRoot *root, RmiSegment *segments, RmiChoice *choice)
+		   RmiRoot *root, RmiRecord *records, RmiChoice *choice)
 {
 	Candidate	all[RMI_CHOOSE_MAX_CANDIDATES * 3];
 	int			nall = 0;
@@ -1293,14 +1293,14 @@ rmi_choose(const int64_t *keys, uint32_t n, const uint32_t *candidates,
 	for (c = 0; c < ncandidates; c++)
 	{
 		uint32_t	pps = candidates[c] ? candidates[c] : 1;
-		uint32_t	nseg = rmi_segment_count(n, pps);
+		uint32_t	nseg = rmi_record_count(n, pps);
 		double		mean_window = 1.0;
 		uint32_t	max_window = 1;
 		int			kind;
 
 		if (n > 0)
-			train_segments(keys, n, pps, segments);
-		rmi_window_stats(keys, n, segments, nseg, &mean_window, &max_window);
+			train_segments(keys, n, pps, records);
+		rmi_window_stats(keys, n, records, nseg, &mean_window, &max_window);
 
 		for (kind = RMI_ROOT_LINEAR; kind <= RMI_ROOT_SPLINE; kind++)
 		{
@@ -1308,7 +1308,7 @@ rmi_choose(const int64_t *keys, uint32_t n, const uint32_t *candidates,
 
 			if (!(kinds_mask & (1u << kind)))
 				continue;
-			rmi_train_root(root, segments, nseg, 1u << kind);
+			rmi_train_root(root, records, nseg, 1u << kind);
 			cand->pps = pps;
 			cand->root_type = root->type;
 			cand->pages = rmi_expected_pages(cm, n, nseg);
@@ -1328,7 +1328,7 @@ rmi_choose(const int64_t *keys, uint32_t n, const uint32_t *candidates,
 		return 0;
 
 	/*
-	 * Why this segment size: the weakest criterion that still told the
+	 * Why this record size: the weakest criterion that still told the
 	 * best apart from the best candidate of each other size.  (Among the
 	 * root kinds of one size, the cheapest search always decides, as in
 	 * rmi_train_root.)
@@ -1354,7 +1354,7 @@ rmi_choose(const int64_t *keys, uint32_t n, const uint32_t *candidates,
 		if (decider > choice->reason)
 			choice->reason = decider;
 	}
-	choice->positions_per_segment = all[best].pps;
+	choice->leaves_per_record = all[best].pps;
 	choice->root_type = all[best].root_type;
 	choice->ncandidates = (uint32_t) nall;
 	choice->expected_pages = all[best].pages;
@@ -1365,6 +1365,6 @@ rmi_choose(const int64_t *keys, uint32_t n, const uint32_t *candidates,
 
 	/* the winner again, into the caller's arrays (training is deterministic) */
 	rmi_train_kinds(keys, n, all[best].pps, 1u << all[best].root_type,
-					root, segments);
+					root, records);
 	return 1;
 }

@@ -4,8 +4,8 @@
  *	  Standalone unit test of the learned-index model (rmi.c, rmi_train.c).
  *
  * Trains the model on many deterministic key sets, each with several
- * segment sizes, and checks every lookup against brute-force binary searches
- * that share no code with rmi.c: the routed segment must be exact and the
+ * record sizes, and checks every lookup against brute-force binary searches
+ * that share no code with rmi.c: the routed record must be exact and the
  * window must hold the target, for every key, for the keys' neighbours and
  * midpoints, for INT64_MIN/INT64_MAX and for random probes.
  *
@@ -14,21 +14,21 @@
  * the root rmi_train chose must be the all-kinds one, and no narrower than
  * any single kind.  Separate checks: the cubic root's prediction is monotone
  * for adversarial coefficients, the cubic wins on keys it should, a few
- * huge outliers do not widen a segment's window over its dense keys,
- * rmi_segment_search handles tiny lists, and on key sets of equal-key runs
- * (across segment boundaries too) every window holds every position a
+ * huge outliers do not widen a record's window over its dense keys,
+ * rmi_record_search handles tiny lists, and on key sets of equal-key runs
+ * (across record boundaries too) every window holds every position a
  * search for a key equal to fences may start at (check_fence_keys).
  *
  * Simulated splits and regrowth: every combination also grows a sample of
- * its segments' lists as leaf splits would (1x to 10x, fits left stale),
+ * its records' lists as leaf splits would (1x to 10x, fits left stale),
  * splits some into two records (refitting the new half) and grows them
- * again, and checks that rmi_segment_search on the list as it is then, and
- * rmi_find_segment, still give the exact answers (see check_splits).
+ * again, and checks that rmi_record_search on the list as it is then, and
+ * rmi_find_record, still give the exact answers (see check_splits).
  *
  * Prints a line per key set (window widths, then the root kind chosen per
- * segment size with the root windows of each kind), a summary per root
+ * record size with the root windows of each kind), a summary per root
  * kind, a summary of the simulated splits, then "N passed, M failed"
- * counting key-set x segment-size combinations and the separate checks;
+ * counting key-set x record-size combinations and the separate checks;
  * exits 0 only if M == 0.  An optional argument skips key sets of more keys
  * than it says (for valgrind and the like).
  *
@@ -45,7 +45,7 @@
 
 #include "rmi.h"
 
-/* segment sizes tried on every key set; 0 stands for "n + 1" */
+/* record sizes tried on every key set; 0 stands for "n + 1" */
 static const uint32_t pps_list[] = {1, 7, 128, 1000, 0, UINT32_MAX};
 #define NPPS	((int) (sizeof(pps_list) / sizeof(pps_list[0])))
 
@@ -135,9 +135,9 @@ oracle_target(const int64_t *keys, uint32_t n, int64_t x)
 	return lo ? lo - 1 : 0;
 }
 
-/* max { j : segments[j].first_key < x }, or 0 */
+/* max { j : records[j].first_key < x }, or 0 */
 static uint32_t
-oracle_route(const RmiSegment *segments, uint32_t nseg, int64_t x)
+oracle_route(const RmiRecord *records, uint32_t nseg, int64_t x)
 {
 	uint32_t	lo = 0;
 	uint32_t	hi = nseg;
@@ -146,7 +146,7 @@ oracle_route(const RmiSegment *segments, uint32_t nseg, int64_t x)
 	{
 		uint32_t	mid = lo + (hi - lo) / 2;
 
-		if (segments[mid].first_key < x)
+		if (records[mid].first_key < x)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -464,9 +464,9 @@ typedef struct Context
 {
 	const KeySet *ks;
 	uint32_t	pps;			/* as passed to rmi_train */
-	uint32_t	pps_eff;		/* segment size actually expected */
+	uint32_t	pps_eff;		/* record size actually expected */
 	const RmiRoot *root;
-	const RmiSegment *segs;
+	const RmiRecord *segs;
 	RmiRoot		bad_roots[NBAD_ROOTS];	/* damaged copies: find_segment must cope */
 	RmiRoot		roots[NROOTS];	/* retrained with root_masks[] */
 	Stats	   *st;
@@ -486,11 +486,11 @@ check_probe(Context *c, int64_t x)
 {
 	const int64_t *keys = c->ks->keys;
 	uint32_t	n = c->ks->n;
-	uint32_t	nseg = c->root->nsegments;
+	uint32_t	nseg = c->root->nrecords;
 	uint32_t	t = oracle_target(keys, n, x);
 	uint32_t	r = oracle_route(c->segs, nseg, x);
-	uint32_t	fs = rmi_find_segment(c->root, c->segs, x);
-	const RmiSegment *seg;
+	uint32_t	fs = rmi_find_record(c->root, c->segs, x);
+	const RmiRecord *rec;
 	uint32_t	lo;
 	uint32_t	hi;
 	uint32_t	wlo;
@@ -508,9 +508,9 @@ check_probe(Context *c, int64_t x)
 		int64_t		wl = p - rt->err_lo;
 		int64_t		wh = p + rt->err_hi;
 
-		if (rmi_find_segment(rt, c->segs, x) != r)
+		if (rmi_find_record(rt, c->segs, x) != r)
 			report(c, root_mask_names[b], x,
-				   rmi_find_segment(rt, c->segs, x), r);
+				   rmi_find_record(rt, c->segs, x), r);
 		if (p >= (nseg ? nseg : 1))
 			report(c, "retrained root prediction out of range", x, p, nseg);
 		if ((int64_t) r < wl || (int64_t) r > wh)
@@ -525,7 +525,7 @@ check_probe(Context *c, int64_t x)
 		report(c, "route does not hold target", x, r, t / c->pps_eff);
 	for (b = 0; b < NBAD_ROOTS; b++)
 	{
-		uint32_t	f = rmi_find_segment(&c->bad_roots[b], c->segs, x);
+		uint32_t	f = rmi_find_record(&c->bad_roots[b], c->segs, x);
 
 		if (f != r)
 			report(c, "find_segment with damaged root", x, f, r);
@@ -553,15 +553,15 @@ check_probe(Context *c, int64_t x)
 	if (t > hi)
 		report(c, "target above window", x, t, hi);
 
-	seg = &c->segs[r];
-	if (lo < seg->start || hi >= seg->start + seg->count)
-		report(c, "lookup window leaves segment", x, lo, hi);
-	rmi_segment_window(seg, x, &wlo, &whi);
+	rec = &c->segs[r];
+	if (lo < rec->start || hi >= rec->start + rec->count)
+		report(c, "lookup window leaves record", x, lo, hi);
+	rmi_record_window(rec, x, &wlo, &whi);
 	if (wlo != lo || whi != hi)
 		report(c, "segment_window != lookup", x, wlo, lo);
-	if (rmi_segment_predict(seg, x) >= seg->count)
-		report(c, "segment prediction out of range", x,
-			   rmi_segment_predict(seg, x), seg->count);
+	if (rmi_record_predict(rec, x) >= rec->count)
+		report(c, "record prediction out of range", x,
+			   rmi_record_predict(rec, x), rec->count);
 
 	c->st->width_sum += (double) (hi - lo) + 1.0;
 	if (hi - lo + 1 > c->st->width_max)
@@ -574,11 +574,11 @@ check_structure(Context *c)
 	const int64_t *keys = c->ks->keys;
 	uint32_t	n = c->ks->n;
 	const RmiRoot *root = c->root;
-	uint32_t	nseg = rmi_segment_count(n, c->pps);
+	uint32_t	nseg = rmi_record_count(n, c->pps);
 	uint32_t	j;
 
 	if (nseg != (n + (uint64_t) c->pps_eff - 1) / c->pps_eff)
-		report(c, "segment count", 0, nseg,
+		report(c, "record count", 0, nseg,
 			   (long long) ((n + (uint64_t) c->pps_eff - 1) / c->pps_eff));
 	int			b;
 
@@ -588,8 +588,8 @@ check_structure(Context *c)
 
 		if ((rt->type != RMI_ROOT_LINEAR && rt->type != RMI_ROOT_CUBIC &&
 			 rt->type != RMI_ROOT_SPLINE) ||
-			rt->nsegments != nseg || rt->min_key != keys[0])
-			report(c, "root header", b, rt->nsegments, nseg);
+			rt->nrecords != nseg || rt->min_key != keys[0])
+			report(c, "root header", b, rt->nrecords, nseg);
 		if (!(rt->coef[1] >= 0.0) || !isfinite(rt->coef[0]) ||
 			!isfinite(rt->coef[1]) || !isfinite(rt->coef[2]) ||
 			!isfinite(rt->coef[3]))
@@ -642,18 +642,18 @@ check_structure(Context *c)
 
 	for (j = 0; j < nseg; j++)
 	{
-		const RmiSegment *seg = &c->segs[j];
+		const RmiRecord *rec = &c->segs[j];
 		uint64_t	start = (uint64_t) j * c->pps_eff;
 		uint64_t	count = n - start < c->pps_eff ? n - start : c->pps_eff;
 
-		if (seg->start != start || seg->count != count ||
-			seg->first_key != keys[start])
-			report(c, "segment header", j, seg->start, (long long) start);
-		if (!(seg->slope >= 0.0) || !isfinite(seg->slope) ||
-			!isfinite(seg->intercept))
-			report(c, "segment coefficients", j, 0, 0);
-		if (seg->err_lo < 0 || seg->err_hi < 0)
-			report(c, "segment negative error", j, seg->err_lo, seg->err_hi);
+		if (rec->start != start || rec->count != count ||
+			rec->first_key != keys[start])
+			report(c, "record header", j, rec->start, (long long) start);
+		if (!(rec->slope >= 0.0) || !isfinite(rec->slope) ||
+			!isfinite(rec->intercept))
+			report(c, "record coefficients", j, 0, 0);
+		if (rec->err_lo < 0 || rec->err_hi < 0)
+			report(c, "record negative error", j, rec->err_lo, rec->err_hi);
 	}
 }
 
@@ -714,14 +714,14 @@ check_all_probes(Context *c)
 
 /*
  * After training, leaves keep splitting: each split inserts a new fence into
- * one segment's list (never before position 0, with a key between its
- * neighbours or equal to one), so positions move right while the segment's
+ * one record's list (never before position 0, with a key between its
+ * neighbours or equal to one), so positions move right while the record's
  * fit stays as trained.  A full record splits in two and only the new half
- * is refitted.  rmi_segment_search must still give the exact answer over the
- * list as it is now, and rmi_find_segment the exact segment, since no first
+ * is refitted.  rmi_record_search must still give the exact answer over the
+ * list as it is now, and rmi_find_record the exact record, since no first
  * key changed (the new halves bring their own).
  *
- * Per combination, a sample of segments (always the first and the last) is
+ * Per combination, a sample of records (always the first and the last) is
  * grown by 1x to 10x its count (or by a few splits), in one of four
  * patterns; each is probed, then record-split and grown again and probed,
  * and its original list thinned and probed with the original fit (windows
@@ -754,8 +754,8 @@ typedef struct Sim
 {
 	Context    *c;
 	RmiRoot		root;			/* the trained root, adjusted for record splits */
-	RmiSegment *segs;			/* stale fits, the new halves' fits inserted */
-	SimList    *lists;			/* each segment's list now */
+	RmiRecord *segs;			/* stale fits, the new halves' fits inserted */
+	SimList    *lists;			/* each record's list now */
 	uint32_t	nseg;
 	int64_t   **owned;			/* grown lists to free */
 	uint32_t	nowned;
@@ -819,11 +819,11 @@ ceil_log2(uint32_t n)
 }
 
 /*
- * rmi_segment_search of fit over list[0..n) against brute force; where says
+ * rmi_record_search of fit over list[0..n) against brute force; where says
  * which check failed.
  */
 static void
-sim_check_search(Sim *sim, const RmiSegment *fit, const int64_t *list,
+sim_check_search(Sim *sim, const RmiRecord *fit, const int64_t *list,
 				 uint32_t n, int64_t x, const char *where)
 {
 	SimSearch	s;
@@ -837,7 +837,7 @@ sim_check_search(Sim *sim, const RmiSegment *fit, const int64_t *list,
 	s.x = x;
 	s.calls = 0;
 	s.bad_calls = 0;
-	got = rmi_segment_search(fit, x, n, sim_at_or_before, &s);
+	got = rmi_record_search(fit, x, n, sim_at_or_before, &s);
 	sim_stats.searches++;
 	if (got != want)
 		report(sim->c, where, x, got, want);
@@ -849,7 +849,7 @@ sim_check_search(Sim *sim, const RmiSegment *fit, const int64_t *list,
 		report(sim->c, "segment_search made too many calls", x, s.calls, n);
 
 	/* how often the answer was outside the stale window */
-	rmi_segment_window(fit, x, &lo, &hi);
+	rmi_record_window(fit, x, &lo, &hi);
 	lo -= fit->start;
 	hi -= fit->start;
 	if (hi > n - 1)
@@ -862,7 +862,7 @@ sim_check_search(Sim *sim, const RmiSegment *fit, const int64_t *list,
 		sim_stats.outside_right++;
 }
 
-/* max { j : lists[j].keys[0] < x }, or 0: the segment holding the target */
+/* max { j : lists[j].keys[0] < x }, or 0: the record holding the target */
 static uint32_t
 sim_oracle_route(const Sim *sim, int64_t x)
 {
@@ -881,11 +881,11 @@ sim_oracle_route(const Sim *sim, int64_t x)
 	return lo ? lo - 1 : 0;
 }
 
-/* One probe around segment j: its own search, then the routed lookup. */
+/* One probe around record j: its own search, then the routed lookup. */
 static void
 sim_probe(Sim *sim, uint32_t j, int64_t x)
 {
-	uint32_t	r = rmi_find_segment(&sim->root, sim->segs, x);
+	uint32_t	r = rmi_find_record(&sim->root, sim->segs, x);
 	uint32_t	want = sim_oracle_route(sim, x);
 
 	sim_stats.probes++;
@@ -898,7 +898,7 @@ sim_probe(Sim *sim, uint32_t j, int64_t x)
 						 sim->lists[r].n, x, "segment_search on a routed list");
 }
 
-/* The first key of the segment after j, or INT64_MAX: appends stay below. */
+/* The first key of the record after j, or INT64_MAX: appends stay below. */
 static int64_t
 sim_upper(const Sim *sim, uint32_t j)
 {
@@ -1009,8 +1009,8 @@ sim_fill_gap(int64_t *out, uint64_t m, int64_t a, int64_t b)
 }
 
 /*
- * Grow segment j's list by ninsert fences, as leaf splits would: after
- * position 0, between neighbours (appends below the next segment's first
+ * Grow record j's list by ninsert fences, as leaf splits would: after
+ * position 0, between neighbours (appends below the next record's first
  * key).  Patterns: 0 random places, 1 appends only, 2 half of each, 3 one
  * hot spot.
  */
@@ -1091,11 +1091,11 @@ sim_growth(uint32_t n, int regrow)
 }
 
 /*
- * The original list of segment j thinned (position 0 kept), probed with the
+ * The original list of record j thinned (position 0 kept), probed with the
  * original fit: answers move left of the window, which growth never does.
  */
 static void
-sim_thin(Sim *sim, const RmiSegment *fit, const int64_t *k, uint32_t n)
+sim_thin(Sim *sim, const RmiRecord *fit, const int64_t *k, uint32_t n)
 {
 	int64_t    *t = malloc((size_t) n * sizeof(int64_t));
 	uint32_t	m = 0;
@@ -1121,8 +1121,8 @@ sim_thin(Sim *sim, const RmiSegment *fit, const int64_t *k, uint32_t n)
 }
 
 /*
- * Record splits: each segment j with split[j] set is cut in two at a random
- * place, the upper part becoming a new segment refitted on its own list
+ * Record splits: each record j with split[j] set is cut in two at a random
+ * place, the upper part becoming a new record refitted on its own list
  * (start 0), the lower keeping its stale fit (learned_record_split refits
  * both; a stale one also covers a fit longer than its list).  The root
  * keeps its coefficients with bounds one wider per split, as
@@ -1132,7 +1132,7 @@ static void
 sim_record_splits(Sim *sim, const uint8_t *split, uint32_t nsplits)
 {
 	uint32_t	old = sim->nseg;
-	RmiSegment *segs = malloc((size_t) (old + nsplits) * sizeof(RmiSegment));
+	RmiRecord *segs = malloc((size_t) (old + nsplits) * sizeof(RmiRecord));
 	SimList    *lists = malloc((size_t) (old + nsplits) * sizeof(SimList));
 	uint8_t    *probe = calloc(old + nsplits, 1);
 	uint32_t	nseg;
@@ -1178,7 +1178,7 @@ sim_record_splits(Sim *sim, const uint8_t *split, uint32_t nsplits)
 	sim->segs = segs;
 	sim->lists = lists;
 	sim->nseg = nseg;
-	sim->root.nsegments += nsplits;
+	sim->root.nrecords += nsplits;
 	if (sim->root.err_lo < INT32_MAX - (int32_t) nsplits)
 		sim->root.err_lo += nsplits;
 	if (sim->root.err_hi < INT32_MAX - (int32_t) nsplits)
@@ -1211,7 +1211,7 @@ static void
 check_splits(Context *c)
 {
 	const KeySet *ks = c->ks;
-	uint32_t	nseg = c->root->nsegments;
+	uint32_t	nseg = c->root->nrecords;
 	uint64_t	saved_rng = rng_state;
 	uint64_t	per_segment;
 	uint64_t	want;
@@ -1228,19 +1228,19 @@ check_splits(Context *c)
 	sim.c = c;
 	sim.root = *c->root;
 	sim.nseg = nseg;
-	sim.segs = malloc((size_t) nseg * sizeof(RmiSegment));
+	sim.segs = malloc((size_t) nseg * sizeof(RmiRecord));
 	sim.lists = malloc((size_t) nseg * sizeof(SimList));
 	chosen = calloc(nseg, 1);
 	if (!sim.segs || !sim.lists || !chosen)
 		abort();
-	memcpy(sim.segs, c->segs, (size_t) nseg * sizeof(RmiSegment));
+	memcpy(sim.segs, c->segs, (size_t) nseg * sizeof(RmiRecord));
 	for (j = 0; j < nseg; j++)
 	{
 		sim.lists[j].keys = ks->keys + c->segs[j].start;
 		sim.lists[j].n = c->segs[j].count;
 	}
 
-	/* about SIM_PROBE_BUDGET probes in all; the first and last segment */
+	/* about SIM_PROBE_BUDGET probes in all; the first and last record */
 	per_segment = 8 * ((uint64_t) (ks->n / nseg) * 5 < SIM_PROBE_ALL ?
 					   (uint64_t) (ks->n / nseg) * 5 : SIM_PROBE_ALL) + 50;
 	want = SIM_PROBE_BUDGET / per_segment;
@@ -1279,8 +1279,8 @@ static int
 run_combination(const KeySet *ks, uint32_t pps_arg, Stats *st)
 {
 	uint32_t	pps = pps_arg ? pps_arg : ks->n + 1;
-	uint32_t	nseg = rmi_segment_count(ks->n, pps);
-	RmiSegment *segs = malloc((size_t) (nseg ? nseg : 1) * sizeof(RmiSegment));
+	uint32_t	nseg = rmi_record_count(ks->n, pps);
+	RmiRecord *segs = malloc((size_t) (nseg ? nseg : 1) * sizeof(RmiRecord));
 	RmiRoot		root;
 	Context		c;
 
@@ -1288,7 +1288,7 @@ run_combination(const KeySet *ks, uint32_t pps_arg, Stats *st)
 		abort();
 	memset(st, 0, sizeof(*st));
 	memset(&root, 0x7f, sizeof(root));
-	memset(segs, 0x7f, (size_t) nseg * sizeof(RmiSegment));
+	memset(segs, 0x7f, (size_t) nseg * sizeof(RmiRecord));
 	rmi_train(ks->keys, ks->n, pps, &root, segs);
 
 	memset(&c, 0, sizeof(c));
@@ -1308,7 +1308,7 @@ run_combination(const KeySet *ks, uint32_t pps_arg, Stats *st)
 	c.segs = segs;
 	c.st = st;
 
-	/* a root that predicts the wrong segment with no slack at all */
+	/* a root that predicts the wrong record with no slack at all */
 	c.bad_roots[0] = root;
 	c.bad_roots[0].err_lo = c.bad_roots[0].err_hi = 0;
 	c.bad_roots[0].coef[0] += 3.0;
@@ -1387,7 +1387,7 @@ count_decreases(const RmiRoot *root, int64_t *xs, int nx, const char *kind,
 
 /*
  * The cubic root's prediction must be monotone as evaluated, not just in
- * exact arithmetic.  Use roots over the full uint32 range of segments (so
+ * exact arithmetic.  Use roots over the full uint32 range of records (so
  * that floor() exposes small steps) with random coefficients of every
  * scale, and probe sorted x at random, around the inflection point (where
  * u = d - a changes sign) and in runs of consecutive keys.
@@ -1414,7 +1414,7 @@ check_cubic_monotone(void)
 
 		memset(&root, 0, sizeof(root));
 		root.type = RMI_ROOT_CUBIC;
-		root.nsegments = UINT32_MAX;
+		root.nrecords = UINT32_MAX;
 		root.min_key = (trial % 4 == 0) ? INT64_MIN : (int64_t) rng_next();
 		root.coef[1] = c1;
 		root.coef[2] = a;
@@ -1469,7 +1469,7 @@ check_spline_monotone(void)
 
 		memset(&root, 0, sizeof(root));
 		root.type = RMI_ROOT_SPLINE;
-		root.nsegments = UINT32_MAX;
+		root.nrecords = UINT32_MAX;
 		root.coef[0] = rng_unit() - 0.5;
 		root.nknots = nknots;
 		for (k = 0; k < nknots; k++)
@@ -1539,8 +1539,8 @@ cache_model(double budget)
 
 	cm.budget_bytes = budget;
 	cm.fixed_bytes = 1024;
-	cm.bytes_per_segment = 120;
-	cm.bytes_per_position = 18;
+	cm.bytes_per_record = 120;
+	cm.bytes_per_leaf = 18;
 	return cm;
 }
 
@@ -1556,9 +1556,9 @@ check_choice(const char *name, const int64_t *keys, uint32_t n,
 			 RmiChoice *out)
 {
 	RmiCacheModel cm = cache_model(budget);
-	uint32_t	nseg_max = rmi_segment_count(n, 1);
-	RmiSegment *segs = malloc((size_t) (nseg_max ? nseg_max : 1) * sizeof(RmiSegment));
-	RmiSegment *segs2 = malloc((size_t) (nseg_max ? nseg_max : 1) * sizeof(RmiSegment));
+	uint32_t	nseg_max = rmi_record_count(n, 1);
+	RmiRecord *segs = malloc((size_t) (nseg_max ? nseg_max : 1) * sizeof(RmiRecord));
+	RmiRecord *segs2 = malloc((size_t) (nseg_max ? nseg_max : 1) * sizeof(RmiRecord));
 	RmiRoot		root;
 	RmiRoot		root2;
 	RmiChoice	ch;
@@ -1577,14 +1577,14 @@ check_choice(const char *name, const int64_t *keys, uint32_t n,
 		free(segs2);
 		return 0;
 	}
-	nseg = rmi_segment_count(n, ch.positions_per_segment);
+	nseg = rmi_record_count(n, ch.leaves_per_record);
 
 	/* the model returned is the one trained for the choice */
-	rmi_train_kinds(keys, n, ch.positions_per_segment, 1u << ch.root_type,
+	rmi_train_kinds(keys, n, ch.leaves_per_record, 1u << ch.root_type,
 					&root2, segs2);
 	if (memcmp(&root, &root2, sizeof(RmiRoot)) != 0 ||
-		memcmp(segs, segs2, nseg * sizeof(RmiSegment)) != 0 ||
-		root.type != ch.root_type || root.nsegments != nseg)
+		memcmp(segs, segs2, nseg * sizeof(RmiRecord)) != 0 ||
+		root.type != ch.root_type || root.nrecords != nseg)
 		bad++;
 
 	/* exact for every key, its neighbours and the extremes */
@@ -1603,7 +1603,7 @@ check_choice(const char *name, const int64_t *keys, uint32_t n,
 			uint32_t	hi;
 
 			rmi_lookup(&root, segs, probe[q], &lo, &hi);
-			if (rmi_find_segment(&root, segs, probe[q]) !=
+			if (rmi_find_record(&root, segs, probe[q]) !=
 				oracle_route(segs, nseg, probe[q]) || t < lo || t > hi)
 				bad++;
 		}
@@ -1611,14 +1611,14 @@ check_choice(const char *name, const int64_t *keys, uint32_t n,
 
 	/*
 	 * No candidate is better, and the reason is what separated the choice
-	 * from the best candidate of every other segment size.
+	 * from the best candidate of every other record size.
 	 */
 	for (c = 0; c < ncands; c++)
 	{
 		int			kind;
 		double		mean;
 		uint32_t	max;
-		uint32_t	cs = rmi_segment_count(n, cands[c]);
+		uint32_t	cs = rmi_record_count(n, cands[c]);
 		long long	size_rp = 0;
 		long long	size_rc = 0;
 		double		size_bytes = 0;
@@ -1658,7 +1658,7 @@ check_choice(const char *name, const int64_t *keys, uint32_t n,
 				have_size = 1;
 			}
 		}
-		if (have_size && cands[c] != ch.positions_per_segment)
+		if (have_size && cands[c] != ch.leaves_per_record)
 		{
 			int			level = size_rp != bp ? RMI_CHOSEN_PAGES :
 				size_rc != bc ? RMI_CHOSEN_SEARCH :
@@ -1680,7 +1680,7 @@ check_choice(const char *name, const int64_t *keys, uint32_t n,
 
 	printf("%-5s choose %-20s n=%-6u budget %8.0f: pps %u %s, %u candidates,"
 		   " pages %.3f, search %.2f, cache %.0f, reason %d\n",
-		   bad ? "FAIL" : "ok", name, n, budget, ch.positions_per_segment,
+		   bad ? "FAIL" : "ok", name, n, budget, ch.leaves_per_record,
 		   rmi_root_kind_name(ch.root_type), ch.ncandidates,
 		   ch.expected_pages, ch.search_cost, ch.cache_bytes, ch.reason);
 	*out = ch;
@@ -1730,7 +1730,7 @@ check_chooser(int *passed, int *failed)
 		ok = check_choice(ks->name, fences, n, choose_pps, NCHOOSE_PPS,
 						  RMI_ROOT_KINDS_ALL, 1024 + n * 9.0, &ch);
 		if (ok && n >= 512 &&
-			(ch.expected_pages <= 1.0 || ch.positions_per_segment != 256 ||
+			(ch.expected_pages <= 1.0 || ch.leaves_per_record != 256 ||
 			 ch.reason != RMI_CHOSEN_PAGES))
 		{
 			printf("  FAIL choose %s: a tight budget should pick 256 on pages\n",
@@ -1743,7 +1743,7 @@ check_chooser(int *passed, int *failed)
 		ok = check_choice(ks->name, fences, n, &one, 1,
 						  1u << RMI_ROOT_SPLINE, 4.0 * 1024 * 1024, &ch);
 		if (ok && (ch.reason != RMI_CHOSEN_ONLY || ch.ncandidates != 1 ||
-				   ch.positions_per_segment != 128))
+				   ch.leaves_per_record != 128))
 			ok = 0;
 		ok ? (*passed)++ : (*failed)++;
 	}
@@ -1760,7 +1760,7 @@ check_chooser(int *passed, int *failed)
 
 /* Mean lookup window over the given keys (all present in the index). */
 static double
-mean_window(const RmiRoot *root, const RmiSegment *segs,
+mean_window(const RmiRoot *root, const RmiRecord *segs,
 			const int64_t *keys, uint32_t from, uint32_t to)
 {
 	double		sum = 0.0;
@@ -1778,10 +1778,10 @@ mean_window(const RmiRoot *root, const RmiSegment *segs,
 }
 
 /*
- * "A handful of extreme keys must not stretch a record's fit": one segment
+ * "A handful of extreme keys must not stretch a record's fit": one record
  * of dense keys plus 1-3 huge outliers must keep a narrow window over the
  * dense keys.  The limit allows for the one thing no fit can avoid: with an
- * outlier below, the segment's base is that outlier, so x - base is huge
+ * outlier below, the record's base is that outlier, so x - base is huge
  * and both it and slope * (x - base) round to doubles with coarse ulps.
  */
 static int
@@ -1816,7 +1816,7 @@ check_outliers(int *passed, int *failed)
 	{
 		uint32_t	n = ndense + cases[t].nlow + cases[t].nhigh;
 		int64_t    *keys = malloc(n * sizeof(int64_t));
-		RmiSegment	seg;
+		RmiRecord	rec;
 		RmiRoot		root;
 		uint32_t	i;
 		uint32_t	k = 0;
@@ -1834,8 +1834,8 @@ check_outliers(int *passed, int *failed)
 		for (i = 0; i < (uint32_t) cases[t].nhigh; i++)
 			keys[k++] = cases[t].high[i];
 
-		rmi_train(keys, n, n, &root, &seg);
-		w = mean_window(&root, &seg, keys, cases[t].nlow,
+		rmi_train(keys, n, n, &root, &rec);
+		w = mean_window(&root, &rec, keys, cases[t].nlow,
 						cases[t].nlow + ndense);
 		/*
 		 * Resolution of the prediction over the dense keys, in positions:
@@ -1863,7 +1863,7 @@ check_outliers(int *passed, int *failed)
 }
 
 /*
- * rmi_segment_search on tiny lists: no call for 0 or 1 positions, and the
+ * rmi_record_search on tiny lists: no call for 0 or 1 positions, and the
  * exact answer for every x around a list grown far past a stale fit.
  */
 static int
@@ -1872,27 +1872,27 @@ check_search_basics(void)
 	static const int64_t trained[] = {10, 20, 30, 40};
 	static const int64_t grown[] = {10, 10, 12, 20, 25, 30, 30, 31, 40, 50, 60};
 	RmiRoot		root;
-	RmiSegment	seg;
+	RmiRecord	rec;
 	SimSearch	s;
 	uint32_t	n = sizeof(grown) / sizeof(grown[0]);
 	int64_t		x;
 	int			bad = 0;
 
-	rmi_train(trained, 4, 4, &root, &seg);
+	rmi_train(trained, 4, 4, &root, &rec);
 	s.keys = grown;
 	s.x = 35;
 	s.calls = 0;
 	s.bad_calls = 0;
 	s.n = 0;
-	bad += rmi_segment_search(&seg, 35, 0, sim_at_or_before, &s) != 0;
+	bad += rmi_record_search(&rec, 35, 0, sim_at_or_before, &s) != 0;
 	s.n = 1;
-	bad += rmi_segment_search(&seg, 35, 1, sim_at_or_before, &s) != 0;
+	bad += rmi_record_search(&rec, 35, 1, sim_at_or_before, &s) != 0;
 	bad += s.calls != 0;
 	for (x = 0; x <= 70; x++)
 	{
 		s.n = n;
 		s.x = x;
-		if (rmi_segment_search(&seg, x, n, sim_at_or_before, &s) !=
+		if (rmi_record_search(&rec, x, n, sim_at_or_before, &s) !=
 			oracle_target(grown, n, x))
 			bad++;
 	}
@@ -1941,17 +1941,17 @@ is_spline_set(const char *name)
  * a fence (x, tid) but at a fence (x, minus infinity), a backward scan
  * from x starts at the last fence of key x, an exact (x, tid) in between.
  * Records are chosen the same way from their first keys, so x equal to a
- * segment's first key may be looked up in that segment or the one before,
- * and a run of equal keys across a segment boundary in either.
+ * record's first key may be looked up in that record or the one before,
+ * and a run of equal keys across a record boundary in either.
  *
- * So for every segment j and every x a lookup may bring to it, from its
- * first key (INT64_MIN for segment 0) to the next segment's first key (or
+ * So for every record j and every x a lookup may bring to it, from its
+ * first key (INT64_MIN for record 0) to the next record's first key (or
  * INT64_MAX), both inclusive, the window must hold every position of the
- * segment from max { i : keys[i] < x } to max { i : keys[i] <= x } (each
- * taken as the segment's first position when none); and the root's window
- * every segment from max { j : first_key < x } to max { j : first_key <= x }.
- * Checked on key sets made of runs of equal keys at many segment sizes, for
- * rmi_train's segments and for each segment's list refitted on its own (as
+ * record from max { i : keys[i] < x } to max { i : keys[i] <= x } (each
+ * taken as the record's first position when none); and the root's window
+ * every record from max { j : first_key < x } to max { j : first_key <= x }.
+ * Checked on key sets made of runs of equal keys at many record sizes, for
+ * rmi_train's records and for each record's list refitted on its own (as
  * a retrain refits a record).
  */
 
@@ -1975,28 +1975,28 @@ fence_target(const int64_t *keys, uint32_t s, uint32_t e, int64_t x, int le)
 	return lo > s ? lo - 1 : s;
 }
 
-/* Do the segment's window at x and the root's hold every possible start? */
+/* Do the record's window at x and the root's hold every possible start? */
 static int
 fence_window_ok(const char *name, uint32_t pps, const int64_t *keys,
-				const RmiRoot *root, const RmiSegment *segments,
-				uint32_t nseg, uint32_t j, const RmiSegment *seg,
+				const RmiRoot *root, const RmiRecord *records,
+				uint32_t nseg, uint32_t j, const RmiRecord *rec,
 				uint32_t base, int64_t x, int *reported)
 {
-	uint32_t	s = segments[j].start;
-	uint32_t	e = s + segments[j].count;
+	uint32_t	s = records[j].start;
+	uint32_t	e = s + records[j].count;
 	uint32_t	t_lt = fence_target(keys, s, e, x, 0);
 	uint32_t	t_le = fence_target(keys, s, e, x, 1);
 	uint32_t	wlo;
 	uint32_t	whi;
 	int			ok = 1;
 
-	rmi_segment_window(seg, x, &wlo, &whi);
+	rmi_record_window(rec, x, &wlo, &whi);
 	wlo += base;
 	whi += base;
 	if (wlo > t_lt || whi < t_le)
 	{
 		if ((*reported)++ < MAX_REPORTED)
-			printf("  FAIL %s pps=%u: segment %u%s window [%u, %u] at key %lld"
+			printf("  FAIL %s pps=%u: record %u%s window [%u, %u] at key %lld"
 				   " misses a start in [%u, %u]\n", name, pps, j,
 				   base ? " (refitted)" : "", wlo, whi, (long long) x,
 				   t_lt, t_le);
@@ -2013,16 +2013,16 @@ fence_window_ok(const char *name, uint32_t pps, const int64_t *keys,
 
 		for (k = 1; k < nseg; k++)
 		{
-			if (segments[k].first_key < x)
+			if (records[k].first_key < x)
 				r_lo = k;
-			if (segments[k].first_key <= x)
+			if (records[k].first_key <= x)
 				r_hi = k;
 		}
 		if (lo > (int64_t) r_lo || hi < (int64_t) r_hi)
 		{
 			if ((*reported)++ < MAX_REPORTED)
 				printf("  FAIL %s pps=%u: root window [%lld, %lld] at key %lld"
-					   " misses a segment in [%u, %u]\n", name, pps,
+					   " misses a record in [%u, %u]\n", name, pps,
 					   (long long) lo, (long long) hi, (long long) x,
 					   r_lo, r_hi);
 			ok = 0;
@@ -2035,25 +2035,25 @@ static int
 check_fence_keys_one(const char *name, const int64_t *keys, uint32_t n,
 					 uint32_t pps)
 {
-	uint32_t	nseg = rmi_segment_count(n, pps);
-	RmiSegment *segments = malloc(nseg * sizeof(RmiSegment));
+	uint32_t	nseg = rmi_record_count(n, pps);
+	RmiRecord *records = malloc(nseg * sizeof(RmiRecord));
 	RmiRoot		root;
 	int			reported = 0;
 	int			ok = 1;
 	uint32_t	j;
 
-	rmi_train(keys, n, pps, &root, segments);
+	rmi_train(keys, n, pps, &root, records);
 	for (j = 0; j < nseg; j++)
 	{
-		uint32_t	s = segments[j].start;
-		uint32_t	c = segments[j].count;
+		uint32_t	s = records[j].start;
+		uint32_t	c = records[j].count;
 		int64_t		from = j == 0 ? INT64_MIN : keys[s];
 		int64_t		to = j + 1 < nseg ? keys[s + c] : INT64_MAX;
 		RmiRoot		own_root;
-		RmiSegment	own;
+		RmiRecord	own;
 		uint32_t	i;
 
-		/* this segment's list fitted on its own, positions from 0 */
+		/* this record's list fitted on its own, positions from 0 */
 		rmi_train(keys + s, c, c, &own_root, &own);
 
 		for (i = s; i <= s + c && ok; i++)
@@ -2073,15 +2073,15 @@ check_fence_keys_one(const char *name, const int64_t *keys, uint32_t n,
 
 				if (x < from || x > to)
 					continue;
-				if (!fence_window_ok(name, pps, keys, &root, segments, nseg,
-									 j, &segments[j], 0, x, &reported) ||
-					!fence_window_ok(name, pps, keys, NULL, segments, nseg,
+				if (!fence_window_ok(name, pps, keys, &root, records, nseg,
+									 j, &records[j], 0, x, &reported) ||
+					!fence_window_ok(name, pps, keys, NULL, records, nseg,
 									 j, &own, s, x, &reported))
 					ok = 0;
 			}
 		}
 	}
-	free(segments);
+	free(records);
 	return ok;
 }
 
@@ -2184,9 +2184,9 @@ main(int argc, char **argv)
 	build_sets();
 	rng_seed(12345);
 
-	printf("window width (positions) per segment size: mean/max\n");
-	printf("root: kind chosen per segment size, stored root windows"
-		   " linear/cubic/spline (segments)\n");
+	printf("window width (positions) per record size: mean/max\n");
+	printf("root: kind chosen per record size, stored root windows"
+		   " linear/cubic/spline (records)\n");
 	for (s = 0; s < nsets; s++)
 	{
 		const KeySet *ks = &sets[s];
@@ -2204,10 +2204,10 @@ main(int argc, char **argv)
 			Stats		st;
 			char		label[16];
 			int			ok = run_combination(ks, pps_list[p], &st);
-			uint32_t	nseg = rmi_segment_count(ks->n,
+			uint32_t	nseg = rmi_record_count(ks->n,
 												 pps_list[p] ? pps_list[p] : ks->n + 1);
 
-			/* the cubic must win where it should (enough segments to tell) */
+			/* the cubic must win where it should (enough records to tell) */
 			if (ok && is_cubic_set(ks->name) && nseg >= 64 &&
 				!(st.root_type[1] == RMI_ROOT_CUBIC &&
 				  st.root_width[1] < st.root_width[0] &&
@@ -2272,7 +2272,7 @@ main(int argc, char **argv)
 			printf("      %-22s root   %s\n", "", rline);
 	}
 
-	printf("root windows over %d of %d combinations (those with >= 2 segments;"
+	printf("root windows over %d of %d combinations (those with >= 2 records;"
 		   " cubic chosen in %d):\n", ncombos_multi, ncombos, nchosen_cubic);
 	for (b = 0; b < NROOTS; b++)
 		printf("  %-6s stored mean %10.2f  geomean %7.2f  routed mean %9.2f\n",
