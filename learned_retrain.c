@@ -331,6 +331,7 @@ learned_index_retrain(PG_FUNCTION_ARGS)
 	/* Keeps other retrains and VACUUM's out; reads and writes go on. */
 	index = learned_open_index(indexoid, ShareUpdateExclusiveLock);
 
+	/* Can't happen: a retrain decides its switch before it writes. */
 	if (!learned_retrain(index))
 		elog(ERROR, "learned: the record directory of \"%s\" changed under a retrain",
 			 RelationGetRelationName(index));
