@@ -209,6 +209,7 @@ learned_unique_check(Relation index, Datum *values, bool *isnull, int64 key,
 		{
 			LearnedPageOpaque opaque = LearnedPageGetOpaque(page);
 			int			n = learned_leaf_collect(page, key, key, keys, tids);
+			BlockNumber right;
 
 			for (int i = 0; i < n && verdict == LEARNED_UNIQUE_GO_ON; i++)
 				verdict = learned_unique_check_entry(&check, &tids[i]);
@@ -219,9 +220,11 @@ learned_unique_check(Relation index, Datum *values, bool *isnull, int64 key,
 			if ((opaque->flags & LEARNED_RIGHTMOST) ||
 				opaque->high_fence.key != key)
 				break;
+			/* opaque may lie in nbuf: read the link before letting it go. */
+			right = opaque->right;
 			if (BufferIsValid(nbuf))
 				UnlockReleaseBuffer(nbuf);
-			nbuf = ReadBuffer(index, opaque->right);
+			nbuf = ReadBuffer(index, right);
 			LockBuffer(nbuf, BUFFER_LOCK_SHARE);
 			learned_check_page(index, nbuf, LEARNED_PAGE_LEAF);
 			page = BufferGetPage(nbuf);
