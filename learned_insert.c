@@ -327,9 +327,7 @@ learned_split_and_insert(Relation index, Buffer buf, int64 key,
 	/* All entries in order, the new one included. */
 	learned_leaf_collect(page, PG_INT64_MIN, PG_INT64_MAX, keys, tids);
 	pos = n;
-	while (pos > 0 &&
-		   (keys[pos - 1] > key ||
-			(keys[pos - 1] == key && ItemPointerCompare(&tids[pos - 1], tid) > 0)))
+	while (pos > 0 && learned_entry_cmp(keys[pos - 1], &tids[pos - 1], key, tid) > 0)
 	{
 		keys[pos] = keys[pos - 1];
 		tids[pos] = tids[pos - 1];
