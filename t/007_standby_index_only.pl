@@ -192,9 +192,12 @@ $primary->safe_psql(
 	VACUUM t;
 });
 # pg_walinspect reads only flushed WAL (an asynchronous commit or VACUUM's
-# own records may not be yet): flush it, then read up to the flush point.
-$primary->safe_psql('postgres', 'CHECKPOINT');
-my $end = $primary->lsn('flush');
+# own records may not be yet): wait for the WAL writer to flush them.  (A
+# CHECKPOINT would flush them too, but may recycle the segments to read.)
+my $end = $primary->lsn('insert');
+$primary->poll_query_until('postgres',
+	"SELECT pg_current_wal_flush_lsn() >= '$end'::pg_lsn")
+  or die "WAL up to $end was not flushed";
 is( $primary->safe_psql(
 		'postgres', qq{
 		SELECT count(DISTINCT record_type) FROM pg_get_wal_records_info('$start', '$end')

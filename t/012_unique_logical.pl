@@ -72,7 +72,10 @@ is($subscriber->safe_psql('postgres', $seq . $all),
 	$publisher->safe_psql('postgres', $seq . $all),
 	'subscriber rows equal publisher rows');
 
-my @queries = learned_queries('t', lo => 0, hi => 120_000);
+# id is NOT NULL (a replica identity's column must be): from PostgreSQL 18
+# on the planner proves IS NULL false and drops IS NOT NULL, so those two
+# queries use no index there; they say nothing about this table anyway.
+my @queries = grep { $_->[0] !~ /NULL/ } learned_queries('t', lo => 0, hi => 120_000);
 # Each against its own sequential scan: the queries compare heap TIDs.
 compare_with_seqscan($publisher, [$publisher], 't_key', \@queries);
 compare_with_seqscan($subscriber, [$subscriber], 't_key', \@queries);
