@@ -1,7 +1,8 @@
 
 # Logical replication by a unique learned index: publisher and subscriber
 # tables both have REPLICA IDENTITY USING INDEX on a unique learned index
-# over a NOT NULL column.  The apply worker finds the rows of UPDATEs and
+# over a NOT NULL column (the subscriber's is a btree on PostgreSQL 16 and
+# 17, see below).  The apply worker finds the rows of UPDATEs and
 # DELETEs through the subscriber's index (the opfamily's equality operator,
 # a dirty snapshot); afterwards the subscriber's rows equal the
 # publisher's, both indexes answer as sequential scans do and pass
