@@ -53,7 +53,7 @@ $subscriber->safe_psql('postgres', $schema
 	  . ($subscriber_identity eq 't_btree' ? 'CREATE UNIQUE INDEX t_btree ON t (id);' : '')
 	  . "ALTER TABLE t REPLICA IDENTITY USING INDEX $subscriber_identity;");
 is($subscriber->safe_psql('postgres',
-		q{SELECT relreplident || ' ' || (SELECT indexrelid::regclass FROM pg_index WHERE indrelid = 't'::regclass AND indisreplident)
+		q{SELECT relreplident::text || ' ' || (SELECT indexrelid::regclass::text FROM pg_index WHERE indrelid = 't'::regclass AND indisreplident)
 		  FROM pg_class WHERE relname = 't'}),
 	"i $subscriber_identity", "subscriber table uses $subscriber_identity as replica identity");
 
