@@ -63,22 +63,8 @@ sql(q{
 		NULL;
 	END
 	$$;
-	-- Would the index take key k once more?  (Rolled back either way.)
-	CREATE FUNCTION key_accepted(k int8) RETURNS boolean
-	LANGUAGE plpgsql AS $$
-	BEGIN
-		BEGIN
-			INSERT INTO t VALUES (k, 'probe');
-			RAISE EXCEPTION 'accepted';
-		EXCEPTION
-			WHEN unique_violation THEN
-				RETURN false;
-			WHEN raise_exception THEN
-				RETURN true;
-		END;
-	END
-	$$;
 });
+sql($KEY_ACCEPTED_SQL);
 
 my %scripts = (
 	# Short transactions on a crowded key range.

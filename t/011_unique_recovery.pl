@@ -55,27 +55,13 @@ sql(q{
 		NULL;
 	END
 	$$;
-	-- Would the index take key k once more?  (Rolled back either way.)
-	CREATE FUNCTION key_accepted(k int8) RETURNS boolean
-	LANGUAGE plpgsql AS $$
-	BEGIN
-		BEGIN
-			INSERT INTO t VALUES (k, 'probe');
-			RAISE EXCEPTION 'accepted';
-		EXCEPTION
-			WHEN unique_violation THEN
-				RETURN false;
-			WHEN raise_exception THEN
-				RETURN true;
-		END;
-	END
-	$$;
 	-- Odd keys between the built ones: splits all along the index.
 	SELECT try_insert(g * 2 + 1) FROM generate_series(1, 20000, 3) g;
 	SELECT try_insert(g) FROM generate_series(1, 40000, 7) g;
 	DELETE FROM n;
 	INSERT INTO n VALUES (NULL, 'after delete');
 });
+sql($KEY_ACCEPTED_SQL);
 
 $primary->wait_for_catchup($standby, 'replay');
 my @queries = learned_queries('t', lo => 0, hi => 45_000);

@@ -41,6 +41,7 @@ our @EXPORT = qw(
   learned_check_ok
   run_in_mode
   answer_in_mode
+  $KEY_ACCEPTED_SQL
 );
 
 # Joins are forced to nested loops in the index modes, so that a join with
@@ -209,5 +210,32 @@ sub learned_check_ok
 	  or diag($stderr);
 	return $ret == 0;
 }
+
+=pod
+
+=item $KEY_ACCEPTED_SQL
+
+SQL that creates key_accepted(k int8): would the unique index of table t
+(id int8, who text) take key k once more?  The probe insert is rolled back
+either way.  The unique-index tests ask it of every live key.
+
+=cut
+
+our $KEY_ACCEPTED_SQL = q{
+	CREATE FUNCTION key_accepted(k int8) RETURNS boolean
+	LANGUAGE plpgsql AS $$
+	BEGIN
+		BEGIN
+			INSERT INTO t VALUES (k, 'probe');
+			RAISE EXCEPTION 'accepted';
+		EXCEPTION
+			WHEN unique_violation THEN
+				RETURN false;
+			WHEN raise_exception THEN
+				RETURN true;
+		END;
+	END
+	$$;
+};
 
 1;
