@@ -2,8 +2,10 @@
 # INSERT ... ON CONFLICT (id) DO UPDATE under load, with a unique learned
 # index as arbiter, beside a twin table whose arbiter is a unique btree
 # index: pgbench clients upsert random keys of a small range (most keys
-# inserted by racing clients at first, then updated; a few hot keys all
-# the time) into both tables in each transaction.  Afterwards no key may
+# inserted by racing clients at first, then updated), a few hot keys, and
+# the key of the current 20 ms, which all clients race to insert (the
+# speculative insertions of one key meet), into both tables in each
+# transaction.  Afterwards no key may
 # appear twice, the sum of the counters must equal the number of
 # transactions pgbench reports, the two tables must hold the same rows,
 # every key must be refused when inserted again (23505) and found by
@@ -59,12 +61,20 @@ sql(q{
 });
 sql($KEY_ACCEPTED_SQL);
 
-# The load: each transaction upserts one key into both tables.
+# The load: each transaction upserts one key into both tables.  Random
+# keys of a range, or (with no range) the key of the current 20 ms: every
+# client upserts that key, which none has inserted yet when it begins, so
+# that insertions of one new key race all the time (speculative
+# insertions meeting each other's entries).
 sub upsert_script
 {
 	my ($lo, $hi) = @_;
+	my $key =
+	  defined $lo
+	  ? "\\set k random($lo, $hi)"
+	  : "SELECT (extract(epoch FROM clock_timestamp()) * 50)::int8 AS k \\gset";
 	return qq{
-\\set k random($lo, $hi)
+$key
 BEGIN;
 INSERT INTO t VALUES (:k, 'load', 1) ON CONFLICT (id) DO UPDATE SET n = t.n + 1;
 INSERT INTO tb VALUES (:k, 'load', 1) ON CONFLICT (id) DO UPDATE SET n = tb.n + 1;
@@ -116,7 +126,7 @@ sub check_tables
 
 # 1. A load that runs to its end: pgbench counts the transactions.
 my $leaves_before = sql(q{SELECT leaf_pages FROM learned_index_info('t_key')});
-my ($clients, $per_client) = (4, 1000);
+my ($clients, $per_client) = (6, 700);
 my $transactions = $clients * $per_client;
 $node->pgbench(
 	"--no-vacuum --client=$clients --jobs=2 --transactions=$per_client --max-tries=20",
@@ -126,10 +136,11 @@ $node->pgbench(
 		qr{number of failed transactions: 0 }
 	],
 	[qr{^$}],
-	'concurrent upserts of keys 1 to 2000 and of 8 hot keys',
+	'concurrent upserts of keys 1 to 2000, of 8 hot keys and of the current key',
 	{
-		'upsert.sql@3' => upsert_script(1, 2000),
+		'upsert.sql@1' => upsert_script(1, 2000),
 		'hot.sql@1' => upsert_script(1, 8),
+		'now.sql@3' => upsert_script(),
 	});
 ok(sql(q{SELECT leaf_pages FROM learned_index_info('t_key')}) > $leaves_before,
 	'leaves split during the load');
@@ -138,12 +149,14 @@ check_tables('after the load', $transactions, 2100);
 # 2. The same load on new keys, stopped in immediate mode.
 my $load = $node->basedir . '/crash_load.sql';
 PostgreSQL::Test::Utils::append_to_file($load, upsert_script(2001, 6000));
+my $load_now = $node->basedir . '/crash_load_now.sql';
+PostgreSQL::Test::Utils::append_to_file($load_now, upsert_script());
 my $target = sql('SELECT sum(n) FROM t') + 3000;
 my ($out, $err) = ('', '');
 my $pgbench = IPC::Run::start(
 	[
 		'pgbench', '--no-vacuum', "--client=$clients", '--jobs=2',
-		'--time=300', '--max-tries=20', '-f', $load,
+		'--time=300', '--max-tries=20', '-f', "$load\@1", '-f', "$load_now\@2",
 		'--host=' . $node->host, '--port=' . $node->port, 'postgres'
 	],
 	'<', \undef, '>', \$out, '2>', \$err,
@@ -155,7 +168,7 @@ $pgbench->finish;
 $node->start;
 ok(!$node->log_contains('inconsistent page found'),
 	'recovery passed wal_consistency_checking');
-ok(sql('SELECT count(*) FROM t WHERE id > 2000') > 0,
+ok(sql('SELECT count(*) FROM t WHERE id BETWEEN 2001 AND 6000') > 0,
 	'keys of the second load survived the crash');
 check_tables('after the crash', undef, 6100);
 
