@@ -567,7 +567,7 @@ def write_report(res, out, charts, work):
     for note in res.get("notes", []):
         L.append("- **Note**: " + note)
     if res.get("reductions"):
-        L.append("- **Reductions** (to keep the full run under 30 minutes on 2 cores): "
+        L.append("- **Reductions** (to keep the data sets' part of the full run under 30 minutes on 2 cores): "
                  + "; ".join(res["reductions"]) + ".")
     if res.get("failures"):
         L.append("")
