@@ -198,12 +198,14 @@ def unique_targets(u):
     t.append(("COPY of unique keys WAL bytes <= 1.5x btree (random / ascending)",
               " / ".join(fmt(v) + "x" for v in wr), None if None in wr else all(v <= 1.5 for v in wr)))
     tp = u.get("tpcb") or {}
-    secs = "%s s" % fmt(tp.get("seconds")) if tp else ""
+    secs = "%s s each" % fmt(tp.get("seconds")) if tp else ""
+    if tp.get("nonhot"):
+        secs += ", no HOT update"
     sz = ratio(g(tp, "learned", "size_end", "bytes"), g(tp, "btree", "size_end", "bytes"))
-    t.append(("TPC-B-like pgbench (%s each): index size at the end <= 0.5x btree" % secs, fmt(sz) + "x" if sz else "–",
+    t.append(("TPC-B-like pgbench (%s): index size at the end <= 0.5x btree" % secs, fmt(sz) + "x" if sz else "–",
               None if sz is None else sz <= 0.5))
     pl, pb = g(tp, "learned", "pages_end"), g(tp, "btree", "pages_end")
-    t.append(("TPC-B-like pgbench (%s each): index pages per lookup after the run = 1" % secs,
+    t.append(("TPC-B-like pgbench (%s): index pages per lookup after the run = 1" % secs,
               "–" if pl is None else "%.3f (btree %s)" % (pl, "–" if pb is None else "%.3f" % pb),
               None if pl is None else pl <= 1.0))
     return t
@@ -468,9 +470,10 @@ def unique_section(res):
     L = ["## Unique indexes", "",
          "A unique learned index against a unique btree index on the same rows in the same run (README \"Unique "
          "indexes\"): `u_learned` and `u_btree`, %s rows each, then the COPYs, then the upserts; then TPC-B-like "
-         "pgbench on pgbench's schema (scale %s, %s accounts), %s clients for %s s with each index. Measured in %s s."
-         % (fmt(u.get("rows")), fmt(tp.get("scale")), fmt(tp.get("accounts")), fmt(tp.get("clients")),
-            fmt(tp.get("seconds")), fmt(u.get("seconds"))), ""]
+         "pgbench on pgbench's schema (scale %s, %s accounts%s), %s clients for %s s with each index. Measured in %s s."
+         % (fmt(u.get("rows")), fmt(tp.get("scale")), fmt(tp.get("accounts")),
+            "; the accounts also have a btree index on abalance, so that no update is HOT (BENCH_TPCB_NONHOT=1)"
+            if tp.get("nonhot") else "", fmt(tp.get("clients")), fmt(tp.get("seconds")), fmt(u.get("seconds"))), ""]
     refused = g(u, "upsert", "refused")
     if refused:
         L.append("The upsert benchmark did not run: the server refused `INSERT ... ON CONFLICT` on the table with a "

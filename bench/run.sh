@@ -25,7 +25,9 @@
 # run, learned and btree 2, hash 1), BENCH_DATASETS (comma-separated subset),
 # BENCH_UNIQUE=0 (skip the unique-index section: COPY, upserts, TPC-B-like),
 # BENCH_TPCB_SECONDS (seconds of the TPC-B-like run per index, 600; quick
-# 10), BENCH_TPCB_SCALE (its pgbench scale, 10; quick 1),
+# 10), BENCH_TPCB_SCALE (its pgbench scale, 10; quick 1), BENCH_TPCB_NONHOT=1
+# (the accounts also indexed on abalance: no HOT update, every update adds
+# an entry to the aid index),
 # BENCH_OUT (where the results go; a subset run should not overwrite bench/),
 # BENCH_SKIP_BUILD=1 (use the extension already installed), LRN_KEEP=1 (keep
 # the cluster directory).
