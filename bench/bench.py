@@ -7,9 +7,12 @@ identical tables from it (t_noidx, and t_learned, t_btree, t_hash, t_brin for
 the indexes that fit the data set: same rows, same physical order), indexes
 each with its access method, and measures every index the same way, learned
 and btree alternating in every round so that machine drift hits both.  Every
-figure is the median of ROUNDS runs.  It writes RESULTS.md, targets.md,
-results.json and charts/*.png into --out; no figure there is typed by hand,
-and the seconds each phase took are recorded with them.
+figure is the median of ROUNDS runs.  After the data sets, a unique learned
+index is measured against a unique btree index on the same rows (issue 12:
+COPY of unique keys, pgbench upserts, TPC-B-like pgbench; unique_indexes).
+It writes RESULTS.md, targets.md, results.json and charts/*.png into --out;
+no figure there is typed by hand, and the seconds each phase took are
+recorded with them.
 
 It exits non-zero when a query fails or when an index returns an answer that
 differs from the sequential scan's (the correctness guard); it makes no
@@ -37,6 +40,9 @@ KINDS = ["learned", "btree", "hash", "brin"]
 AUX_TABLES = ["probes_present", "probes_present2", "probes_absent", "probes_absent2", "probes_small_present",
               "probes_small_absent", "probes_after", "probes_small_after", "bench_keys",
               "ranges_r100", "ranges_r10k", "ranges_r1pct"]
+# The unique-index section's tables (pgbench -i makes the pgbench_* ones).
+UNIQUE_TABLES = ["u_learned", "u_btree", "u_copy_keys", "u_probes", "tpcb_probes", "pgbench_accounts",
+                 "pgbench_branches", "pgbench_tellers", "pgbench_history"]
 
 
 def log(msg):
@@ -134,6 +140,15 @@ BEGIN
 	GET DIAGNOSTICS nrows = ROW_COUNT;
 	ms := extract(epoch FROM clock_timestamp() - t0) * 1000;
 END $$;
+-- NULL, or the error q raised as 'SQLSTATE: message' (its work undone).
+CREATE OR REPLACE FUNCTION bench_try(q text) RETURNS text
+LANGUAGE plpgsql AS $$
+BEGIN
+	EXECUTE q;
+	RETURN NULL;
+EXCEPTION WHEN others THEN
+	RETURN SQLSTATE || ': ' || SQLERRM;
+END $$;
 """
 
 
@@ -206,6 +221,17 @@ class Bench:
         self.brin_range_div = 100
         # A COPY that takes longer than this is cancelled and reported as such.
         self.copy_timeout_s = 30 if self.quick else 150
+        # Unique indexes (issue 12): learned unique against btree unique, after
+        # the data sets.  TPC-B-like pgbench runs for tpcb_seconds per index
+        # (the issue's 10 minutes in full mode) at pgbench scale tpcb_scale.
+        self.unique = os.environ.get("BENCH_UNIQUE", "1") != "0"
+        self.tpcb_seconds = int(os.environ.get("BENCH_TPCB_SECONDS", 10 if self.quick else 600))
+        self.tpcb_scale = int(os.environ.get("BENCH_TPCB_SCALE", 1 if self.quick else 10))
+        self.tpcb_clients = 2
+        # BENCH_TPCB_NONHOT=1: a btree index on abalance too, so that no
+        # update is HOT and each one adds an entry to the aid index (without
+        # it pgbench's updates are mostly HOT and the aid index barely grows).
+        self.tpcb_nonhot = os.environ.get("BENCH_TPCB_NONHOT", "0") == "1"
         wanted = os.environ.get("BENCH_DATASETS")
         self.datasets = [d for d in DATASETS if not wanted or d[0] in wanted.split(",")]
         self.work = args.work
@@ -308,6 +334,14 @@ class Bench:
             r["seconds"] = round(time.time() - t0, 1)
             log("data set %s done in %.0f s" % (name, r["seconds"]))
             self.save_json()
+        if self.unique:
+            t0 = time.time()
+            log("unique indexes (%d rows; TPC-B-like pgbench %d s per index)" % (self.N, self.tpcb_seconds))
+            u = self.results["unique"] = {}
+            self.unique_indexes(u)
+            u["seconds"] = round(time.time() - t0, 1)
+            log("unique indexes done in %.0f s" % u["seconds"])
+            self.save_json()
         self.results["total_seconds"] = round(time.time() - self.t_start, 1)
         self.save_json()
         self.report()
@@ -333,19 +367,21 @@ class Bench:
         self.admin.q("DROP TABLE IF EXISTS %s CASCADE"
                      % ", ".join(AUX_TABLES + ["t_" + k for k in KINDS + ["noidx"]]))
 
-    def load_table(self, k, datafile):
-        """t_k from the generated file: COPY FREEZE into a table created in
-        the same transaction writes the tuples frozen and marks every page
-        all-visible, so no VACUUM pass is needed before index-only scans."""
+    def load_table(self, k, datafile, prefix="t_"):
+        """t_k (prefix k) from the generated file: COPY FREEZE into a table
+        created in the same transaction writes the tuples frozen and marks
+        every page all-visible, so no VACUUM pass is needed before index-only
+        scans."""
         a = self.admin
-        a.q("BEGIN; CREATE TABLE t_%s (id int8, val int8);"
-            " COPY t_%s FROM %s WITH (FORMAT binary, FREEZE); COMMIT" % (k, k, lit(datafile)))
-        a.q("ANALYZE t_%s" % k)
-        pages, visible = a.q("SELECT relpages, relallvisible FROM pg_class WHERE oid = 't_%s'::regclass" % k)[0]
+        t = prefix + k
+        a.q("BEGIN; CREATE TABLE %s (id int8, val int8);"
+            " COPY %s FROM %s WITH (FORMAT binary, FREEZE); COMMIT" % (t, t, lit(datafile)))
+        a.q("ANALYZE %s" % t)
+        pages, visible = a.q("SELECT relpages, relallvisible FROM pg_class WHERE oid = '%s'::regclass" % t)[0]
         if int(visible) < int(pages):
             # Not expected since PostgreSQL 14; keep the guarantee anyway.
-            log("t_%s: %s of %s pages all-visible after COPY FREEZE; vacuuming" % (k, visible, pages))
-            a.q("VACUUM (FREEZE, ANALYZE) t_%s" % k)
+            log("%s: %s of %s pages all-visible after COPY FREEZE; vacuuming" % (t, visible, pages))
+            a.q("VACUUM (FREEZE, ANALYZE) %s" % t)
 
     def dataset(self, name, gen, r):
         a = self.admin
@@ -493,16 +529,16 @@ class Bench:
         self.results.setdefault("failures", []).append(msg)
         r.setdefault("checks", []).append("FAILED: " + msg.replace("\n", " ")[:500])
 
-    def check_learned(self, r, when, heapallindexed):
+    def check_learned(self, r, when, heapallindexed, idx="i_learned"):
         s = Session("check")
         try:
-            s.q("SELECT learned_index_check('i_learned', %s)" % ("true" if heapallindexed else "false"))
+            s.q("SELECT learned_index_check('%s', %s)" % (idx, "true" if heapallindexed else "false"))
             s.close()
         except BenchError as e:
-            self.failed(r, "learned_index_check %s: %s" % (when, str(e).strip().splitlines()[-1]))
+            self.failed(r, "learned_index_check(%s) %s: %s" % (idx, when, str(e).strip().splitlines()[-1]))
             return
-        r.setdefault("checks", []).append("learned_index_check(i_learned, heapallindexed => %s) %s: ok"
-                                          % (str(heapallindexed).lower(), when))
+        r.setdefault("checks", []).append("learned_index_check(%s, heapallindexed => %s) %s: ok"
+                                          % (idx, str(heapallindexed).lower(), when))
 
     # ------------------------------------------------------------------
     def correctness(self, name, kinds, r, when, same_as_noidx):
@@ -903,12 +939,18 @@ class Bench:
                     d[p + "_med"] = med(d[p])
         return res
 
-    def pgbench_once(self, name, k, clients, nkeys):
+    def pgbench_once(self, name, k, clients, nkeys, seed=None, run=None, script=None, counts=None):
+        """One pgbench run of the script written for (name, k) (or of the
+        options in script, e.g. a built-in one): (TPS, latency percentiles).
+        seed: --random-seed, so that every index gets the same keys; run:
+        -t/-T options instead of self.pgb's; counts: a dict that receives
+        the transactions processed."""
         logdir = tempfile.mkdtemp(dir=self.work, prefix="pgblog_")
-        script = os.path.join(self.work, "pgb_%s_%s.sql" % (name, k))
+        script = script or ["-f", os.path.join(self.work, "pgb_%s_%s.sql" % (name, k))]
         cmd = ["pgbench", "-n", "-M", "prepared", "-c", str(clients), "-j", str(clients)] + \
-            list(self.pgb if k in ("learned", "btree") else self.pgb_other) + \
-              ["-D", "nkeys=%d" % nkeys, "-f", script, "-l", "--log-prefix=" + os.path.join(logdir, "pgb")]
+            list(run or (self.pgb if k in ("learned", "btree") else self.pgb_other)) + \
+            ([] if seed is None else ["--random-seed=%d" % seed]) + \
+            ["-D", "nkeys=%d" % nkeys] + list(script) + ["-l", "--log-prefix=" + os.path.join(logdir, "pgb")]
         p = subprocess.run(cmd, capture_output=True, text=True)
         if p.returncode != 0:
             raise BenchError("pgbench failed (%s, %s):\n%s\n%s" % (name, k, p.stdout[-2000:], p.stderr[-2000:]))
@@ -918,6 +960,9 @@ class Bench:
         failed = re.search(r"number of failed transactions: (\d+)", p.stdout)
         if failed and int(failed.group(1)) > 0:
             raise BenchError("pgbench had failed transactions (%s, %s):\n%s" % (name, k, p.stdout))
+        done = re.search(r"number of transactions actually processed: (\d+)", p.stdout)
+        if counts is not None and done:
+            counts["transactions"] = int(done.group(1))
         lats = []
         for fn in os.listdir(logdir):
             with open(os.path.join(logdir, fn)) as f:
@@ -968,43 +1013,8 @@ class Bench:
             a.q("COPY (SELECT %d::int8 + i::int8 * %d, i %% 1000 FROM generate_series(0, %d) i) TO %s"
                 % (base, step, M - 1, lit(fa)))
             files[("ascending", rnd)] = fa
-        timedout = set()
-        for order in ("random", "ascending"):
-            res[order] = {k: {"ms": [], "wal": []} for k in wk}
-            for rnd in range(ROUNDS):
-                for k in self.order(wk, rnd):
-                    if k in timedout:
-                        continue
-                    a.q("CHECKPOINT")
-                    l0 = a.one("SELECT pg_current_wal_insert_lsn()")
-                    a.q("SET statement_timeout = '%ds'" % self.copy_timeout_s)
-                    try:
-                        ms, n = a.q("SELECT * FROM bench_exec(%s)" % lit("COPY t_%s FROM %s" % (k, lit(files[(order, rnd)]))))[0]
-                    except BenchError as e:
-                        if "statement timeout" not in str(e):
-                            raise
-                        # psql stopped (ON_ERROR_STOP): a new session.
-                        self.admin = a = Session("admin")
-                        log("COPY %s keys into t_%s cancelled after %d s" % (order, k, self.copy_timeout_s))
-                        res[order][k]["timed_out_after_s"] = self.copy_timeout_s
-                        r["tables_differ"] = True
-                        timedout.add(k)
-                        continue
-                    a.q("RESET statement_timeout")
-                    l1 = a.one("SELECT pg_current_wal_insert_lsn()")
-                    wal = int(float(a.one("SELECT pg_wal_lsn_diff('%s', '%s')" % (l1, l0))))
-                    if int(n) != M:
-                        raise BenchError("COPY into t_%s loaded %s rows, not %d" % (k, n, M))
-                    res[order][k]["ms"].append(float(ms))
-                    res[order][k]["wal"].append(wal)
-            for k in wk:
-                d = res[order][k]
-                if d["ms"]:
-                    d["rows_per_s"] = M / (med(d["ms"]) / 1000.0)
-                    d["wal_bytes"] = med(d["wal"])
-                elif d.get("timed_out_after_s"):
-                    d["rows_per_s_below"] = M / float(d["timed_out_after_s"])
-            timedout.clear()
+        self.copy_rounds(r, files, wk, M, res)
+        a = self.admin  # copy_rounds replaces a session a timeout ended
         for f in files.values():
             try:
                 os.unlink(f)
@@ -1014,6 +1024,309 @@ class Bench:
             b = int(a.one("SELECT pg_relation_size('i_%s')" % k))
             res.setdefault("size_after", {})[k] = {"bytes": b, "pages": b // 8192}
         return res
+
+    def copy_rounds(self, r, files, kinds, M, res, prefix="t_"):
+        """The timed COPYs: for random, then ascending keys, ROUNDS batches
+        (files[(order, round)], M rows each) into every table prefix+kind,
+        learned and btree alternating, each after a CHECKPOINT; rows/s and
+        WAL bytes (medians) into res[order][kind].  A COPY that outlasts
+        copy_timeout_s is cancelled and that table takes no further batch of
+        that order (r["tables_differ"] is set)."""
+        a = self.admin
+        timedout = set()
+        for order in ("random", "ascending"):
+            res[order] = {k: {"ms": [], "wal": []} for k in kinds}
+            for rnd in range(ROUNDS):
+                for k in self.order(kinds, rnd):
+                    if k in timedout:
+                        continue
+                    t = prefix + k
+                    a.q("CHECKPOINT")
+                    l0 = a.one("SELECT pg_current_wal_insert_lsn()")
+                    a.q("SET statement_timeout = '%ds'" % self.copy_timeout_s)
+                    try:
+                        ms, n = a.q("SELECT * FROM bench_exec(%s)" % lit("COPY %s FROM %s" % (t, lit(files[(order, rnd)]))))[0]
+                    except BenchError as e:
+                        if "statement timeout" not in str(e):
+                            raise
+                        # psql stopped (ON_ERROR_STOP): a new session.
+                        self.admin = a = Session("admin")
+                        log("COPY %s keys into %s cancelled after %d s" % (order, t, self.copy_timeout_s))
+                        res[order][k]["timed_out_after_s"] = self.copy_timeout_s
+                        r["tables_differ"] = True
+                        timedout.add(k)
+                        continue
+                    a.q("RESET statement_timeout")
+                    l1 = a.one("SELECT pg_current_wal_insert_lsn()")
+                    wal = int(float(a.one("SELECT pg_wal_lsn_diff('%s', '%s')" % (l1, l0))))
+                    if int(n) != M:
+                        raise BenchError("COPY into %s loaded %s rows, not %d" % (t, n, M))
+                    res[order][k]["ms"].append(float(ms))
+                    res[order][k]["wal"].append(wal)
+            for k in kinds:
+                d = res[order][k]
+                if d["ms"]:
+                    d["rows_per_s"] = M / (med(d["ms"]) / 1000.0)
+                    d["wal_bytes"] = med(d["wal"])
+                elif d.get("timed_out_after_s"):
+                    d["rows_per_s_below"] = M / float(d["timed_out_after_s"])
+            timedout.clear()
+
+    # ------------------------------------------------------------------
+    # Unique indexes (issue 12): a unique learned index against a unique
+    # btree index, same data, same run.
+    # ------------------------------------------------------------------
+    def rel_size(self, rel):
+        b = int(self.admin.one("SELECT pg_relation_size(%s)" % lit(rel)))
+        return {"bytes": b, "pages": b // 8192}
+
+    def drop_unique_tables(self):
+        self.admin.q("DROP TABLE IF EXISTS %s CASCADE" % ", ".join(UNIQUE_TABLES))
+
+    def unique_indexes(self, u):
+        """Tables u_learned and u_btree hold the same N rows (the even ids
+        2, 4, .., 2N, heap in random order), each with a unique index on id
+        (ui_learned, ui_btree).  Then: COPY batches of new unique keys into
+        both; pgbench upserts on both (where the server allows ON CONFLICT
+        with a learned arbiter); and TPC-B-like pgbench on pgbench's own
+        schema with the accounts' key a unique index of either kind."""
+        a = self.admin
+        self._phases = u["phases"] = []
+        kinds = ["learned", "btree"]
+        N, M = self.N, self.copy_rows
+        u["rows"], u["kinds"] = N, kinds
+        u["server_version_num"] = int(a.one("SHOW server_version_num"))
+
+        self.phase("load, build")
+        self.drop_unique_tables()
+        datafile = os.path.join(self.work, "data_unique.bin")
+        a.q("COPY (SELECT 2 * i::int8 AS id, (i %% 1000)::int8 AS val FROM generate_series(1, %d) AS i ORDER BY hashint8(i))"
+            " TO %s (FORMAT binary)" % (N, lit(datafile)))
+        for k in kinds:
+            self.load_table(k, datafile, prefix="u_")
+        os.unlink(datafile)
+        u["build_ms"], u["size"] = {}, {}
+        for k in self.order(kinds, 0):
+            a.q("CHECKPOINT")
+            u["build_ms"][k] = float(a.q("SELECT ms FROM bench_exec('CREATE UNIQUE INDEX ui_%s ON u_%s USING %s (id)')"
+                                         % (k, k, k))[0][0])
+            u["size"][k] = self.rel_size("ui_" + k)
+        # The checks' probes: ids uniform in [1, 2N], present and absent.
+        a.q("SELECT setseed(0.29)")
+        a.q("CREATE UNLOGGED TABLE u_probes AS SELECT (1 + floor(random() * %d))::int8 AS k"
+            " FROM generate_series(1, %d)" % (2 * N, self.pages_probes))
+        a.q("VACUUM ANALYZE u_probes")
+
+        self.phase("COPY")
+        # Random: odd ids (none is in the table), one seeded shuffle of them
+        # cut into ROUNDS disjoint batches; ascending: the ids after every
+        # id so far, one apart, as a sequence hands them out.
+        span = max(N, ROUNDS * M)
+        a.q("SET work_mem = '1GB'")
+        a.q("CREATE UNLOGGED TABLE u_copy_keys AS SELECT n, id FROM"
+            " (SELECT row_number() OVER (ORDER BY hashint8extended(j, 41), j) - 1 AS n, 2 * j + 1 AS id"
+            "  FROM generate_series(0::int8, %d) AS j) AS s WHERE n < %d" % (span - 1, ROUNDS * M))
+        a.q("RESET work_mem")
+        files = {}
+        top = 2 * span
+        for rnd in range(ROUNDS):
+            fr = os.path.join(self.work, "copy_unique_random_%d.tsv" % rnd)
+            a.q("COPY (SELECT id, id %% 1000 FROM u_copy_keys WHERE n >= %d AND n < %d ORDER BY n) TO %s"
+                % (rnd * M, (rnd + 1) * M, lit(fr)))
+            files[("random", rnd)] = fr
+            fa = os.path.join(self.work, "copy_unique_ascending_%d.tsv" % rnd)
+            a.q("COPY (SELECT i, i %% 1000 FROM generate_series(%d::int8, %d) AS i) TO %s"
+                % (top + 1 + rnd * M, top + (rnd + 1) * M, lit(fa)))
+            files[("ascending", rnd)] = fa
+        a.q("DROP TABLE u_copy_keys")
+        u["copy"] = {"rows": M}
+        self.copy_rounds(u, files, kinds, M, u["copy"], prefix="u_")
+        a = self.admin  # copy_rounds replaces a session a timeout ended
+        for f in files.values():
+            os.unlink(f)
+        u["size_copy"] = {k: self.rel_size("ui_" + k) for k in kinds}
+        for k in kinds:
+            a.q("VACUUM ANALYZE u_%s" % k)
+        self.unique_check(u, kinds, "after the COPYs", same=not u.get("tables_differ"))
+        self.check_learned(u, "after the COPYs", heapallindexed=self.quick, idx="ui_learned")
+
+        self.phase("upsert")
+        u["upsert"] = self.upsert(u, kinds)
+
+        self.phase("TPC-B")
+        u["tpcb"] = self.tpcb(u)
+        self.phase("drop")
+        self.drop_unique_tables()
+        self.admin.q("CHECKPOINT")
+        self.phase(None)
+
+    def unique_check(self, u, kinds, when, same):
+        """No key twice, and each unique index answers as a seq scan of its
+        table: all rows through an index-only scan of the whole key span, and
+        the probes of u_probes (present and absent ids) through a nested
+        loop.  same: both tables must also hold the same rows."""
+        s = Session("check")
+        seq = {}
+        for k in kinds:
+            s.q("RESET ALL; SET max_parallel_workers_per_gather = 0;"
+                " SET enable_indexscan = off; SET enable_indexonlyscan = off; SET enable_bitmapscan = off")
+            rows, distinct, h = s.q("SELECT count(*), count(DISTINCT id), coalesce(sum(id %% 7919), 0) FROM u_%s" % k)[0]
+            if rows != distinct:
+                self.failed(u, "u_%s %s: %s rows but %s distinct ids under a unique index" % (k, when, rows, distinct))
+            probes = s.one("SELECT count(*) || ':' || coalesce(sum(t.val), 0) FROM u_probes p JOIN u_%s t ON t.id = p.k" % k)
+            seq[k] = (rows + ":" + h, probes)
+            s.q("RESET ALL; SET max_parallel_workers_per_gather = 0; SET enable_seqscan = off; SET enable_bitmapscan = off;"
+                " SET enable_hashjoin = off; SET enable_mergejoin = off; SET enable_material = off")
+            for q, want in (("SELECT count(*) || ':' || coalesce(sum(id %% 7919), 0) FROM u_%s"
+                             " WHERE id >= '-9223372036854775808'::int8" % k, seq[k][0]),
+                            ("SELECT count(*) || ':' || coalesce(sum(t.val), 0) FROM u_probes p JOIN u_%s t ON t.id = p.k" % k,
+                             seq[k][1])):
+                got = s.one(q)
+                if got != want:
+                    plan = " / ".join(x[0].strip() for x in s.q("EXPLAIN (COSTS OFF) " + q))
+                    self.failed(u, "WRONG RESULT (unique, %s, ui_%s): %s gives %s, the seq scan %s; plan: %s"
+                                % (when, k, q, got, want, plan))
+        s.close()
+        if same and len(set(seq.values())) > 1:
+            self.failed(u, "unique %s: the tables differ: %s" % (when, seq))
+        u.setdefault("checks", []).append(
+            "%s: no id twice (count = count(DISTINCT id), seq scan); every unique index answers a scan of all its rows "
+            "and %s probes as the seq scan does%s" % (when, fmt_int(self.pages_probes), "; both tables hold the same rows" if same else ""))
+
+    def upsert(self, u, kinds):
+        """pgbench INSERT ... ON CONFLICT (id) DO UPDATE on random ids, 1 and
+        2 clients.  PostgreSQL 15 to 17 refuse ON CONFLICT on a table with a
+        non-btree unique index (README "Unique indexes"): there the row says
+        so and nothing is timed; 18 must accept it."""
+        a = self.admin
+        N = u["rows"]
+        res = {"script": "pgbench_upsert.sql", "nkeys": 2 * N}
+        refused = {}
+        for k in kinds:
+            err = a.one("BEGIN; SELECT bench_try(%s); ROLLBACK"
+                        % lit("INSERT INTO u_%s (id, val) VALUES (1, 0) ON CONFLICT (id) DO UPDATE SET val = u_%s.val" % (k, k)))
+            if not err:
+                continue
+            if k == "learned" and err.startswith("XX000: unexpected non-btree speculative unique index") \
+                    and u["server_version_num"] < 180000:
+                refused[k] = err
+                log("upsert: refused by the server on the learned unique index (%s)" % err)
+            else:
+                self.failed(u, "INSERT ... ON CONFLICT on u_%s: %s" % (k, err))
+                refused[k] = err
+        if refused:
+            res["refused"] = refused
+            return res
+        with open(os.path.join(self.args.bench_dir, res["script"])) as f:
+            template = f.read()
+        for k in kinds:
+            with open(os.path.join(self.work, "pgb_upsert_%s.sql" % k), "w") as f:
+                f.write(template.replace("@TABLE@", "u_" + k))
+        for clients in (1, 2):
+            key = "c%d" % clients
+            res[key] = {k: {"tps": [], "p50": [], "p95": [], "p99": []} for k in kinds}
+            for rnd in range(ROUNDS):
+                for k in self.order(kinds, rnd):
+                    tps, lat = self.pgbench_once("upsert", k, clients, 2 * N, seed=4242 + 10 * rnd + clients)
+                    res[key][k]["tps"].append(tps)
+                    for p in ("p50", "p95", "p99"):
+                        res[key][k][p].append(lat[p])
+            for k in kinds:
+                d = res[key][k]
+                d["tps_med"] = med(d["tps"])
+                for p in ("p50", "p95", "p99"):
+                    d[p + "_med"] = med(d[p])
+        res["size_after"] = {k: self.rel_size("ui_" + k) for k in kinds}
+        # With a fixed number of transactions (-t) and the same seed both
+        # tables took the same upserts (their order does not change the
+        # result: each adds 1 to val), so they must hold the same rows.
+        self.unique_check(u, kinds, "after the upserts", same=self.pgb[0] == "-t" and not u.get("tables_differ"))
+        self.check_learned(u, "after the upserts", heapallindexed=self.quick, idx="ui_learned")
+        return res
+
+    def tpcb(self, u):
+        """pgbench's built-in TPC-B-like script for tpcb_seconds on pgbench's
+        schema (pgbench -i at tpcb_scale), once with the accounts keyed by a
+        unique learned index on aid and once by a unique btree index, each
+        on a fresh pgbench -i (the same rows): the index's size at the start
+        and the end, and index pages per lookup (pg_statio, as for the data
+        sets) at the start and the end."""
+        a = self.admin
+        S, T, C = self.tpcb_scale, self.tpcb_seconds, self.tpcb_clients
+        accounts = 100000 * S
+        res = {"scale": S, "seconds": T, "clients": C, "accounts": accounts, "nonhot": self.tpcb_nonhot}
+        a.q("SELECT setseed(0.37)")
+        a.q("CREATE UNLOGGED TABLE tpcb_probes AS SELECT (1 + floor(random() * %d))::int4 AS k"
+            " FROM generate_series(1, %d)" % (accounts, self.pages_probes))
+        a.q("VACUUM ANALYZE tpcb_probes")
+        for k in ("learned", "btree"):
+            idx = "accounts_" + k
+            d = res[k] = {"index": idx}
+            # pgbench -i without its primary-key step: the branches' and
+            # tellers' primary keys as pgbench makes them, the accounts' a
+            # unique index of the kind measured.
+            p = subprocess.run(["pgbench", "-i", "-s", str(S), "-I", "dtGv"], capture_output=True, text=True)
+            if p.returncode != 0:
+                raise BenchError("pgbench -i failed:\n%s\n%s" % (p.stdout[-2000:], p.stderr[-2000:]))
+            a.q("ALTER TABLE pgbench_branches ADD PRIMARY KEY (bid)")
+            a.q("ALTER TABLE pgbench_tellers ADD PRIMARY KEY (tid)")
+            a.q("CREATE UNIQUE INDEX %s ON pgbench_accounts USING %s (aid)" % (idx, k))
+            if self.tpcb_nonhot:
+                a.q("CREATE INDEX accounts_abalance ON pgbench_accounts (abalance)")
+            a.q("VACUUM ANALYZE pgbench_accounts")
+            d["size_start"] = self.rel_size(idx)
+            # The script's UPDATE must find its account through the index
+            # with no setting changed, or the run measures a seq scan.
+            want = ["Index Scan using %s" % idx]
+            ok, plan = self.plan_ok(a, "UPDATE pgbench_accounts SET abalance = abalance + 1 WHERE aid = 1", want)
+            if not ok:
+                self.plan_note(u, "TPC-B UPDATE of an account", k, want, plan)
+            d["pages_start"] = self.tpcb_pages(u, k, idx, "at the start")
+            a.q("CHECKPOINT")
+            counts = {}
+            tps, lat = self.pgbench_once("tpcb", k, C, 0, seed=4242, run=("-T", str(T)),
+                                         script=["-b", "tpcb-like"], counts=counts)
+            d["tps"], d["latency"], d["transactions"] = tps, lat, counts.get("transactions")
+            d["size_end"] = self.rel_size(idx)
+            d["heap_end"] = self.rel_size("pgbench_accounts")
+            if k == "learned" and self.has_info_fn:
+                d["info_end"] = self.info_row(idx)
+            d["pages_end"] = self.tpcb_pages(u, k, idx, "at the end")
+            # TPC-B's invariant: every transaction adds its delta to one
+            # account, teller and branch and logs it in the history.
+            sums = a.q("SELECT (SELECT sum(abalance) FROM pgbench_accounts), (SELECT sum(tbalance) FROM pgbench_tellers),"
+                       " (SELECT sum(bbalance) FROM pgbench_branches), (SELECT coalesce(sum(delta), 0) FROM pgbench_history),"
+                       " (SELECT count(*) FROM pgbench_accounts), (SELECT count(DISTINCT aid) FROM pgbench_accounts)")[0]
+            if len(set(sums[:4])) != 1 or sums[4] != sums[5] or int(sums[4]) != accounts:
+                self.failed(u, "TPC-B with %s: balances of accounts, tellers, branches, history %s; %s accounts, "
+                               "%s distinct aids, expected %d" % (idx, " / ".join(sums[:4]), sums[4], sums[5], accounts))
+            if k == "learned":
+                self.check_learned(u, "after TPC-B", heapallindexed=self.quick, idx=idx)
+        u.setdefault("checks", []).append(
+            "TPC-B, each index: the balances of accounts, tellers, branches and history agree, every aid is there "
+            "once, and the %s probed aids are found once each through the index, at the start and the end"
+            % fmt_int(self.pages_probes))
+        return res
+
+    def tpcb_pages(self, u, k, idx, when):
+        """Index pages per lookup of an aid (pg_statio, warm), through a
+        nested loop over tpcb_probes; each probe must find its account once."""
+        s = Session("tpcb-" + k)
+        s.q(MEASURE_SETTINGS)
+        n = int(s.one("SELECT count(*) FROM tpcb_probes"))
+        q = "SELECT count(*) FROM tpcb_probes p JOIN pgbench_accounts a ON a.aid = p.k"
+        want = ["Nested Loop", "using %s" % idx]
+        ok, plan = self.plan_ok(s, q, want)
+        if not ok:
+            self.plan_note(u, "TPC-B lookups %s" % when, k, want, plan)
+            s.close()
+            return None
+        got = s.q("SELECT * FROM bench_run(%s)" % lit(q))[0][1]  # warm
+        if int(got) != n:
+            self.failed(u, "WRONG RESULT (TPC-B %s, %s): %s of %d probed aids found" % (when, idx, got, n))
+        pages = self.count_pages(s, idx, q)
+        s.close()
+        return pages / n
 
     # ------------------------------------------------------------------
     def cdf_sample(self, name, r, keys, fracs):

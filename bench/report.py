@@ -174,6 +174,43 @@ def targets(r):
     return t
 
 
+def unique_targets(u):
+    """[(target text, value text, met)] for the unique-index section:
+    learned unique against btree unique, same rows, same run."""
+    t = []
+    up = u.get("upsert") or {}
+    if up.get("refused"):
+        shown = "refused by the server (%s)" % "; ".join(up["refused"].values())
+        t.append(("pgbench upsert (ON CONFLICT (id) DO UPDATE) TPS >= 1.0x btree (1 / 2 clients)", shown, None))
+    else:
+        tr = [ratio(g(up, c, "learned", "tps_med"), g(up, c, "btree", "tps_med")) for c in ("c1", "c2")]
+        t.append(("pgbench upsert (ON CONFLICT (id) DO UPDATE) TPS >= 1.0x btree (1 / 2 clients)",
+                  " / ".join(fmt(v) + "x" for v in tr) if up else "–",
+                  None if None in tr else all(v >= 1.0 for v in tr)))
+    cr = [ratio(g(u, "copy", o, "learned", "rows_per_s"), g(u, "copy", o, "btree", "rows_per_s"))
+          for o in ("random", "ascending")]
+    to = [g(u, "copy", o, "learned", "timed_out_after_s") for o in ("random", "ascending")]
+    t.append(("COPY of unique keys rows/s >= 1.0x btree (random / ascending)",
+              " / ".join(("timed out" if x else fmt(v) + "x") for v, x in zip(cr, to)),
+              False if any(to) else (None if None in cr else all(v >= 1.0 for v in cr))))
+    wr = [ratio(g(u, "copy", o, "learned", "wal_bytes"), g(u, "copy", o, "btree", "wal_bytes"))
+          for o in ("random", "ascending")]
+    t.append(("COPY of unique keys WAL bytes <= 1.5x btree (random / ascending)",
+              " / ".join(fmt(v) + "x" for v in wr), None if None in wr else all(v <= 1.5 for v in wr)))
+    tp = u.get("tpcb") or {}
+    secs = "%s s each" % fmt(tp.get("seconds")) if tp else ""
+    if tp.get("nonhot"):
+        secs += ", no HOT update"
+    sz = ratio(g(tp, "learned", "size_end", "bytes"), g(tp, "btree", "size_end", "bytes"))
+    t.append(("TPC-B-like pgbench (%s): index size at the end <= 0.5x btree" % secs, fmt(sz) + "x" if sz else "–",
+              None if sz is None else sz <= 0.5))
+    pl, pb = g(tp, "learned", "pages_end"), g(tp, "btree", "pages_end")
+    t.append(("TPC-B-like pgbench (%s): index pages per lookup after the run = 1" % secs,
+              "–" if pl is None else "%.3f (btree %s)" % (pl, "–" if pb is None else "%.3f" % pb),
+              None if pl is None else pl <= 1.0))
+    return t
+
+
 def mark(ok):
     return "" if ok is None else (" ✅" if ok else " ❌")
 
@@ -207,9 +244,29 @@ def write_targets(res, out):
                     met += 1 if ok else 0
             lines.append("| %s | %s | %d of %d |" % (label, " | ".join(cells), met, tot))
     lines.append("")
+    u = res.get("unique")
+    if u:
+        lines.append("## Unique indexes: learned unique against btree unique")
+        lines.append("")
+        lines.append("Same rows, same run (%s; %s rows; TPC-B-like on pgbench's schema at scale %s). COPY and upsert "
+                     "figures are medians of 3 runs, the TPC-B-like figures come from one run per index. Details: "
+                     "[RESULTS.md](RESULTS.md), \"Unique indexes\"."
+                     % (pg_short(env), fmt(u.get("rows")), fmt(g(u, "tpcb", "scale"))))
+        lines.append("")
+        lines.append("| target | learned / btree | |")
+        lines.append("|---|---|---|")
+        for label, shown, ok in unique_targets(u):
+            lines.append("| %s | %s |%s |" % (label, shown, mark(ok)))
+        lines.append("")
     with open(os.path.join(out, "targets.md"), "w") as f:
         f.write("\n".join(lines))
     return per
+
+
+def pg_short(env):
+    """"PostgreSQL 15.20" out of version()."""
+    v = (env.get("postgres") or "").split()
+    return " ".join(v[:2]) if len(v) >= 2 else "PostgreSQL"
 
 
 def info_value(v):
@@ -301,6 +358,35 @@ def method_text(res):
         "prewarm": prewarm, "range_runs": range_runs, "p_after": fmt(P2)}
 
 
+def unique_method(res):
+    u = res["unique"]
+    tp = u.get("tpcb") or {}
+    env = res.get("env", {})
+    pgb = (env.get("pgbench") or "").split()
+    return """- **Unique indexes** (learned unique against btree unique; README "Unique indexes"): two tables `u_learned` and
+  `u_btree` get the same %(rows)s rows, the even ids 2, 4, .., 2N (heap in random order), by `COPY FREEZE` from one file, and
+  a `CREATE UNIQUE INDEX` each. **COPY**: as for the data sets (a `CHECKPOINT` before each, learned and btree alternating,
+  medians of 3, WAL by LSN difference), %(copy)s rows per batch: 3 batches of odd ids (absent from the table; one seeded
+  shuffle cut into disjoint batches), then 3 of ascending ids after all the others, one apart. **Upserts**:
+  `bench/pgbench_upsert.sql` (`INSERT ... ON CONFLICT (id) DO UPDATE SET val = val + 1` on an id uniform in [1, 2N]:
+  some insert, the others update), `-M prepared`, 1 and 2 clients, %(pgb)s, 3 runs each, the same `--random-seed` for
+  both tables; PostgreSQL 15 to 17 refuse `ON CONFLICT` on a table with a unique learned index, which the harness
+  checks first (one upsert, rolled back) and reports instead of timing. **TPC-B-like**: `pgbench -i -s %(scale)s -I dtGv`
+  (no primary keys), the branches' and tellers' primary keys added, the accounts given a unique learned or btree index
+  on `aid` in place of theirs, `VACUUM ANALYZE`, `CHECKPOINT`, then pgbench's built-in `tpcb-like` script, `-M prepared`,
+  %(clients)s clients, %(secs)s s, the learned index's run first and then, on a fresh `pgbench -i` (the same rows), the
+  btree's (autovacuum is off, as for every figure: only the indexes' own clean-up runs). Index size by
+  `pg_relation_size`; index pages per lookup by `pg_statio_user_indexes` as for the data sets, over %(probes)s aids
+  probed in a nested loop, at the start and the end. After each part the harness checks that no id is there twice,
+  that each index answers as a seq scan, `learned_index_check`, and for TPC-B that the balances of accounts, tellers,
+  branches and history agree.""" % {
+        "rows": fmt(u.get("rows")), "copy": fmt(g(u, "copy", "rows")),
+        "pgb": ("each run %s s" % pgb[1]) if pgb[:1] == ["-T"] else ("each run %s transactions per client" % pgb[1])
+        if len(pgb) == 2 else "pgbench options `%s`" % " ".join(pgb),
+        "scale": fmt(tp.get("scale")), "clients": fmt(tp.get("clients")), "secs": fmt(tp.get("seconds")),
+        "probes": fmt(min(10000, env.get("probes_other") or env.get("probes") or 10000))}
+
+
 def build_after(a, b, f=None):
     f = f or fmt
     if a is None and b is None:
@@ -341,15 +427,91 @@ def model_table(res, names):
     return L
 
 
+def unique_metrics(u):
+    """(label, better, {kind: value}) of the unique-index section."""
+    out = []
+
+    def add(label, better, fn):
+        out.append((label, better, {k: fn(k) for k in ("learned", "btree")}))
+
+    add("CREATE UNIQUE INDEX ms", "lower", lambda k: g(u, "build_ms", k))
+    add("index size after the build, bytes", "lower", lambda k: g(u, "size", k, "bytes"))
+    for order in ("random", "ascending"):
+        add("COPY of unique %s keys: rows/s" % order, "higher",
+            lambda k: g(u, "copy", order, k, "rows_per_s") or copy_timeout({"writes": u.get("copy")}, order, k))
+        add("COPY of unique %s keys: WAL bytes" % order, "lower", lambda k: g(u, "copy", order, k, "wal_bytes"))
+    add("index size after the COPYs, bytes", "lower", lambda k: g(u, "size_copy", k, "bytes"))
+    up = u.get("upsert") or {}
+    if not up.get("refused"):
+        for c in ("c1", "c2"):
+            cl = c[1:]
+            add("upsert TPS, %s client(s)" % cl, "higher", lambda k: g(up, c, k, "tps_med"))
+            for p in ("p50", "p95", "p99"):
+                add("upsert latency %s ms, %s client(s)" % (p, cl), "lower", lambda k: g(up, c, k, p + "_med"))
+        add("index size after the upserts, bytes", "lower", lambda k: g(up, "size_after", k, "bytes"))
+    tp = u.get("tpcb") or {}
+    add("TPC-B-like TPS", "higher", lambda k: g(tp, k, "tps"))
+    add("TPC-B-like transactions", "higher", lambda k: g(tp, k, "transactions"))
+    add("TPC-B-like latency p50 ms", "lower", lambda k: g(tp, k, "latency", "p50"))
+    add("TPC-B-like latency p99 ms", "lower", lambda k: g(tp, k, "latency", "p99"))
+    add("accounts index size at the start, bytes", "lower", lambda k: g(tp, k, "size_start", "bytes"))
+    add("accounts index size at the end, bytes", "lower", lambda k: g(tp, k, "size_end", "bytes"))
+    add("accounts index pages per lookup at the start", "lower", lambda k: g(tp, k, "pages_start"))
+    add("accounts index pages per lookup at the end", "lower", lambda k: g(tp, k, "pages_end"))
+    add("accounts heap size at the end, bytes", "lower", lambda k: g(tp, k, "heap_end", "bytes"))
+    return out
+
+
+def unique_section(res):
+    u = res.get("unique")
+    if not u:
+        return []
+    tp = u.get("tpcb") or {}
+    L = ["## Unique indexes", "",
+         "A unique learned index against a unique btree index on the same rows in the same run (README \"Unique "
+         "indexes\"): `u_learned` and `u_btree`, %s rows each, then the COPYs, then the upserts; then TPC-B-like "
+         "pgbench on pgbench's schema (scale %s, %s accounts%s), %s clients for %s s with each index. Measured in %s s."
+         % (fmt(u.get("rows")), fmt(tp.get("scale")), fmt(tp.get("accounts")),
+            "; the accounts also have a btree index on abalance, so that no update is HOT (BENCH_TPCB_NONHOT=1)"
+            if tp.get("nonhot") else "", fmt(tp.get("clients")), fmt(tp.get("seconds")), fmt(u.get("seconds"))), ""]
+    refused = g(u, "upsert", "refused")
+    if refused:
+        L.append("The upsert benchmark did not run: the server refused `INSERT ... ON CONFLICT` on the table with a "
+                 "unique learned index (%s), as PostgreSQL 15 to 17 do." % "; ".join(refused.values()))
+        L.append("")
+    L.append("| metric | learned | btree | learned/btree |")
+    L.append("|---|---|---|---|")
+    for label, better, vals in unique_metrics(u):
+        if all(v is None for v in vals.values()):
+            continue
+        L.append("| %s (%s is better) | %s | %s | %s |" % (label, better, fmt(vals["learned"]), fmt(vals["btree"]),
+                                                          fmt(ratio(vals["learned"], vals["btree"]))))
+    L.append("")
+    info = g(tp, "learned", "info_end")
+    if info:
+        L.append("`learned_index_info` of the accounts' learned index after the TPC-B-like run: "
+                 + ", ".join("%s %s" % (k, info_value(v)) for k, v in info.items()) + ".")
+        L.append("")
+    for c in u.get("checks", []):
+        L.append("- " + c)
+    for c in u.get("notes", []):
+        L.append("- Note: " + c)
+    L.append("")
+    return L
+
+
 def phase_table(res, names):
     """Seconds per phase and data set, as the run recorded them."""
-    have = [n for n in names if res["datasets"][n].get("phases")]
+    sections = {n: res["datasets"][n] for n in names}
+    if res.get("unique"):
+        sections["unique"] = res["unique"]
+    have = [n for n in sections if sections[n].get("phases")]
     if not have:
         return []
     order = []
     secs = {}
     for n in have:
-        for ph, t in res["datasets"][n]["phases"]:
+        for ph, t in sections[n]["phases"]:
             if ph not in order:
                 order.append(ph)
             secs[(n, ph)] = secs.get((n, ph), 0) + t
@@ -362,8 +524,9 @@ def phase_table(res, names):
     for ph in order:
         vals = [secs.get((n, ph)) for n in have]
         L.append("| %s | %s | %s |" % (ph, " | ".join(sec(v) for v in vals), sec(sum(v for v in vals if v))))
-    tot = [res["datasets"][n].get("seconds") for n in have]
-    L.append("| **data set total** | %s | %s |" % (" | ".join(sec(v) for v in tot), sec(sum(v for v in tot if v))))
+    tot = [sections[n].get("seconds") for n in have]
+    L.append("| **%s total** | %s | %s |" % ("section" if "unique" in have else "data set",
+                                              " | ".join(sec(v) for v in tot), sec(sum(v for v in tot if v))))
     L.append("")
     return L
 
@@ -402,10 +565,12 @@ def write_report(res, out, charts, work):
     L.append("## Method")
     L.append("")
     L.append(method_text(res))
+    if res.get("unique"):
+        L.append(unique_method(res))
     for note in res.get("notes", []):
         L.append("- **Note**: " + note)
     if res.get("reductions"):
-        L.append("- **Reductions** (to keep the full run under 30 minutes on 2 cores): "
+        L.append("- **Reductions** (to keep the data sets' part of the full run under 30 minutes on 2 cores): "
                  + "; ".join(res["reductions"]) + ".")
     if res.get("failures"):
         L.append("")
@@ -486,6 +651,7 @@ def write_report(res, out, charts, work):
         for c in r.get("notes", []):
             L.append("- Note: " + c)
         L.append("")
+    L.extend(unique_section(res))
     L.append("## Targets")
     L.append("")
     with open(os.path.join(out, "targets.md")) as f:

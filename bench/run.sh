@@ -23,6 +23,11 @@
 # run, index-only 3M, index scan 250K), BENCH_COPY_ROWS (rows per COPY, 1M),
 # BENCH_PGBENCH_SECONDS and BENCH_PGBENCH_SECONDS_OTHER (seconds per pgbench
 # run, learned and btree 2, hash 1), BENCH_DATASETS (comma-separated subset),
+# BENCH_UNIQUE=0 (skip the unique-index section: COPY, upserts, TPC-B-like),
+# BENCH_TPCB_SECONDS (seconds of the TPC-B-like run per index, 600; quick
+# 10), BENCH_TPCB_SCALE (its pgbench scale, 10; quick 1), BENCH_TPCB_NONHOT=1
+# (the accounts also indexed on abalance: no HOT update, every update adds
+# an entry to the aid index),
 # BENCH_OUT (where the results go; a subset run should not overwrite bench/),
 # BENCH_SKIP_BUILD=1 (use the extension already installed), LRN_KEEP=1 (keep
 # the cluster directory).
