@@ -171,8 +171,10 @@ DROP INDEX pbu_ser;
 -- NULLS NOT DISTINCT: the two NULL rows are duplicates, as in btree.
 SELECT * FROM pg_temp.both('CREATE UNIQUE INDEX pbu_nnd_@ ON pbu USING @ (id) NULLS NOT DISTINCT');
 SET enable_seqscan = off;
+SET enable_bitmapscan = off;
 SELECT * FROM pg_temp.cmp('SELECT id, pad FROM pbu WHERE id IN (7, 8, 49999)');
 SELECT * FROM pg_temp.cmp('SELECT pad FROM pbu WHERE id IS NULL');
+RESET enable_bitmapscan;
 RESET enable_seqscan;
 
 -- CONCURRENTLY: its first phase builds with workers too (the validation
