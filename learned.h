@@ -701,6 +701,24 @@ extern uint32 learned_get_pages_per_record(Relation index);
 extern bool learned_type_supported(Oid typid);
 extern Oid	learned_index_keytype(Relation index);
 
+/* learned_parallel_build.c: parallel CREATE INDEX (PostgreSQL 17 on) */
+struct dsm_segment;
+struct shm_toc;
+struct SortCoordinateData;
+typedef struct LearnedSort LearnedSort;	/* learned_sort.c */
+typedef struct LearnedParallelBuild LearnedParallelBuild;
+extern LearnedParallelBuild *learned_build_parallel_begin(Relation heap,
+														  Relation index,
+														  bool isconcurrent,
+														  int nworkers);
+extern LearnedSort *learned_build_parallel_sort(LearnedParallelBuild *leader,
+												Relation heap, Relation index,
+												struct IndexInfo *indexInfo,
+												double *indtuples, uint64 *nkeys);
+extern void learned_build_parallel_end(LearnedParallelBuild *leader);
+extern PGDLLEXPORT void learned_parallel_build_main(struct dsm_segment *seg,
+													struct shm_toc *toc);
+
 /* learned_retrain.c */
 extern void learned_retrain_init(void);
 extern bool learned_retrain(Relation index);
@@ -715,13 +733,19 @@ extern bool learned_gettuple(IndexScanDesc scan, ScanDirection dir);
 extern int64 learned_getbitmap(IndexScanDesc scan, TIDBitmap *tbm);
 extern void learned_endscan(IndexScanDesc scan);
 /* learned_sort.c: CREATE INDEX's sort of (key, heap TID) entries */
-typedef struct LearnedSort LearnedSort;
 extern LearnedSort *learned_sort_begin(int work_mem_kb);
 extern void learned_sort_put(LearnedSort *sort, int64 key, ItemPointer tid);
 extern void learned_sort_perform(LearnedSort *sort);
 extern bool learned_sort_next(LearnedSort *sort, int64 *key,
 							  ItemPointerData *tid);
 extern void learned_sort_end(LearnedSort *sort);
+extern LearnedSort *learned_sort_begin_shared(int work_mem_kb,
+											  struct SortCoordinateData *coordinate);
+extern void learned_sort_put_shared(LearnedSort *sort, int64 key, bool isnull,
+									ItemPointer tid, bool alive);
+extern bool learned_sort_next_shared(LearnedSort *sort, int64 *key,
+									 bool *isnull, ItemPointerData *tid,
+									 bool *alive);
 
 /*
  * learned_unique.c: the uniqueness check of an insert, and CREATE INDEX's
@@ -742,7 +766,11 @@ extern LearnedSpool *learned_spool_begin(Relation heap, Relation index,
 extern void learned_spool_put(LearnedSpool *spool, int64 key, ItemPointer tid,
 							  bool alive);
 extern void learned_spool_note_null(LearnedSpool *spool, bool alive);
+extern LearnedSpool *learned_spool_begin_merged(Relation heap, Relation index,
+												bool unique,
+												LearnedSort *merged);
 extern void learned_spool_perform(LearnedSpool *spool);
+extern bool learned_spool_next_null(LearnedSpool *spool, ItemPointerData *tid);
 extern bool learned_spool_next(LearnedSpool *spool, int64 *key,
 							   ItemPointerData *tid);
 extern void learned_spool_end(LearnedSpool *spool);

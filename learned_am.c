@@ -183,7 +183,8 @@ learned_handler(PG_FUNCTION_ARGS)
 	amroutine->ampredlocks = false;
 	amroutine->amcanparallel = false;
 #if PG_VERSION_NUM >= 170000
-	amroutine->amcanbuildparallel = false;
+	/* learned_parallel_build.c; before 17, the server plans no workers for us. */
+	amroutine->amcanbuildparallel = true;
 #endif
 	amroutine->amcaninclude = false;
 	amroutine->amusemaintenanceworkmem = false;

@@ -215,7 +215,12 @@ learned_write_leaves(LearnedBuildState *state, int fillfactor,
 		if (ahead->n == 0 && BufferIsValid(prevbuf))
 			break;
 
-		/* Its low fence: minus infinity for the first leaf. */
+		/*
+		 * Its low fence: minus infinity for the first leaf.  Zeroed first:
+		 * the struct's padding is copied into the pages, which must not
+		 * depend on the stack's garbage (a build's pages are reproducible).
+		 */
+		memset(&low, 0, sizeof(low));
 		if (!BufferIsValid(prevbuf))
 		{
 			flags |= LEARNED_LEFTMOST;
@@ -471,6 +476,7 @@ learned_build(Relation heap, Relation index, IndexInfo *indexInfo)
 	Buffer		metabuf;
 	Page		metapage;
 	LearnedMetaPage meta;
+	LearnedParallelBuild *parallel = NULL;
 	uint32		i;
 
 	/* Can't happen: ambuild gets a new, empty relation (as in nbtree). */
@@ -486,25 +492,55 @@ learned_build(Relation heap, Relation index, IndexInfo *indexInfo)
 	MarkBufferDirty(metabuf);
 	UnlockReleaseBuffer(metabuf);
 
-	/* Scan the table: sort the keys, write NULLs straight to their chain. */
 	memset(&state, 0, sizeof(state));
 	state.index = index;
 	state.keytype = learned_index_keytype(index);
 	state.null_buf = InvalidBuffer;
 	state.null_head = state.null_tail = InvalidBlockNumber;
 
-	state.spool = learned_spool_begin(heap, index, indexInfo->ii_Unique);
-
+	/*
+	 * With parallel workers (planned by the server on PostgreSQL 17 on, see
+	 * learned_parallel_build.c) the participants scan and sort the table; the
+	 * merged entries give the NULL chain, then the keys.  Without (none
+	 * planned, or none could start), this process alone.
+	 */
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE,
 								 LEARNED_PHASE_TABLESCAN);
-	table_index_build_scan(heap, index, indexInfo, true, true,
-						   learned_build_callback, (void *) &state, NULL);
+	if (indexInfo->ii_ParallelWorkers > 0)
+		parallel = learned_build_parallel_begin(heap, index,
+												indexInfo->ii_Concurrent,
+												indexInfo->ii_ParallelWorkers);
+	if (parallel != NULL)
+	{
+		ItemPointerData null_tid;
+		LearnedSort *sorted = learned_build_parallel_sort(parallel, heap, index,
+														  indexInfo,
+														  &state.indtuples,
+														  &state.nkeys);
+
+		state.spool = learned_spool_begin_merged(heap, index,
+												 indexInfo->ii_Unique, sorted);
+		pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE,
+									 LEARNED_PHASE_SORT);
+		learned_spool_perform(state.spool);
+		while (learned_spool_next_null(state.spool, &null_tid))
+		{
+			learned_build_add_null(&state, &null_tid);
+			CHECK_FOR_INTERRUPTS();
+		}
+	}
+	else
+	{
+		/* Scan the table: sort the keys, write NULLs straight to their chain. */
+		state.spool = learned_spool_begin(heap, index, indexInfo->ii_Unique);
+		table_index_build_scan(heap, index, indexInfo, true, true,
+							   learned_build_callback, (void *) &state, NULL);
+		pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE,
+									 LEARNED_PHASE_SORT);
+		learned_spool_perform(state.spool);
+	}
 	if (BufferIsValid(state.null_buf))
 		ReleaseBuffer(state.null_buf);	/* written and dirtied, unlocked */
-
-	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE,
-								 LEARNED_PHASE_SORT);
-	learned_spool_perform(state.spool);
 
 	/*
 	 * At most this many leaves: the format of each, and so how many
@@ -533,6 +569,8 @@ learned_build(Relation heap, Relation index, IndexInfo *indexInfo)
 	fences.blocks = palloc_extended(fences.allocated * sizeof(BlockNumber), MCXT_ALLOC_HUGE);
 	learned_write_leaves(&state, fillfactor, &fences);
 	learned_spool_end(state.spool);
+	if (parallel != NULL)
+		learned_build_parallel_end(parallel);
 
 	/*
 	 * The records follow the leaves; which leaves each lists depends on the

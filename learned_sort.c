@@ -16,6 +16,13 @@
  * Past maintenance_work_mem (the array and its scratch copy count) every
  * entry goes to a tuplesort instead, which spills to disk.
  *
+ * A parallel build (learned_parallel_build.c) sorts with the server's shared
+ * tuplesort from the start: each participant's sort writes its sorted run
+ * to the shared file set and the leader's sort merges the runs.  Its
+ * entries also carry NULL keys (first, in TID order) and whether the
+ * tuple is alive, so that one sorted stream gives the leader everything
+ * the serial build's separate sorts and NULL chain give it.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -52,9 +59,15 @@ struct LearnedSort
 	Size		allocated;
 	Size		next;			/* reading position after sorting */
 
-	/* Once the budget is exceeded: a tuplesort holding every entry. */
+	/*
+	 * Once the budget is exceeded: a tuplesort holding every entry.  In a
+	 * parallel build, from the start, and its entries are (key int8 or NULL,
+	 * tid, alive bool).
+	 */
 	Tuplesortstate *tuplesort;
-	TupleTableSlot *slot;		/* (key int8, tid) */
+	TupleTableSlot *slot;		/* (key int8, tid) or (key, tid, alive) */
+	bool		shared;			/* a participant's or the leader's share of a
+								 * parallel sort */
 };
 
 /* The key as an unsigned number that sorts in the same order. */
@@ -100,29 +113,45 @@ learned_sort_put_tuple(LearnedSort *sort, int64 key, ItemPointer tid)
 	tuplesort_puttupleslot(sort->tuplesort, slot);
 }
 
-/* Move every entry into a tuplesort: the array would exceed the budget. */
+/*
+ * Start the tuplesort, sorting by (key, TID): a serial build's spill
+ * (coordinate NULL: two columns) or a parallel build's shared sort (three:
+ * NULL keys first, and the alive flag, not sorted on).
+ */
 static void
-learned_sort_spill(LearnedSort *sort)
+learned_sort_begin_tuplesort(LearnedSort *sort, SortCoordinate coordinate)
 {
-	TupleDesc	desc = CreateTemplateTupleDesc(2);
+	int			ncolumns = coordinate ? 3 : 2;
+	TupleDesc	desc = CreateTemplateTupleDesc(ncolumns);
 	AttrNumber	columns[2] = {1, 2};
 	Oid			operators[2] = {Int8LessOperator, TIDLessOperator};
 	Oid			collations[2] = {InvalidOid, InvalidOid};
-	bool		nulls_first[2] = {false, false};
-	Size		i;
+	bool		nulls_first[2] = {true, false};
 
 	TupleDescInitEntry(desc, (AttrNumber) 1, "key", INT8OID, -1, 0);
 	TupleDescInitEntry(desc, (AttrNumber) 2, "tid", TIDOID, -1, 0);
+	if (coordinate)
+		TupleDescInitEntry(desc, (AttrNumber) 3, "alive", BOOLOID, -1, 0);
 	sort->slot = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
 	sort->tuplesort = tuplesort_begin_heap(desc, 2, columns, operators,
 										   collations, nulls_first,
-										   (int) (sort->budget / 1024), NULL,
+										   (int) (sort->budget / 1024),
+										   coordinate,
 #if PG_VERSION_NUM >= 150000
 										   TUPLESORT_NONE
 #else
 										   false
 #endif
 		);
+}
+
+/* Move every entry into a tuplesort: the array would exceed the budget. */
+static void
+learned_sort_spill(LearnedSort *sort)
+{
+	Size		i;
+
+	learned_sort_begin_tuplesort(sort, NULL);
 
 	for (i = 0; i < sort->nentries; i++)
 		learned_sort_put_tuple(sort, sort->entries[i].key,
@@ -132,9 +161,63 @@ learned_sort_spill(LearnedSort *sort)
 	sort->nentries = sort->allocated = 0;
 }
 
+/*
+ * A share of a parallel build's sort (coordinate's isWorker) or the
+ * leader's merge of the shares; tuplesort.h describes the protocol.
+ */
+LearnedSort *
+learned_sort_begin_shared(int work_mem_kb, SortCoordinate coordinate)
+{
+	LearnedSort *sort = palloc0(sizeof(LearnedSort));
+
+	sort->budget = (Size) work_mem_kb * 1024;
+	sort->shared = true;
+	learned_sort_begin_tuplesort(sort, coordinate);
+	return sort;
+}
+
+/* Put an entry of a parallel build: its key may be NULL. */
+void
+learned_sort_put_shared(LearnedSort *sort, int64 key, bool isnull,
+						ItemPointer tid, bool alive)
+{
+	TupleTableSlot *slot = sort->slot;
+
+	Assert(sort->shared);
+	ExecClearTuple(slot);
+	slot->tts_values[0] = isnull ? (Datum) 0 : Int64GetDatum(key);
+	slot->tts_isnull[0] = isnull;
+	slot->tts_values[1] = PointerGetDatum(tid);
+	slot->tts_isnull[1] = false;
+	slot->tts_values[2] = BoolGetDatum(alive);
+	slot->tts_isnull[2] = false;
+	ExecStoreVirtualTuple(slot);
+	tuplesort_puttupleslot(sort->tuplesort, slot);
+}
+
+/* The next entry of a parallel build's merged sort; false at the end. */
+bool
+learned_sort_next_shared(LearnedSort *sort, int64 *key, bool *isnull,
+						 ItemPointerData *tid, bool *alive)
+{
+	bool		null;
+	Datum		value;
+
+	Assert(sort->shared);
+	if (!tuplesort_gettupleslot(sort->tuplesort, true, false, sort->slot,
+								NULL))
+		return false;
+	value = slot_getattr(sort->slot, 1, isnull);
+	*key = *isnull ? 0 : DatumGetInt64(value);
+	*tid = *(ItemPointer) DatumGetPointer(slot_getattr(sort->slot, 2, &null));
+	*alive = DatumGetBool(slot_getattr(sort->slot, 3, &null));
+	return true;
+}
+
 void
 learned_sort_put(LearnedSort *sort, int64 key, ItemPointer tid)
 {
+	Assert(!sort->shared);
 	if (sort->tuplesort == NULL && sort->nentries == sort->allocated)
 	{
 		Size		grown = sort->allocated * 2;
@@ -235,6 +318,12 @@ learned_sort_perform(LearnedSort *sort)
 	Size		n = sort->nentries;
 	Size		start;
 
+	/* No message from a parallel worker: it would reach the client. */
+	if (sort->shared)
+	{
+		tuplesort_performsort(sort->tuplesort);
+		return;
+	}
 	if (sort->tuplesort != NULL)
 	{
 		elog(DEBUG1, "learned index build: sorting with tuplesort, past maintenance_work_mem");
@@ -280,6 +369,7 @@ learned_sort_perform(LearnedSort *sort)
 bool
 learned_sort_next(LearnedSort *sort, int64 *key, ItemPointerData *tid)
 {
+	Assert(!sort->shared);
 	if (sort->tuplesort != NULL)
 	{
 		bool		isnull;

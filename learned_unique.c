@@ -34,7 +34,10 @@
  * CREATE INDEX sorts the entries of live tuples and those of recently dead
  * ones (the build scan's tupleIsAlive) apart and merges them while writing
  * the leaves: both are indexed, only equal keys among live tuples are
- * duplicates.
+ * duplicates.  A parallel build's one merged sort carries the flag in each
+ * entry instead, and its NULL keys first (learned_spool_next_null); equal
+ * keys that two participants scanned meet in that merge, so the check is
+ * the same as a serial build's.
  *
  *-------------------------------------------------------------------------
  */
@@ -380,8 +383,11 @@ struct LearnedSpool
 	bool		unique;
 	LearnedSort *live;
 	LearnedSort *dead;			/* NULL unless unique */
+	bool		merged;			/* a parallel build's: live holds every entry */
 	/* the next entry of each sort, read ahead for the merge */
 	bool		live_ready;
+	bool		live_isnull;	/* merged only: a NULL key */
+	bool		live_alive;		/* merged only: else always true */
 	bool		dead_ready;
 	int64		live_key;
 	int64		dead_key;
@@ -406,6 +412,25 @@ learned_spool_begin(Relation heap, Relation index, bool unique)
 	/* nbtree's spool2 of dead tuples gets work_mem, as here. */
 	if (unique)
 		spool->dead = learned_sort_begin(work_mem);
+	return spool;
+}
+
+/*
+ * The spool of a parallel build's leader: merged is the leader's share of
+ * the parallel sort (learned_sort_begin_shared), every participant's
+ * entries, NULL keys and recently dead tuples included.
+ */
+LearnedSpool *
+learned_spool_begin_merged(Relation heap, Relation index, bool unique,
+						   LearnedSort *merged)
+{
+	LearnedSpool *spool = palloc0(sizeof(LearnedSpool));
+
+	spool->index = index;
+	spool->heap = heap;
+	spool->unique = unique;
+	spool->merged = true;
+	spool->live = merged;
 	return spool;
 }
 
@@ -449,12 +474,29 @@ learned_spool_note_null(LearnedSpool *spool, bool alive)
 		learned_spool_report(spool, (Datum) 0, true);
 }
 
+/* Read the next entry of the live (or merged) sort ahead. */
+static void
+learned_spool_read_live(LearnedSpool *spool)
+{
+	if (spool->merged)
+		spool->live_ready = learned_sort_next_shared(spool->live,
+													 &spool->live_key,
+													 &spool->live_isnull,
+													 &spool->live_tid,
+													 &spool->live_alive);
+	else
+	{
+		spool->live_ready = learned_sort_next(spool->live, &spool->live_key,
+											  &spool->live_tid);
+		spool->live_alive = true;
+	}
+}
+
 void
 learned_spool_perform(LearnedSpool *spool)
 {
 	learned_sort_perform(spool->live);
-	spool->live_ready = learned_sort_next(spool->live, &spool->live_key,
-										  &spool->live_tid);
+	learned_spool_read_live(spool);
 	if (spool->dead)
 	{
 		learned_sort_perform(spool->dead);
@@ -463,11 +505,34 @@ learned_spool_perform(LearnedSpool *spool)
 	}
 }
 
-/* The next entry in (key, TID) order; false when there are no more. */
+/*
+ * A merged spool's next NULL-key entry: they come first, in TID order;
+ * false once the keys begin.  A serial build writes its NULLs during the
+ * table scan and has none here.
+ */
+bool
+learned_spool_next_null(LearnedSpool *spool, ItemPointerData *tid)
+{
+	if (!spool->merged || !spool->live_ready || !spool->live_isnull)
+		return false;
+	*tid = spool->live_tid;
+	learned_spool_note_null(spool, spool->live_alive);
+	learned_spool_read_live(spool);
+	return true;
+}
+
+/*
+ * The next entry in (key, TID) order; false when there are no more.  A
+ * merged spool's NULL keys must have been read by learned_spool_next_null.
+ */
 bool
 learned_spool_next(LearnedSpool *spool, int64 *key, ItemPointerData *tid)
 {
 	bool		take_live;
+
+	/* Can't happen: the caller reads the NULL keys first. */
+	if (spool->live_ready && spool->live_isnull)
+		elog(ERROR, "learned index build: NULL key in the sorted keys");
 
 	if (!spool->live_ready && !spool->dead_ready)
 		return false;
@@ -491,7 +556,7 @@ learned_spool_next(LearnedSpool *spool, int64 *key, ItemPointerData *tid)
 
 	*key = spool->live_key;
 	*tid = spool->live_tid;
-	if (spool->unique)
+	if (spool->unique && spool->live_alive)
 	{
 		if (spool->have_last_live && spool->last_live_key == *key)
 			learned_spool_report(spool,
@@ -501,8 +566,7 @@ learned_spool_next(LearnedSpool *spool, int64 *key, ItemPointerData *tid)
 		spool->have_last_live = true;
 		spool->last_live_key = *key;
 	}
-	spool->live_ready = learned_sort_next(spool->live, &spool->live_key,
-										  &spool->live_tid);
+	learned_spool_read_live(spool);
 	return true;
 }
 
