@@ -10,6 +10,7 @@ OBJS = \
 	learned_funcs.o \
 	learned_insert.o \
 	learned_page.o \
+	learned_parallel.o \
 	learned_retrain.o \
 	learned_scan.o \
 	learned_sort.o \
