@@ -70,6 +70,8 @@ SET LOCAL cpu_operator_cost = 0;
 SET LOCAL cpu_tuple_cost = 1;
 SET LOCAL enable_seqscan = off;
 SET LOCAL enable_bitmapscan = off;
+SET LOCAL enable_indexscan = on;
+SET LOCAL enable_indexonlyscan = on;
 };
 my $sequential = q{
 SET LOCAL max_parallel_workers_per_gather = 0;
@@ -99,6 +101,7 @@ my %reads = (
 
 # One REPEATABLE READ snapshot: each query's parallel answer, then the
 # sequential scan's; any difference raises an error, which fails pgbench.
+# Each block of settings sets everything the other changes.
 my $read_script = "\\set k random(0, 400000)\nBEGIN ISOLATION LEVEL REPEATABLE READ;\n";
 for my $name (sort keys %reads)
 {
