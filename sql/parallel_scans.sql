@@ -128,7 +128,7 @@ SELECT * FROM pg_temp.pcmp('SELECT count(*) FROM pt WHERE id IS NULL AND id = 3'
 SELECT * FROM pg_temp.pcmp('SELECT id FROM pt WHERE id BETWEEN 4000 AND 5000 ORDER BY id');
 SELECT * FROM pg_temp.pcmp('SELECT id FROM pt WHERE id BETWEEN 4000 AND 5000 ORDER BY id DESC');
 SELECT * FROM pg_temp.pcmp('SELECT id FROM pt WHERE id = ANY(''{90, 3, 4242, 60}''::int8[]) ORDER BY id DESC');
-SELECT * FROM pg_temp.pcmp('SELECT id, payload FROM pt WHERE id > 175000 OR id IS NULL ORDER BY id DESC, payload');
+SELECT * FROM pg_temp.pcmp('SELECT id FROM pt WHERE id > 175000 OR id IS NULL ORDER BY id DESC');
 
 -- The workers alone, the leader only gathering.
 SET parallel_leader_participation = off;
