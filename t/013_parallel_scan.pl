@@ -1,10 +1,9 @@
 
 # Parallel scans racing splits: pgbench clients insert keys all over the
 # index (600 keys into one leaf's range, at fillfactor 100: every insert
-# splits a leaf) and
-# delete some while VACUUM runs in a loop; readers run parallel index-only
-# scans (a range aggregate under Gather), parallel index scans and ordered
-# parallel scans (Gather Merge, forward and backward) over most of the
+# splits a leaf) and delete some while VACUUM runs in a loop; readers run
+# parallel index-only scans (a range aggregate under Gather), parallel
+# index scans and ordered parallel scans (Gather Merge, forward and backward) over most of the
 # index, each compared with a sequential scan in the same REPEATABLE READ
 # snapshot, which the parallel workers share with their leader.  A leaf
 # split while the participants walk the chain must neither lose an entry
