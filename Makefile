@@ -11,6 +11,7 @@ OBJS = \
 	learned_insert.o \
 	learned_page.o \
 	learned_parallel_build.o \
+	learned_parallel_scan.o \
 	learned_retrain.o \
 	learned_scan.o \
 	learned_sort.o \

@@ -725,6 +725,49 @@ extern bool learned_retrain(Relation index);
 extern bool learned_model_drifted(Relation index);
 extern void learned_record_refit(Page recpage, uint32 slot_mask);
 
+/*
+ * learned_scan.c, learned_parallel_scan.c: where a scan goes next.  A scan reads
+ * the leaf chain one key interval at a time (an "= ANY" array has one per
+ * element), then the NULL chain (forward; the reverse backward).  Its
+ * position is the page to read next: a block of the current chain, or
+ * InvalidBlockNumber for "find this chain's first page" (the interval's
+ * first leaf through the model, the NULL chain's end through the
+ * metapage).  A serial scan keeps it in scan memory; a parallel scan keeps
+ * one in shared memory that the participants advance in turn, a page at a
+ * time (README, "Parallel scans").
+ */
+typedef enum LearnedScanPhase
+{
+	LEARNED_SCAN_START,			/* nothing read yet */
+	LEARNED_SCAN_KEYS,			/* in interval "interval" of the leaf chain */
+	LEARNED_SCAN_NULLS,			/* in the NULL chain */
+	LEARNED_SCAN_DONE
+} LearnedScanPhase;
+
+typedef struct LearnedScanPosition
+{
+	LearnedScanPhase phase;
+	int			interval;		/* LEARNED_SCAN_KEYS: which interval */
+	BlockNumber block;			/* next page, or InvalidBlockNumber: find it */
+	BlockNumber from_block;		/* the page whose link gave block */
+} LearnedScanPosition;
+
+/* learned_parallel_scan.c */
+#if PG_VERSION_NUM >= 180000
+extern Size learned_estimateparallelscan(Relation index, int nkeys,
+										 int norderbys);
+#elif PG_VERSION_NUM >= 170000
+extern Size learned_estimateparallelscan(int nkeys, int norderbys);
+#else
+extern Size learned_estimateparallelscan(void);
+#endif
+extern void learned_initparallelscan(void *target);
+extern void learned_parallelrescan(IndexScanDesc scan);
+extern bool learned_parallel_seize(IndexScanDesc scan,
+								   LearnedScanPosition *position);
+extern void learned_parallel_release(IndexScanDesc scan,
+									 const LearnedScanPosition *next);
+
 /* learned_scan.c */
 extern IndexScanDesc learned_beginscan(Relation index, int nkeys, int norderbys);
 extern void learned_rescan(IndexScanDesc scan, ScanKey keys, int nkeys,

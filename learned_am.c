@@ -181,7 +181,7 @@ learned_handler(PG_FUNCTION_ARGS)
 	amroutine->amstorage = false;
 	amroutine->amclusterable = true;
 	amroutine->ampredlocks = false;
-	amroutine->amcanparallel = false;
+	amroutine->amcanparallel = true;
 #if PG_VERSION_NUM >= 170000
 	/* learned_parallel_build.c; before 17, the server plans no workers for us. */
 	amroutine->amcanbuildparallel = true;
@@ -219,9 +219,9 @@ learned_handler(PG_FUNCTION_ARGS)
 	amroutine->amendscan = learned_endscan;
 	amroutine->ammarkpos = NULL;
 	amroutine->amrestrpos = NULL;
-	amroutine->amestimateparallelscan = NULL;
-	amroutine->aminitparallelscan = NULL;
-	amroutine->amparallelrescan = NULL;
+	amroutine->amestimateparallelscan = learned_estimateparallelscan;
+	amroutine->aminitparallelscan = learned_initparallelscan;
+	amroutine->amparallelrescan = learned_parallelrescan;
 #if PG_VERSION_NUM >= 180000
 	amroutine->amtranslatestrategy = learned_translatestrategy;
 	amroutine->amtranslatecmptype = learned_translatecmptype;

@@ -23,6 +23,14 @@
  * Forward order is the leaf chain, then the NULL chain (NULLs sort last);
  * backward order is the reverse.
  *
+ * Where the scan goes next is a position (learned.h): the next page of the
+ * current chain, or the next interval or chain to find.  Each step seizes
+ * the position, reads one page, releases the position after that page and
+ * copies the page's entries (learned_advance).  A serial scan keeps the
+ * position in its own memory; a parallel scan's participants share one
+ * (learned_parallel_scan.c), so the same steps hand each page to exactly one of
+ * them.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -49,15 +57,6 @@ typedef struct LearnedInterval
 	int64		hi;
 } LearnedInterval;
 
-/* What part of the index the scan is in. */
-typedef enum LearnedScanPhase
-{
-	LEARNED_SCAN_START,			/* nothing read yet */
-	LEARNED_SCAN_KEYS,			/* in interval cur_interval of the leaf chain */
-	LEARNED_SCAN_NULLS,			/* in the NULL chain */
-	LEARNED_SCAN_DONE
-} LearnedScanPhase;
-
 typedef struct LearnedScanOpaqueData
 {
 	/* From the scan keys (amrescan). */
@@ -67,27 +66,34 @@ typedef struct LearnedScanOpaqueData
 	LearnedInterval *intervals; /* sorted, disjoint */
 	Oid			keytype;
 
-	/* Position. */
-	LearnedScanPhase phase;
+	/*
+	 * Where a serial scan goes next (learned.h); a parallel scan keeps its
+	 * position in shared memory instead (learned_parallel_scan.c).
+	 */
+	LearnedScanPosition position;
 	ScanDirection direction;
+
+	/*
+	 * The page whose entries are in hand: the chain it is in (phase: KEYS or
+	 * NULLS; START before the first page, DONE after the last), its
+	 * interval, and what the next position in either direction depends on.
+	 */
+	LearnedScanPhase phase;
 	int			cur_interval;
+	BlockNumber cur_block;
+	BlockNumber cur_left;
+	BlockNumber cur_right;
+	LearnedFence cur_low_fence; /* of the current leaf */
+	int64		cur_high_key;
+	uint16		cur_flags;
+	Buffer		pinned;			/* pin kept per the interlock, or Invalid */
+	bool		recovery_checked;	/* index-only scans safe here, checked */
 
 	/* The entries copied from the current page, in scan order. */
 	int64	   *item_keys;
 	ItemPointerData *item_tids;
 	int			nitems;
 	int			next_item;
-
-	/* The current page and where to go from it. */
-	BlockNumber cur_block;
-	BlockNumber cur_left;
-	BlockNumber cur_right;
-	bool		more_in_direction;	/* may the next page hold matches? */
-	LearnedFence cur_low_fence; /* of the current leaf */
-	int64		cur_high_key;
-	uint16		cur_flags;
-	Buffer		pinned;			/* pin kept per the interlock, or Invalid */
-	bool		recovery_checked;	/* index-only scans safe here, checked */
 
 	/* For index-only scans: one tuple rewritten for each entry. */
 	IndexTuple	key_itup;
@@ -113,6 +119,7 @@ learned_beginscan(Relation index, int nkeys, int norderbys)
 	so->item_tids = palloc(LEARNED_MAX_ITEMS * sizeof(ItemPointerData));
 	so->pinned = InvalidBuffer;
 	so->phase = LEARNED_SCAN_DONE;
+	so->position.phase = LEARNED_SCAN_DONE;
 	so->context = AllocSetContextCreate(CurrentMemoryContext,
 										"learned scan keys",
 										ALLOCSET_SMALL_SIZES);
@@ -437,6 +444,7 @@ learned_rescan(IndexScanDesc scan, ScanKey keys, int nkeys,
 		scan->xs_itupdesc = RelationGetDescr(scan->indexRelation);
 	}
 	so->phase = LEARNED_SCAN_START;
+	so->position.phase = LEARNED_SCAN_START;
 	so->nitems = so->next_item = 0;
 }
 
@@ -469,8 +477,9 @@ learned_needs_pin(IndexScanDesc scan)
 }
 
 /*
- * Read a page of the chain under a share lock and remember where to go
- * from it.  Returns the pinned and locked buffer.
+ * Read a page of the chain under a share lock and remember what the next
+ * position depends on: its links and, for a leaf, its fences.  Returns the
+ * pinned and locked buffer.
  */
 static Buffer
 learned_read_page(IndexScanDesc scan, BlockNumber block, uint16 kind)
@@ -486,6 +495,9 @@ learned_read_page(IndexScanDesc scan, BlockNumber block, uint16 kind)
 	so->cur_block = block;
 	so->cur_left = opaque->left;
 	so->cur_right = opaque->right;
+	so->cur_low_fence = opaque->low_fence;
+	so->cur_high_key = opaque->high_fence.key;
+	so->cur_flags = opaque->flags;
 	return buf;
 }
 
@@ -504,16 +516,15 @@ learned_done_with_page(IndexScanDesc scan, Buffer buf)
 }
 
 /*
- * The page left of the one just read (so->cur_block): start at the saved
- * left link and move right until the page that links to it, since splits
- * may have put new pages in between.
+ * The page left of target, whose left link was block when target was read:
+ * start at block and move right until the page that links to target,
+ * since splits may have put new pages in between.
  */
 static Buffer
-learned_read_left_page(IndexScanDesc scan, uint16 kind)
+learned_read_left_page(IndexScanDesc scan, BlockNumber block,
+					   BlockNumber target, uint16 kind)
 {
 	LearnedScanOpaque so = (LearnedScanOpaque) scan->opaque;
-	BlockNumber target = so->cur_block;
-	BlockNumber block = so->cur_left;
 
 	for (;;)
 	{
@@ -532,27 +543,6 @@ learned_read_left_page(IndexScanDesc scan, uint16 kind)
 		UnlockReleaseBuffer(buf);
 		CHECK_FOR_INTERRUPTS();
 	}
-}
-
-/*
- * May the next leaf in scan direction hold entries of the current interval?
- * Right: if its keys (at least the high fence's) can still be <= hi.  Left:
- * if its keys (at most the low fence's, and below it when the fence's TID
- * is minus infinity) can still be >= lo.
- */
-static void
-learned_set_more_in_direction(LearnedScanOpaque so)
-{
-	const LearnedInterval *interval = &so->intervals[so->cur_interval];
-
-	if (ScanDirectionIsForward(so->direction))
-		so->more_in_direction = !(so->cur_flags & LEARNED_RIGHTMOST) &&
-			so->cur_high_key <= interval->hi;
-	else
-		so->more_in_direction = !(so->cur_flags & LEARNED_LEFTMOST) &&
-			(so->cur_low_fence.key > interval->lo ||
-			 (so->cur_low_fence.key == interval->lo &&
-			  !LearnedFenceTidIsMinusInfinity(&so->cur_low_fence.tid)));
 }
 
 /* Put the copied entries in descending order for a backward scan. */
@@ -574,26 +564,18 @@ learned_reverse_items(LearnedScanOpaque so)
 	}
 }
 
-/*
- * Copy the entries of the locked leaf in buf that fall in interval, in scan
- * direction, and note whether the next page in that direction may hold more.
- */
+/* Copy the entries of the locked leaf in buf that fall in interval. */
 static void
 learned_copy_leaf(IndexScanDesc scan, Buffer buf, const LearnedInterval *interval)
 {
 	LearnedScanOpaque so = (LearnedScanOpaque) scan->opaque;
-	Page		page = BufferGetPage(buf);
-	LearnedPageOpaque opaque = LearnedPageGetOpaque(page);
 
-	so->nitems = learned_leaf_collect(page, interval->lo, interval->hi,
+	so->nitems = learned_leaf_collect(BufferGetPage(buf),
+									  interval->lo, interval->hi,
 									  so->item_keys, so->item_tids);
 	so->next_item = 0;
 	if (ScanDirectionIsBackward(so->direction))
 		learned_reverse_items(so);
-	so->cur_low_fence = opaque->low_fence;
-	so->cur_high_key = opaque->high_fence.key;
-	so->cur_flags = opaque->flags;
-	learned_set_more_in_direction(so);
 }
 
 /* Copy a NULL page's TIDs, in scan direction. */
@@ -610,9 +592,95 @@ learned_copy_nulls(IndexScanDesc scan, Buffer buf)
 	for (i = 0; i < n; i++)
 		so->item_tids[ScanDirectionIsForward(so->direction) ? i : n - 1 - i] =
 			LearnedNullsTids(page)[i];
-	so->more_in_direction = ScanDirectionIsForward(so->direction) ?
-		so->cur_right != InvalidBlockNumber :
-		so->cur_left != InvalidBlockNumber;
+}
+
+/*
+ * The first position of the chain that follows (phase, interval) in scan
+ * direction; phase LEARNED_SCAN_START means "before everything".  Forward
+ * the intervals come in ascending order, then the NULL chain; backward the
+ * reverse.
+ */
+static LearnedScanPosition
+learned_next_chain(LearnedScanOpaque so, LearnedScanPhase phase, int interval)
+{
+	LearnedScanPosition next;
+	int			next_interval;
+
+	next.phase = LEARNED_SCAN_DONE;
+	next.interval = 0;
+	next.block = InvalidBlockNumber;
+	next.from_block = InvalidBlockNumber;
+
+	if (ScanDirectionIsForward(so->direction))
+	{
+		if (phase == LEARNED_SCAN_NULLS)
+			return next;
+		next_interval = phase == LEARNED_SCAN_START ? 0 : interval + 1;
+		if (next_interval < so->nintervals)
+		{
+			next.phase = LEARNED_SCAN_KEYS;
+			next.interval = next_interval;
+		}
+		else if (so->want_nulls)
+			next.phase = LEARNED_SCAN_NULLS;
+	}
+	else
+	{
+		if (phase == LEARNED_SCAN_START && so->want_nulls)
+		{
+			next.phase = LEARNED_SCAN_NULLS;
+			return next;
+		}
+		next_interval = phase == LEARNED_SCAN_KEYS ?
+			interval - 1 : so->nintervals - 1;
+		if (next_interval >= 0)
+		{
+			next.phase = LEARNED_SCAN_KEYS;
+			next.interval = next_interval;
+		}
+	}
+	return next;
+}
+
+/*
+ * The position after the page just read (so->cur_*), in scan direction: its
+ * sibling, while that may hold entries of the same interval or chain, or
+ * else the next chain.  A right sibling may hold entries of the interval if
+ * its keys (at least the high fence's) can still be <= hi; a left sibling
+ * if its keys (at most the low fence's, and below it when the fence's TID
+ * is minus infinity) can still be >= lo.
+ */
+static LearnedScanPosition
+learned_position_after_page(LearnedScanOpaque so)
+{
+	bool		forward = ScanDirectionIsForward(so->direction);
+	bool		more;
+	LearnedScanPosition next;
+
+	if (so->phase == LEARNED_SCAN_NULLS)
+		more = BlockNumberIsValid(forward ? so->cur_right : so->cur_left);
+	else
+	{
+		const LearnedInterval *interval = &so->intervals[so->cur_interval];
+
+		Assert(so->phase == LEARNED_SCAN_KEYS);
+		if (forward)
+			more = !(so->cur_flags & LEARNED_RIGHTMOST) &&
+				so->cur_high_key <= interval->hi;
+		else
+			more = !(so->cur_flags & LEARNED_LEFTMOST) &&
+				(so->cur_low_fence.key > interval->lo ||
+				 (so->cur_low_fence.key == interval->lo &&
+				  !LearnedFenceTidIsMinusInfinity(&so->cur_low_fence.tid)));
+	}
+	if (!more)
+		return learned_next_chain(so, so->phase, so->cur_interval);
+
+	next.phase = so->phase;
+	next.interval = so->cur_interval;
+	next.block = forward ? so->cur_right : so->cur_left;
+	next.from_block = so->cur_block;
+	return next;
 }
 
 /*
@@ -632,19 +700,19 @@ learned_count_search(IndexScanDesc scan)
 }
 
 /*
- * Start interval cur_interval: find its first page in scan direction
- * through the model, moving right past splits the cache does not know.
+ * The first page of an interval in scan direction, found through the
+ * model, moving right past splits the cache does not know.  Returns it
+ * locked; *target is where the model pointed, *moved_right whether the
+ * record should be refreshed (once no page is locked).
  */
-static void
-learned_start_interval(IndexScanDesc scan)
+static Buffer
+learned_start_interval(IndexScanDesc scan, const LearnedInterval *interval,
+					   LearnedTarget *target, bool *moved_right)
 {
 	LearnedScanOpaque so = (LearnedScanOpaque) scan->opaque;
 	Relation	index = scan->indexRelation;
-	const LearnedInterval *interval = &so->intervals[so->cur_interval];
 	LearnedSearchKey skey;
-	LearnedTarget target;
 	Buffer		buf;
-	bool		moved_right = false;
 	int			moves = 0;
 
 	if (ScanDirectionIsForward(so->direction))
@@ -660,8 +728,9 @@ learned_start_interval(IndexScanDesc scan)
 	ItemPointerSetInvalid(&skey.tid);
 
 	learned_count_search(scan);
-	target = learned_cache_locate(index, &skey);
-	buf = learned_read_page(scan, target.block, LEARNED_PAGE_LEAF);
+	*moved_right = false;
+	*target = learned_cache_locate(index, &skey);
+	buf = learned_read_page(scan, target->block, LEARNED_PAGE_LEAF);
 	while (learned_search_beyond_page(&skey, BufferGetPage(buf)))
 	{
 		BlockNumber right = so->cur_right;
@@ -670,22 +739,21 @@ learned_start_interval(IndexScanDesc scan)
 		if (++moves == LEARNED_MOVES_BEFORE_REFRESH)
 		{
 			/* Many splits since the cache read this record: reread it. */
-			learned_cache_refresh_record(index, target.record);
-			target = learned_cache_locate(index, &skey);
-			right = target.block;
+			learned_cache_refresh_record(index, target->record);
+			*target = learned_cache_locate(index, &skey);
+			right = target->block;
 		}
 		buf = learned_read_page(scan, right, LEARNED_PAGE_LEAF);
-		moved_right = true;
+		*moved_right = true;
 	}
-	learned_copy_leaf(scan, buf, interval);
-	learned_done_with_page(scan, buf);
-
-	if (moved_right)
-		learned_cache_refresh_record(index, target.record);
+	return buf;
 }
 
-/* Start the NULL chain at its first page in scan direction. */
-static bool
+/*
+ * The first page of the NULL chain in scan direction, locked, or
+ * InvalidBuffer when there is no NULL entry.
+ */
+static Buffer
 learned_start_nulls(IndexScanDesc scan)
 {
 	LearnedScanOpaque so = (LearnedScanOpaque) scan->opaque;
@@ -702,7 +770,7 @@ learned_start_nulls(IndexScanDesc scan)
 		LearnedPageGetMeta(BufferGetPage(metabuf))->null_tail;
 	UnlockReleaseBuffer(metabuf);
 	if (block == InvalidBlockNumber)
-		return false;
+		return InvalidBuffer;
 
 	learned_count_search(scan);
 	buf = learned_read_page(scan, block, LEARNED_PAGE_NULLS);
@@ -717,180 +785,163 @@ learned_start_nulls(IndexScanDesc scan)
 			buf = learned_read_page(scan, right, LEARNED_PAGE_NULLS);
 		}
 	}
-	learned_copy_nulls(scan, buf);
-	learned_done_with_page(scan, buf);
-	return true;
+	return buf;
 }
 
-/* Read the next page of the current chain in scan direction. */
-static void
-learned_step_page(IndexScanDesc scan)
+/*
+ * Take the scan's position (a parallel scan's may be held by another
+ * participant: wait for it).  False when the scan is done.
+ */
+static bool
+learned_seize(IndexScanDesc scan, LearnedScanPosition *position)
 {
 	LearnedScanOpaque so = (LearnedScanOpaque) scan->opaque;
-	uint16		kind = so->phase == LEARNED_SCAN_NULLS ?
-		LEARNED_PAGE_NULLS : LEARNED_PAGE_LEAF;
+
+	if (scan->parallel_scan != NULL)
+		return learned_parallel_seize(scan, position);
+	*position = so->position;
+	return position->phase != LEARNED_SCAN_DONE;
+}
+
+/* Publish the position after the page just read, and give it up. */
+static void
+learned_release(IndexScanDesc scan, const LearnedScanPosition *next)
+{
+	LearnedScanOpaque so = (LearnedScanOpaque) scan->opaque;
+
+	if (scan->parallel_scan != NULL)
+		learned_parallel_release(scan, next);
+	else
+		so->position = *next;
+}
+
+/*
+ * Advance the scan from position, seized: read the page it names (finding
+ * it through the model or the metapage if it names none), release the
+ * position after that page, then copy the page's matching entries, still
+ * under its lock.  The link published and the entries copied come from one
+ * look at the page, so no entry is skipped or copied twice, whichever
+ * participant reads the next page (README, "Parallel scans").  A position
+ * that names no page to read (the start, an empty NULL chain) is released
+ * at the next chain, with no entries in hand.
+ */
+static void
+learned_advance(IndexScanDesc scan, const LearnedScanPosition *position)
+{
+	LearnedScanOpaque so = (LearnedScanOpaque) scan->opaque;
+	LearnedScanPosition next;
+	LearnedTarget target;
+	bool		moved_right = false;
 	Buffer		buf;
 
-	if (ScanDirectionIsForward(so->direction))
-		buf = learned_read_page(scan, so->cur_right, kind);
+	so->nitems = so->next_item = 0;
+	if (position->phase == LEARNED_SCAN_START)
+	{
+		next = learned_next_chain(so, LEARNED_SCAN_START, 0);
+		learned_release(scan, &next);
+		return;
+	}
+
+	if (BlockNumberIsValid(position->block))
+	{
+		uint16		kind = position->phase == LEARNED_SCAN_NULLS ?
+			LEARNED_PAGE_NULLS : LEARNED_PAGE_LEAF;
+
+		if (ScanDirectionIsForward(so->direction))
+			buf = learned_read_page(scan, position->block, kind);
+		else
+			buf = learned_read_left_page(scan, position->block,
+										 position->from_block, kind);
+	}
+	else if (position->phase == LEARNED_SCAN_KEYS)
+		buf = learned_start_interval(scan, &so->intervals[position->interval],
+									 &target, &moved_right);
 	else
-		buf = learned_read_left_page(scan, kind);
+	{
+		Assert(position->phase == LEARNED_SCAN_NULLS);
+		buf = learned_start_nulls(scan);
+		if (!BufferIsValid(buf))
+		{
+			next = learned_next_chain(so, LEARNED_SCAN_NULLS, 0);
+			learned_release(scan, &next);
+			return;
+		}
+	}
+
+	so->phase = position->phase;
+	so->cur_interval = position->interval;
+	next = learned_position_after_page(so);
+	learned_release(scan, &next);
 
 	if (so->phase == LEARNED_SCAN_NULLS)
 		learned_copy_nulls(scan, buf);
 	else
 		learned_copy_leaf(scan, buf, &so->intervals[so->cur_interval]);
 	learned_done_with_page(scan, buf);
+
+	if (moved_right)
+		learned_cache_refresh_record(scan->indexRelation, target.record);
 }
 
 /*
- * Advance to the next batch of entries: the next page of this interval or
- * chain, the next interval, or the other chain.  Returns false at the end.
+ * Make sure there are entries in hand: advance the scan a page at a time
+ * until a page yields some.  Returns false at the end.
  */
 static bool
 learned_next_batch(IndexScanDesc scan)
 {
 	LearnedScanOpaque so = (LearnedScanOpaque) scan->opaque;
-	bool		forward = ScanDirectionIsForward(so->direction);
+	LearnedScanPosition position;
 
 	for (;;)
 	{
 		CHECK_FOR_INTERRUPTS();
 
-		switch (so->phase)
+		if (so->next_item < so->nitems)
+			return true;
+
+		/* No entry of the pinned page is left to return. */
+		learned_drop_pin(so);
+		if (!learned_seize(scan, &position))
 		{
-			case LEARNED_SCAN_START:
-				if (forward ? so->want_keys : so->want_nulls)
-				{
-					if (forward)
-					{
-						so->phase = LEARNED_SCAN_KEYS;
-						so->cur_interval = 0;
-						learned_start_interval(scan);
-					}
-					else
-					{
-						so->phase = LEARNED_SCAN_NULLS;
-						if (!learned_start_nulls(scan))
-						{
-							so->phase = LEARNED_SCAN_KEYS;
-							so->cur_interval = -1;	/* none started yet */
-							so->nitems = 0;
-							so->more_in_direction = false;
-						}
-					}
-				}
-				else
-				{
-					/*
-					 * Nothing to read in the first chain: let the key phase
-					 * find no interval left and move on.
-					 */
-					so->phase = LEARNED_SCAN_KEYS;
-					so->cur_interval = forward ? so->nintervals : -1;
-					so->nitems = 0;
-					so->more_in_direction = false;
-				}
-				break;
-
-			case LEARNED_SCAN_KEYS:
-				if (so->next_item < so->nitems)
-					return true;
-				if (so->cur_interval >= 0 &&
-					so->cur_interval < so->nintervals &&
-					so->more_in_direction)
-				{
-					learned_step_page(scan);
-					break;
-				}
-				/* Next interval in scan direction, if any. */
-				if (forward)
-				{
-					if (so->want_keys && so->cur_interval + 1 < so->nintervals)
-					{
-						so->cur_interval++;
-						learned_start_interval(scan);
-						break;
-					}
-					learned_drop_pin(so);
-					so->phase = LEARNED_SCAN_NULLS;
-					if (!so->want_nulls || !learned_start_nulls(scan))
-						so->phase = LEARNED_SCAN_DONE;
-				}
-				else
-				{
-					int			next = so->cur_interval < 0 ?
-						so->nintervals - 1 : so->cur_interval - 1;
-
-					if (so->want_keys && next >= 0)
-					{
-						so->cur_interval = next;
-						learned_start_interval(scan);
-						break;
-					}
-					so->phase = LEARNED_SCAN_DONE;
-				}
-				break;
-
-			case LEARNED_SCAN_NULLS:
-				if (so->next_item < so->nitems)
-					return true;
-				if (so->more_in_direction)
-				{
-					learned_step_page(scan);
-					break;
-				}
-				learned_drop_pin(so);
-				if (forward)
-					so->phase = LEARNED_SCAN_DONE;
-				else
-				{
-					so->phase = LEARNED_SCAN_KEYS;
-					so->cur_interval = -1;
-					so->nitems = 0;
-					so->more_in_direction = false;
-				}
-				break;
-
-			case LEARNED_SCAN_DONE:
-				learned_drop_pin(so);
-				return false;
+			so->phase = LEARNED_SCAN_DONE;
+			so->nitems = so->next_item = 0;
+			return false;
 		}
+		learned_advance(scan, &position);
 	}
 }
 
 /*
  * A scroll cursor turned around: continue from the entry returned last, in
- * the other direction.  The batch in hand is reversed, and the next entry
- * is the one before the last returned.  A scan that ran off the end starts
- * afresh from that end.
+ * the other direction.  The batch in hand is reversed, the next entry is
+ * the one before the last returned, and the next page is the current
+ * page's sibling in the new direction (or the next chain).  A scan that
+ * ran off the end starts afresh from that end.  Parallel scans never turn
+ * (no scroll cursor runs in parallel).
  */
 static void
 learned_change_direction(IndexScanDesc scan, ScanDirection dir)
 {
 	LearnedScanOpaque so = (LearnedScanOpaque) scan->opaque;
 
+	if (scan->parallel_scan != NULL)
+		elog(ERROR, "a parallel scan of a learned index cannot change direction");
+
 	so->direction = dir;
 	if (so->phase == LEARNED_SCAN_DONE)
 	{
 		learned_drop_pin(so);
 		so->phase = LEARNED_SCAN_START;
+		so->position.phase = LEARNED_SCAN_START;
 		so->nitems = so->next_item = 0;
 		return;
 	}
 
+	Assert(so->phase == LEARNED_SCAN_KEYS || so->phase == LEARNED_SCAN_NULLS);
 	learned_reverse_items(so);
 	so->next_item = so->nitems - so->next_item + 1;
-	if (so->phase == LEARNED_SCAN_NULLS)
-		so->more_in_direction = ScanDirectionIsForward(dir) ?
-			so->cur_right != InvalidBlockNumber :
-			so->cur_left != InvalidBlockNumber;
-	else
-	{
-		Assert(so->phase == LEARNED_SCAN_KEYS);
-		Assert(so->cur_interval >= 0 && so->cur_interval < so->nintervals);
-		learned_set_more_in_direction(so);
-	}
+	so->position = learned_position_after_page(so);
 }
 
 bool

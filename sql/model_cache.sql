@@ -127,6 +127,7 @@ SELECT learned_index_check('cache_idx', true);
 \getenv abs_srcdir PG_ABS_SRCDIR
 \set cmp_sql :abs_srcdir '/sql/include/cmp.sql'
 \i :cmp_sql
+SET max_parallel_workers_per_gather = 0;
 SET enable_seqscan = off;
 SET enable_bitmapscan = off;
 SELECT * FROM pg_temp.cmp('SELECT id FROM cache_t WHERE id = 150001');
