@@ -124,7 +124,6 @@ learned_dead_cmp_key(const void *a, const void *b, void *arg)
 	return ka < kb ? -1 : (ka > kb ? 1 : 0);
 }
 
-
 /*
  * Ask the heap which of the candidate entries (positions[0..ncandidates))
  * are dead to everyone, and set dead[] for those; returns how many, and
@@ -157,7 +156,8 @@ learned_dead_ask_heap(Relation index, Relation heap, Buffer buf,
 
 		delstate.deltids[i].tid = learned_leaf_tid(page, pos);
 		delstate.deltids[i].id = (int16) i;
-		delstate.status[i].idxoffnum = (OffsetNumber) pos;
+		/* An offset number counts from 1 (the heap may assert it valid). */
+		delstate.status[i].idxoffnum = (OffsetNumber) (pos + 1);
 		delstate.status[i].knowndeletable = !bottomup && known[pos];
 		delstate.status[i].promising = bottomup && promising[pos];
 		delstate.status[i].freespace = bottomup ? (int16) entry_size : 0;
@@ -168,10 +168,11 @@ learned_dead_ask_heap(Relation index, Relation heap, Buffer buf,
 	for (int i = 0; i < delstate.ndeltids; i++)
 	{
 		TM_IndexStatus *status = &delstate.status[delstate.deltids[i].id];
+		int			pos = status->idxoffnum - 1;
 
-		if (status->knowndeletable && !dead[status->idxoffnum])
+		if (status->knowndeletable && !dead[pos])
 		{
-			dead[status->idxoffnum] = true;
+			dead[pos] = true;
 			ndead++;
 		}
 	}
