@@ -6,6 +6,7 @@ OBJS = \
 	learned_build.o \
 	learned_cache.o \
 	learned_check.o \
+	learned_dead.o \
 	learned_format.o \
 	learned_funcs.o \
 	learned_insert.o \

@@ -62,6 +62,8 @@
 #define LEARNED_PAGE_NULLS		(1 << 3)	/* TIDs of entries whose key is NULL */
 #define LEARNED_LEFTMOST		(1 << 4)	/* low fence is minus infinity */
 #define LEARNED_RIGHTMOST		(1 << 5)	/* high fence is plus infinity */
+#define LEARNED_LEAF_HAS_DEAD	(1 << 6)	/* leaf: some entry was seen dead
+											 * to everyone (learned_dead.c) */
 #define LEARNED_ANY_PAGE \
 	(LEARNED_PAGE_META | LEARNED_PAGE_RECORD | LEARNED_PAGE_LEAF | LEARNED_PAGE_NULLS)
 
@@ -627,6 +629,28 @@ extern void learned_cache_reset(Relation index);
 extern Size learned_cache_budget(Relation index);
 extern Size learned_cache_bytes(Relation index);
 
+/* learned_dead.c */
+
+/*
+ * Heap TIDs of entries with the new entry's key that the uniqueness check
+ * found dead to everyone on the leaf it returns locked: known dead, so the
+ * removal before a split can ask the heap only to confirm them (at most
+ * this many are kept; the rest are left to the bottom-up pass).
+ */
+#define LEARNED_KNOWN_DEAD_MAX	64
+typedef struct LearnedKnownDead
+{
+	int			n;
+	ItemPointerData tids[LEARNED_KNOWN_DEAD_MAX];
+} LearnedKnownDead;
+
+extern bool learned_dead_removal_possible(Relation index);
+extern void learned_dead_mark_locked(Relation index, Buffer buf);
+extern void learned_dead_mark_block(Relation index, BlockNumber block);
+extern bool learned_dead_remove(Relation index, Relation heap, Buffer buf,
+								int64 newkey, bool index_unchanged,
+								const LearnedKnownDead *known);
+
 /* learned_format.c: leaf formats and split plans (no buffers) */
 
 /* Where a full leaf splits, its new fence and the two pages' formats. */
@@ -799,7 +823,8 @@ extern Buffer learned_unique_check(Relation index, Datum *values,
 								   bool *isnull, int64 key, ItemPointer tid,
 								   Relation heap, IndexUniqueCheck mode,
 								   bool *is_unique, LearnedTarget *target,
-								   bool *moved_right);
+								   bool *moved_right,
+								   LearnedKnownDead *known_dead);
 extern bool learned_unique_insert_null(Relation index, Datum *values,
 									   bool *isnull, ItemPointer tid,
 									   Relation heap, IndexUniqueCheck mode);
@@ -845,6 +870,10 @@ extern void learned_xlog_init(void);
 extern void learned_vacuum_apply(Page page, const uint16 *positions, int ndead);
 extern void learned_vacuum_log(Relation index, Buffer buf,
 							   const uint16 *positions, int ndead);
+extern void learned_delete_apply(Page page, const uint16 *positions, int ndead);
+extern void learned_delete_log(Relation index, Relation heap, Buffer buf,
+							   const uint16 *positions, int ndead,
+							   TransactionId horizon);
 extern bool learned_standby_ios_safe(Relation index);
 
 #endif							/* LEARNED_H */

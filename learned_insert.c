@@ -8,7 +8,9 @@
  *	  record's list in the same WAL record, so the model stays exact without
  *	  retraining; a full list first splits the record.  An insert into a
  *	  unique index first checks the key under the lock of its first leaf
- *	  (learned_unique.c), then moves right to the entry's own place.
+ *	  (learned_unique.c), then moves right to the entry's own place.  A
+ *	  full leaf first has its entries of rows dead to everyone removed
+ *	  (learned_dead.c), and splits only if that leaves no room.
  *
  * Locks are taken left to right along the leaf chain, then record pages
  * left to right, then the metapage; nothing locks in another order, so
@@ -608,6 +610,9 @@ learned_insert(Relation index, Datum *values, bool *isnull,
 	bool		moved_right = false;
 	bool		allow_record_split = true;
 	bool		is_unique = true;
+	bool		inserted = false;
+	bool		tried_removal = false;
+	LearnedKnownDead known_dead;
 
 	if (isnull[0])
 	{
@@ -624,6 +629,7 @@ learned_insert(Relation index, Datum *values, bool *isnull,
 		return true;
 	}
 
+	known_dead.n = 0;
 	skey.key = learned_datum_to_key(values[0], learned_index_keytype(index));
 	skey.tid = *ht_ctid;
 	skey.mode = LEARNED_SEARCH_EXACT;
@@ -646,7 +652,8 @@ learned_insert(Relation index, Datum *values, bool *isnull,
 			 */
 			buf = learned_unique_check(index, values, isnull, skey.key,
 									   ht_ctid, heapRel, checkUnique,
-									   &is_unique, &target, &moved_right);
+									   &is_unique, &target, &moved_right,
+									   &known_dead);
 			if (checkUnique == UNIQUE_CHECK_EXISTING)
 				break;
 			buf = learned_insert_step_right(index, buf, &skey);
@@ -656,40 +663,63 @@ learned_insert(Relation index, Datum *values, bool *isnull,
 										   &moved_right);
 		page = BufferGetPage(buf);
 
-		count = LearnedLeafCount(page);
-		fits = learned_leaf_fits(page, skey.key, &skey.tid);
-		if (count < LearnedLeafCapacity(page) && fits &&
-			LearnedLeafUnsorted(page) < LEARNED_LEAF_PENDING_MAX)
+		/*
+		 * Append if there is room; if not, remove dead entries once (still
+		 * under this leaf's lock) and look again before splitting.
+		 */
+		for (;;)
 		{
-			/* The common case: a few bytes changed, logged directly. */
-			learned_leaf_append_logged(index, buf, skey.key, &skey.tid);
-			break;
-		}
-		format = *LearnedLeafFormatOf(page);
-		if (!fits)
-			learned_leaf_format_add(&format, learned_leaf_base(page),
-									skey.key, &skey.tid);
-		if (count < learned_leaf_format_capacity(&format))
-		{
-			/*
-			 * Every LEARNED_LEAF_PENDING_MAX appends, one merge.  A leaf whose
-			 * format cannot hold the key (a rightmost leaf's key beyond its
-			 * range) or the TID (a heap block past its width) widens while
-			 * its entries fit the wider format: splitting it instead would
-			 * leave it sparsely filled for good when keys ascend in steps
-			 * that cross its range after a few entries.
-			 */
-			GenericXLogState *xlog = GenericXLogStart(index);
-			Page		copy = GenericXLogRegisterBuffer(xlog, buf, 0);
-
+			count = LearnedLeafCount(page);
+			fits = learned_leaf_fits(page, skey.key, &skey.tid);
+			if (count < LearnedLeafCapacity(page) && fits &&
+				LearnedLeafUnsorted(page) < LEARNED_LEAF_PENDING_MAX)
+			{
+				/* The common case: a few bytes changed, logged directly. */
+				learned_leaf_append_logged(index, buf, skey.key, &skey.tid);
+				inserted = true;
+				break;
+			}
+			format = *LearnedLeafFormatOf(page);
 			if (!fits)
-				learned_leaf_reformat(copy, &format);
-			learned_leaf_append(copy, skey.key, &skey.tid);
-			if (LearnedLeafUnsorted(copy) > LEARNED_LEAF_PENDING_MAX)
-				learned_leaf_merge_pending(copy);
-			GenericXLogFinish(xlog);
-			break;
+				learned_leaf_format_add(&format, learned_leaf_base(page),
+										skey.key, &skey.tid);
+			if (count < learned_leaf_format_capacity(&format))
+			{
+				/*
+				 * Every LEARNED_LEAF_PENDING_MAX appends, one merge.  A leaf
+				 * whose format cannot hold the key (a rightmost leaf's key
+				 * beyond its range) or the TID (a heap block past its width)
+				 * widens while its entries fit the wider format: splitting it
+				 * instead would leave it sparsely filled for good when keys
+				 * ascend in steps that cross its range after a few entries.
+				 */
+				GenericXLogState *xlog = GenericXLogStart(index);
+				Page		copy = GenericXLogRegisterBuffer(xlog, buf, 0);
+
+				if (!fits)
+					learned_leaf_reformat(copy, &format);
+				learned_leaf_append(copy, skey.key, &skey.tid);
+				if (LearnedLeafUnsorted(copy) > LEARNED_LEAF_PENDING_MAX)
+					learned_leaf_merge_pending(copy);
+				GenericXLogFinish(xlog);
+				inserted = true;
+				break;
+			}
+
+			/*
+			 * Full: before splitting, remove the entries the heap says are
+			 * dead to everyone, if the leaf is marked as holding some or the
+			 * new entry is a version of a row already here (README, "Dead
+			 * entries").
+			 */
+			if (tried_removal ||
+				!learned_dead_remove(index, heapRel, buf, skey.key,
+									 indexUnchanged, &known_dead))
+				break;
+			tried_removal = true;
 		}
+		if (inserted)
+			break;
 		if (learned_split_and_insert(index, buf, skey.key, &skey.tid,
 									 !allow_record_split, &full_record))
 			break;

@@ -87,6 +87,8 @@ typedef struct LearnedScanOpaqueData
 	int64		cur_high_key;
 	uint16		cur_flags;
 	Buffer		pinned;			/* pin kept per the interlock, or Invalid */
+	BlockNumber killed_block;	/* leaf with an entry reported dead, to be
+								 * marked when the scan leaves it */
 	bool		recovery_checked;	/* index-only scans safe here, checked */
 
 	/* The entries copied from the current page, in scan order. */
@@ -118,6 +120,7 @@ learned_beginscan(Relation index, int nkeys, int norderbys)
 	so->item_keys = palloc(LEARNED_MAX_ITEMS * sizeof(int64));
 	so->item_tids = palloc(LEARNED_MAX_ITEMS * sizeof(ItemPointerData));
 	so->pinned = InvalidBuffer;
+	so->killed_block = InvalidBlockNumber;
 	so->phase = LEARNED_SCAN_DONE;
 	so->position.phase = LEARNED_SCAN_DONE;
 	so->context = AllocSetContextCreate(CurrentMemoryContext,
@@ -134,6 +137,24 @@ learned_drop_pin(LearnedScanOpaque so)
 	{
 		ReleaseBuffer(so->pinned);
 		so->pinned = InvalidBuffer;
+	}
+}
+
+/*
+ * The executor reported an entry of the current leaf dead to everyone
+ * (kill_prior_tuple): once the scan has left the leaf, mark it as holding
+ * dead entries (learned_dead.c), so that an insertion that finds it full
+ * removes them instead of splitting it.  Called with no lock held.
+ */
+static void
+learned_mark_killed(IndexScanDesc scan)
+{
+	LearnedScanOpaque so = (LearnedScanOpaque) scan->opaque;
+
+	if (so->killed_block != InvalidBlockNumber)
+	{
+		learned_dead_mark_block(scan->indexRelation, so->killed_block);
+		so->killed_block = InvalidBlockNumber;
 	}
 }
 
@@ -415,6 +436,7 @@ learned_rescan(IndexScanDesc scan, ScanKey keys, int nkeys,
 {
 	LearnedScanOpaque so = (LearnedScanOpaque) scan->opaque;
 
+	learned_mark_killed(scan);
 	learned_drop_pin(so);
 	MemoryContextReset(so->context);
 
@@ -453,6 +475,7 @@ learned_endscan(IndexScanDesc scan)
 {
 	LearnedScanOpaque so = (LearnedScanOpaque) scan->opaque;
 
+	learned_mark_killed(scan);
 	learned_drop_pin(so);
 	MemoryContextDelete(so->context);
 	pfree(so->item_keys);
@@ -486,9 +509,11 @@ learned_read_page(IndexScanDesc scan, BlockNumber block, uint16 kind)
 {
 	LearnedScanOpaque so = (LearnedScanOpaque) scan->opaque;
 	Relation	index = scan->indexRelation;
-	Buffer		buf = ReadBuffer(index, block);
+	Buffer		buf;
 	LearnedPageOpaque opaque;
 
+	learned_mark_killed(scan);	/* leaving the leaf it names */
+	buf = ReadBuffer(index, block);
 	LockBuffer(buf, BUFFER_LOCK_SHARE);
 	learned_check_page(index, buf, kind);
 	opaque = LearnedPageGetOpaque(BufferGetPage(buf));
@@ -904,6 +929,7 @@ learned_next_batch(IndexScanDesc scan)
 		learned_drop_pin(so);
 		if (!learned_seize(scan, &position))
 		{
+			learned_mark_killed(scan);
 			so->phase = LEARNED_SCAN_DONE;
 			so->nitems = so->next_item = 0;
 			return false;
@@ -949,6 +975,11 @@ learned_gettuple(IndexScanDesc scan, ScanDirection dir)
 {
 	LearnedScanOpaque so = (LearnedScanOpaque) scan->opaque;
 	int			i;
+
+	/* The entry returned last is dead to everyone: note its leaf. */
+	if (scan->kill_prior_tuple && so->phase == LEARNED_SCAN_KEYS &&
+		so->next_item > 0)
+		so->killed_block = so->cur_block;
 
 	if (so->phase == LEARNED_SCAN_START)
 		so->direction = dir;

@@ -71,6 +71,8 @@ typedef struct LearnedUniqueCheck
 	SnapshotData dirty;
 	bool		found_self;		/* UNIQUE_CHECK_EXISTING met its entry */
 	bool		is_unique;		/* false once PARTIAL met a possible conflict */
+	bool		found_dead;		/* met an entry dead to everyone */
+	LearnedKnownDead *known_dead;	/* where to note them, or NULL */
 	TransactionId xwait;		/* LEARNED_UNIQUE_WAIT: whom to wait for */
 	uint32		speculative_token;	/* and its speculative insertion */
 } LearnedUniqueCheck;
@@ -87,6 +89,8 @@ learned_unique_check_init(LearnedUniqueCheck *check, Relation index,
 	InitDirtySnapshot(check->dirty);
 	check->found_self = false;
 	check->is_unique = true;
+	check->found_dead = false;
+	check->known_dead = NULL;
 	check->xwait = InvalidTransactionId;
 	check->speculative_token = 0;
 }
@@ -109,7 +113,16 @@ learned_unique_check_entry(LearnedUniqueCheck *check, ItemPointer entry_tid)
 	/* Any tuple of its HOT chain visible to a dirty snapshot? */
 	if (!table_index_fetch_tuple_check(check->heap, &htid, &check->dirty,
 									   &all_dead))
+	{
+		if (all_dead)
+		{
+			check->found_dead = true;
+			if (check->known_dead != NULL &&
+				check->known_dead->n < LEARNED_KNOWN_DEAD_MAX)
+				check->known_dead->tids[check->known_dead->n++] = *entry_tid;
+		}
 		return LEARNED_UNIQUE_GO_ON;
+	}
 
 	/* A partial check only reports the possible conflict, never waits. */
 	if (check->mode == UNIQUE_CHECK_PARTIAL)
@@ -186,7 +199,8 @@ learned_unique_wait(LearnedUniqueCheck *check)
 Buffer
 learned_unique_check(Relation index, Datum *values, bool *isnull, int64 key,
 					 ItemPointer tid, Relation heap, IndexUniqueCheck mode,
-					 bool *is_unique, LearnedTarget *target, bool *moved_right)
+					 bool *is_unique, LearnedTarget *target, bool *moved_right,
+					 LearnedKnownDead *known_dead)
 {
 	LearnedSearchKey skey;
 	int64		keys[LEARNED_LEAF_MAX_CAPACITY];
@@ -206,6 +220,8 @@ learned_unique_check(Relation index, Datum *values, bool *isnull, int64 key,
 		LearnedUniqueVerdict verdict = LEARNED_UNIQUE_GO_ON;
 
 		learned_unique_check_init(&check, index, heap, tid, mode);
+		known_dead->n = 0;
+		check.known_dead = known_dead;
 		buf = learned_insert_find_leaf(index, &skey, target, moved_right);
 		page = BufferGetPage(buf);
 		for (;;)
@@ -216,6 +232,17 @@ learned_unique_check(Relation index, Datum *values, bool *isnull, int64 key,
 
 			for (int i = 0; i < n && verdict == LEARNED_UNIQUE_GO_ON; i++)
 				verdict = learned_unique_check_entry(&check, &tids[i]);
+
+			/*
+			 * Entries dead to everyone on the first leaf, which we hold
+			 * exclusively: mark it, so that they are removed before it
+			 * splits (learned_dead.c).  A right neighbour, only
+			 * share-locked, is left unmarked.
+			 */
+			if (check.found_dead && !BufferIsValid(nbuf))
+				learned_dead_mark_locked(index, buf);
+			check.found_dead = false;
+			check.known_dead = NULL;	/* only the first leaf's */
 			if (verdict != LEARNED_UNIQUE_GO_ON)
 				break;
 

@@ -146,6 +146,7 @@ learned_vacuum_leaf(LearnedVacuumState *vstate, Buffer buf)
 				if (ndead > 0)
 					learned_leaf_remove(copy, dead);
 				learned_leaf_merge_all(copy);
+				LearnedPageGetOpaque(copy)->flags &= ~LEARNED_LEAF_HAS_DEAD;
 				GenericXLogFinish(xlog);
 			}
 		}

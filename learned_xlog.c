@@ -2,7 +2,9 @@
  *
  * learned_xlog.c
  *	  The learned access method's own WAL resource manager: VACUUM's entry
- *	  removals, replayed under a cleanup lock.
+ *	  removals, replayed under a cleanup lock, and the removals of dead
+ *	  entries before a split, whose redo first resolves the conflict with
+ *	  standby queries that may still see them (learned_dead.c).
  *
  * Why a resource manager of our own.  On the primary, VACUUM removes a
  * leaf's entries under a cleanup lock, so an index-only scan that holds a pin
@@ -40,8 +42,10 @@
 #include "access/xlog_internal.h"
 #include "access/xloginsert.h"
 #include "access/xlogutils.h"
+#include "catalog/catalog.h"
 #include "miscadmin.h"
 #include "storage/bufmgr.h"
+#include "storage/standby.h"
 #include "utils/rel.h"
 
 #include "learned.h"
@@ -49,6 +53,7 @@
 /* Record kinds (xl_info's high bits). */
 #define XLOG_LEARNED_VACUUM_LEAF	0x00
 #define XLOG_LEARNED_VACUUM_NULLS	0x10
+#define XLOG_LEARNED_DELETE_LEAF	0x20
 
 /*
  * Main data of both kinds; the block's data is ndead uint16 positions of
@@ -62,6 +67,25 @@ typedef struct xl_learned_vacuum
 } xl_learned_vacuum;
 
 #define SizeOfLearnedVacuum	(offsetof(xl_learned_vacuum, ndead) + sizeof(uint16))
+
+/*
+ * Main data of XLOG_LEARNED_DELETE_LEAF, the removal of dead entries before
+ * a split (learned_dead.c); the block's data is as for VACUUM.  Queries of
+ * a hot standby whose snapshots may still see a removed entry's heap tuple
+ * (xmin not after snapshot_conflict_horizon) conflict with its redo, as
+ * with nbtree's delete record (its latestRemovedXid, renamed
+ * snapshotConflictHorizon in PostgreSQL 16).  is_catalog_rel: the heap is
+ * read by logical decoding (PostgreSQL 16 and later resolve conflicts of
+ * logical slots on a standby with it).
+ */
+typedef struct xl_learned_delete
+{
+	TransactionId snapshot_conflict_horizon;
+	uint16		ndead;
+	bool		is_catalog_rel;
+} xl_learned_delete;
+
+#define SizeOfLearnedDelete	(offsetof(xl_learned_delete, is_catalog_rel) + sizeof(bool))
 
 /* Set by _PG_init when the resource manager is registered; never cleared. */
 bool		learned_rmgr_registered = false;
@@ -115,6 +139,8 @@ learned_vacuum_apply(Page page, const uint16 *positions, int ndead)
 			learned_leaf_remove(page, dead);
 		}
 		learned_leaf_merge_all(page);
+		/* Every dead entry is gone: nothing left to mark. */
+		LearnedPageGetOpaque(page)->flags &= ~LEARNED_LEAF_HAS_DEAD;
 	}
 	else
 	{
@@ -136,6 +162,60 @@ learned_vacuum_apply(Page page, const uint16 *positions, int ndead)
 	}
 	memset((char *) page + header->pd_lower, 0,
 		   header->pd_upper - header->pd_lower);
+}
+
+/*
+ * Remove the entries at positions[0..ndead) (ascending, at least one) of a
+ * leaf, merge its pending entries and zero the hole: the removal of dead
+ * entries before a split.  Unlike VACUUM's, it keeps the leaf's
+ * LEARNED_LEAF_HAS_DEAD flag: the heap checked only some of the entries
+ * (learned_dead.c).  Both the primary and redo run this.
+ */
+void
+learned_delete_apply(Page page, const uint16 *positions, int ndead)
+{
+	uint16		flags = LearnedPageGetOpaque(page)->flags;
+
+	Assert(LearnedPageIsLeaf(page) && ndead > 0);
+	learned_vacuum_apply(page, positions, ndead);
+	LearnedPageGetOpaque(page)->flags = flags;
+}
+
+/*
+ * Apply and log the removal of dead entries from the leaf in buf, locked
+ * exclusively, with the conflict horizon table_index_delete_tuples gave.
+ */
+void
+learned_delete_log(Relation index, Relation heap, Buffer buf,
+				   const uint16 *positions, int ndead, TransactionId horizon)
+{
+	Page		page = BufferGetPage(buf);
+	PGAlignedBlock copy;
+
+	Assert(learned_rmgr_registered);
+	Assert(ndead > 0 && ndead <= LearnedLeafCount(page));
+	memcpy(copy.data, page, BLCKSZ);
+	learned_delete_apply((Page) copy.data, positions, ndead);
+
+	START_CRIT_SECTION();
+	memcpy(page, copy.data, BLCKSZ);
+	MarkBufferDirty(buf);
+	if (RelationNeedsWAL(index))
+	{
+		xl_learned_delete xlrec;
+		XLogRecPtr	lsn;
+
+		xlrec.snapshot_conflict_horizon = horizon;
+		xlrec.ndead = ndead;
+		xlrec.is_catalog_rel = RelationIsAccessibleInLogicalDecoding(heap);
+		XLogBeginInsert();
+		XLogRegisterData((char *) &xlrec, SizeOfLearnedDelete);
+		XLogRegisterBuffer(0, buf, REGBUF_STANDARD);
+		XLogRegisterBufData(0, (char *) positions, ndead * sizeof(uint16));
+		lsn = XLogInsert(LEARNED_RMGR_ID, XLOG_LEARNED_DELETE_LEAF);
+		PageSetLSN(page, lsn);
+	}
+	END_CRIT_SECTION();
 }
 
 /*
@@ -221,6 +301,65 @@ learned_redo_vacuum(XLogReaderState *record, bool leaf)
 		UnlockReleaseBuffer(buf);
 }
 
+/*
+ * Redo of a removal of dead entries.  First cancel (after
+ * max_standby_streaming_delay) the queries whose snapshots may still see
+ * the removed entries' heap tuples, with no buffer locked, as nbtree's
+ * btree_xlog_delete does; then remove under an exclusive lock.  No cleanup
+ * lock: an index-only scan's pin guards against the reuse of heap TIDs,
+ * which only VACUUM's removals (replayed under a cleanup lock) allow.
+ */
+static void
+learned_redo_delete(XLogReaderState *record)
+{
+	xl_learned_delete *xlrec = (xl_learned_delete *) XLogRecGetData(record);
+	Buffer		buf;
+
+	if (InHotStandby)
+	{
+		LearnedRelFile file;
+
+		XLogRecGetBlockTag(record, 0, &file, NULL, NULL);
+#if PG_VERSION_NUM >= 160000
+		ResolveRecoveryConflictWithSnapshot(xlrec->snapshot_conflict_horizon,
+											xlrec->is_catalog_rel, file);
+#else
+		ResolveRecoveryConflictWithSnapshot(xlrec->snapshot_conflict_horizon,
+											file);
+#endif
+	}
+
+	if (XLogReadBufferForRedo(record, 0, &buf) == BLK_NEEDS_REDO)
+	{
+		Page		page = BufferGetPage(buf);
+		int			ndead = xlrec->ndead;
+		int			count;
+		Size		len = 0;
+		char	   *data = XLogRecGetBlockData(record, 0, &len);
+		uint16		positions[LEARNED_LEAF_MAX_CAPACITY];
+
+		if (!LearnedPageIsLeaf(page))
+			elog(PANIC, "learned redo: block %u is not a leaf page",
+				 BufferGetBlockNumber(buf));
+		count = LearnedLeafCount(page);
+		if (ndead < 1 || ndead > count || len != ndead * sizeof(uint16))
+			elog(PANIC, "learned redo: %d removals of %d entries in %zu bytes",
+				 ndead, count, len);
+		memcpy(positions, data, len);	/* the data may be unaligned */
+		for (int i = 0; i < ndead; i++)
+		{
+			if (positions[i] >= count || (i > 0 && positions[i] <= positions[i - 1]))
+				elog(PANIC, "learned redo: removal position %u out of order or range",
+					 positions[i]);
+		}
+		learned_delete_apply(page, positions, ndead);
+		PageSetLSN(page, record->EndRecPtr);
+		MarkBufferDirty(buf);
+	}
+	if (BufferIsValid(buf))
+		UnlockReleaseBuffer(buf);
+}
+
 static void
 learned_redo(XLogReaderState *record)
 {
@@ -234,6 +373,9 @@ learned_redo(XLogReaderState *record)
 		case XLOG_LEARNED_VACUUM_NULLS:
 			learned_redo_vacuum(record, false);
 			break;
+		case XLOG_LEARNED_DELETE_LEAF:
+			learned_redo_delete(record);
+			break;
 		default:
 			elog(PANIC, "learned redo: unknown record kind %u", info);
 	}
@@ -242,10 +384,24 @@ learned_redo(XLogReaderState *record)
 static void
 learned_desc(StringInfo buf, XLogReaderState *record)
 {
-	xl_learned_vacuum *xlrec = (xl_learned_vacuum *) XLogRecGetData(record);
+	uint8		info = XLogRecGetInfo(record) & ~XLR_INFO_MASK;
 
-	if (XLogRecGetDataLen(record) >= SizeOfLearnedVacuum)
-		appendStringInfo(buf, "ndead %u", xlrec->ndead);
+	if (info == XLOG_LEARNED_DELETE_LEAF)
+	{
+		xl_learned_delete *xlrec = (xl_learned_delete *) XLogRecGetData(record);
+
+		if (XLogRecGetDataLen(record) >= SizeOfLearnedDelete)
+			appendStringInfo(buf, "ndead %u, snapshot_conflict_horizon %u, is_catalog_rel %c",
+							 xlrec->ndead, xlrec->snapshot_conflict_horizon,
+							 xlrec->is_catalog_rel ? 'T' : 'F');
+	}
+	else
+	{
+		xl_learned_vacuum *xlrec = (xl_learned_vacuum *) XLogRecGetData(record);
+
+		if (XLogRecGetDataLen(record) >= SizeOfLearnedVacuum)
+			appendStringInfo(buf, "ndead %u", xlrec->ndead);
+	}
 }
 
 static const char *
@@ -257,6 +413,8 @@ learned_identify(uint8 info)
 			return "VACUUM_LEAF";
 		case XLOG_LEARNED_VACUUM_NULLS:
 			return "VACUUM_NULLS";
+		case XLOG_LEARNED_DELETE_LEAF:
+			return "DELETE_LEAF";
 	}
 	return NULL;
 }
