@@ -14,7 +14,6 @@ use warnings;
 use FindBin;
 use lib $FindBin::RealBin;
 
-use IPC::Run;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
@@ -112,20 +111,10 @@ SELECT id FROM t ORDER BY id DESC LIMIT 3;
 },);
 
 # VACUUM in a loop, by a second pgbench alongside.
-my $vacuum_script = $node->basedir . '/vacuum_loop.sql';
-PostgreSQL::Test::Utils::append_to_file($vacuum_script, q{
+my $vacuum = vacuum_loop_start($node, q{
 VACUUM (INDEX_CLEANUP ON) t;
 \sleep 50 ms
-});
-my ($vac_out, $vac_err) = ('', '');
-my $vacuum = IPC::Run::start(
-	[
-		'pgbench', '--no-vacuum', '--client=1', "--time=$duration",
-		'-f', $vacuum_script,
-		'--host=' . $node->host, '--port=' . $node->port, 'postgres'
-	],
-	'<', \undef, '>', \$vac_out, '2>', \$vac_err,
-	IPC::Run::timeout($PostgreSQL::Test::Utils::timeout_default));
+}, $duration);
 
 $node->pgbench(
 	"--no-vacuum --client=5 --jobs=2 --time=$duration --max-tries=50",
@@ -135,11 +124,7 @@ $node->pgbench(
 	'concurrent inserts, updates, deletes and consistent reads',
 	\%scripts);
 
-$vacuum->finish;
-is($vacuum->result(0), 0, 'VACUUM loop ran without error')
-  or diag($vac_err);
-like($vac_out, qr{processed: [1-9]}, 'VACUUM loop ran');
-note 'VACUUM loop: ' . join(' ', $vac_out =~ /(number of transactions actually processed: \d+)/);
+vacuum_loop_finish($vacuum);
 
 # The readers' index plans really are index plans.
 like(

@@ -17,7 +17,6 @@ use warnings;
 use FindBin;
 use lib $FindBin::RealBin;
 
-use IPC::Run;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
@@ -119,21 +118,11 @@ DELETE FROM n WHERE id IS NULL AND random() < 0.3;
 },);
 
 # VACUUM in a loop, by a second pgbench alongside.
-my $vacuum_script = $node->basedir . '/vacuum_loop.sql';
-PostgreSQL::Test::Utils::append_to_file($vacuum_script, q{
+my $vacuum = vacuum_loop_start($node, q{
 VACUUM (INDEX_CLEANUP ON) t;
 VACUUM (INDEX_CLEANUP ON) n;
 \sleep 100 ms
-});
-my ($vac_out, $vac_err) = ('', '');
-my $vacuum = IPC::Run::start(
-	[
-		'pgbench', '--no-vacuum', '--client=1', "--time=$duration",
-		'-f', $vacuum_script,
-		'--host=' . $node->host, '--port=' . $node->port, 'postgres'
-	],
-	'<', \undef, '>', \$vac_out, '2>', \$vac_err,
-	IPC::Run::timeout($PostgreSQL::Test::Utils::timeout_default));
+}, $duration);
 
 my $leaves_before = sql(q{SELECT leaf_pages FROM learned_index_info('t_key')});
 
@@ -146,9 +135,7 @@ $node->pgbench(
 	'concurrent inserts of colliding keys, moves, deletes, appends and NULLs',
 	\%scripts);
 
-$vacuum->finish;
-is($vacuum->result(0), 0, 'VACUUM loop ran without error')
-  or diag($vac_err);
+vacuum_loop_finish($vacuum);
 
 note 'rows: ' . sql(q{SELECT count(*) || ' in t, ' || (SELECT count(*) FROM n) || ' in n' FROM t});
 # Leaves never leave the chain, so more leaf pages means leaves split

@@ -17,7 +17,6 @@ use warnings;
 use FindBin;
 use lib $FindBin::RealBin;
 
-use IPC::Run;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
@@ -131,20 +130,10 @@ DELETE FROM t WHERE id BETWEEN :k AND :k + 30;
 
 # VACUUM in a loop, by a second pgbench alongside: index-only scans in
 # every participant rely on the pin interlock (README invariant 5).
-my $vacuum_script = $node->basedir . '/vacuum_loop.sql';
-PostgreSQL::Test::Utils::append_to_file($vacuum_script, q{
+my $vacuum = vacuum_loop_start($node, q{
 VACUUM t;
 \sleep 200 ms
-});
-my ($vac_out, $vac_err) = ('', '');
-my $vacuum = IPC::Run::start(
-	[
-		'pgbench', '--no-vacuum', '--client=1', "--time=$duration",
-		'-f', $vacuum_script,
-		'--host=' . $node->host, '--port=' . $node->port, 'postgres'
-	],
-	'<', \undef, '>', \$vac_out, '2>', \$vac_err,
-	IPC::Run::timeout($PostgreSQL::Test::Utils::timeout_default));
+}, $duration);
 
 $node->pgbench(
 	"--no-vacuum --client=5 --jobs=2 --time=$duration",
@@ -154,9 +143,7 @@ $node->pgbench(
 	'parallel scans agree with a sequential scan while leaves split',
 	\%scripts);
 
-$vacuum->finish;
-is($vacuum->result(0), 0, 'VACUUM loop ran without error')
-  or diag($vac_err);
+vacuum_loop_finish($vacuum);
 
 cmp_ok(sql(q{SELECT leaf_pages FROM learned_index_info('t_idx')}),
 	'>', $leaves_at_start, 'leaves split during the run');

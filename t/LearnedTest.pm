@@ -32,6 +32,8 @@ use strict;
 use warnings;
 
 use Exporter 'import';
+use IPC::Run;
+use PostgreSQL::Test::Utils;
 use Test::More;
 
 our @EXPORT = qw(
@@ -42,6 +44,8 @@ our @EXPORT = qw(
   run_in_mode
   answer_in_mode
   $KEY_ACCEPTED_SQL
+  vacuum_loop_start
+  vacuum_loop_finish
 );
 
 # Joins are forced to nested loops in the index modes, so that a join with
@@ -237,5 +241,56 @@ our $KEY_ACCEPTED_SQL = q{
 	END
 	$$;
 };
+
+
+=pod
+
+=item vacuum_loop_start($node, $sql, $seconds)
+
+Runs $sql (VACUUM statements and a \sleep) in a loop for $seconds, by a
+pgbench client of its own beside the test's load; returns a handle for
+vacuum_loop_finish.
+
+=cut
+
+sub vacuum_loop_start
+{
+	my ($node, $sql, $seconds) = @_;
+	my $script = $node->basedir . '/vacuum_loop.sql';
+	my $loop = { out => '', err => '' };
+
+	PostgreSQL::Test::Utils::append_to_file($script, $sql);
+	$loop->{run} = IPC::Run::start(
+		[
+			'pgbench', '--no-vacuum', '--client=1', "--time=$seconds",
+			'-f', $script,
+			'--host=' . $node->host, '--port=' . $node->port, 'postgres'
+		],
+		'<', \undef, '>', \$loop->{out}, '2>', \$loop->{err},
+		IPC::Run::timeout($PostgreSQL::Test::Utils::timeout_default));
+	return $loop;
+}
+
+=pod
+
+=item vacuum_loop_finish($loop)
+
+Waits for the loop and checks that it ran without error.
+
+=cut
+
+sub vacuum_loop_finish
+{
+	my ($loop) = @_;
+	local $Test::Builder::Level = $Test::Builder::Level + 1;
+
+	$loop->{run}->finish;
+	is($loop->{run}->result(0), 0, 'VACUUM loop ran without error')
+	  or diag($loop->{err});
+	like($loop->{out}, qr{processed: [1-9]}, 'VACUUM loop ran');
+	note 'VACUUM loop: '
+	  . join(' ', $loop->{out} =~ /(number of transactions actually processed: \d+)/);
+	return;
+}
 
 1;
