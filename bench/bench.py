@@ -834,8 +834,14 @@ class Bench:
         s.q("SELECT pg_stat_force_next_flush()")
         s.q("SELECT pg_stat_reset_single_table_counters('%s'::regclass)" % idx)
         s.q("SELECT bench_run(%s)" % lit(q))
+        return self.own_index_pages(s, idx)
+
+    @staticmethod
+    def own_index_pages(s, idx):
+        """The index's pg_statio hits + reads so far, as session s sees its
+        own counts: the flush happens when the backend goes idle; then read
+        them back."""
         s.q("SELECT pg_stat_force_next_flush()")
-        # The flush happens when the backend goes idle; then read it back.
         for _ in range(50):
             s.q("SELECT pg_stat_clear_snapshot()")
             v = s.one("SELECT idx_blks_hit + idx_blks_read FROM pg_statio_user_indexes WHERE indexrelname = '%s'" % idx)
@@ -1453,6 +1459,256 @@ class Bench:
         write_report(self.results, self.out, self.charts, self.work)
 
 
+class Scale(Bench):
+    """--mode scale (issue 13; not run by CI): learned against btree on
+    BENCH_SCALE_ROWS rows (100M) of the sparse and timestamps data sets, in
+    the same run: CREATE INDEX with 0 and 2 workers, size, index pages per
+    lookup (warm, and over a fresh session's first 100 lookups), index-only
+    probe ns, a 1% range aggregate with 0 and 2 workers, and the learned
+    backend's cached_bytes.  Writes results-scale.json and RESULTS-scale.md
+    into --out (report.py's write_scale_report)."""
+
+    SETS = ("sparse", "timestamps")
+    KINDS = ("learned", "btree")
+    COLD_LOOKUPS = 100
+
+    def __init__(self, args):
+        super().__init__(args)
+        self.N = int(os.environ.get("BENCH_SCALE_ROWS", 100000000))
+        self.P = int(os.environ.get("BENCH_SCALE_PROBES", 1000000))
+        self.pages_probes = min(10000, self.P)
+        # CREATE INDEX with each of these max_parallel_maintenance_workers.
+        self.build_workers = [int(w) for w in os.environ.get("BENCH_SCALE_BUILD_WORKERS", "0,1,2").split(",")]
+        self.datasets = [d for d in DATASETS if d[0] in self.SETS]
+        self.results = {"datasets": {}, "notes": [], "order": [d[0] for d in self.datasets], "scale": True}
+
+    def run(self):
+        self.setup()
+        self.results["setup_seconds"] = round(time.time() - self.t_start, 1)
+        a = self.admin
+        self.results["env"]["rows"] = self.N
+        self.results["env"]["probes"] = self.P
+        self.results["env"].pop("probes_other", None)
+        self.results["build_workers"] = self.build_workers
+        self.results["env"]["server_num"] = int(a.one("SHOW server_version_num"))
+        for name in ("max_worker_processes", "max_parallel_workers"):
+            self.results["env"]["settings"][name] = a.one("SHOW %s" % name)
+        # Parallel CREATE INDEX of an index access method other than btree
+        # (amcanbuildparallel) exists from PostgreSQL 17 on.
+        self.parallel_build = {"btree": True, "learned": self.results["env"]["server_num"] >= 170000}
+        self.results["parallel_build"] = self.parallel_build
+        for name, desc, gen in self.datasets:
+            t0 = time.time()
+            log("scale: data set %s (%d rows)" % (name, self.N))
+            r = self.results["datasets"][name] = {"description": desc}
+            self.scale_dataset(name, gen, r)
+            r["seconds"] = round(time.time() - t0, 1)
+            log("scale: data set %s done in %.0f s" % (name, r["seconds"]))
+            self.save_json()
+        self.results["total_seconds"] = round(time.time() - self.t_start, 1)
+        self.save_json()
+        from report import write_scale_report  # bench/report.py
+        write_scale_report(self.results, self.out)
+        a.close()
+        if self.results.get("failures"):
+            raise BenchError("%d failure(s):\n" % len(self.results["failures"]) + "\n".join(self.results["failures"]))
+
+    def save_json(self):
+        with open(os.path.join(self.out, "results-scale.json"), "w") as f:
+            json.dump(self.results, f, indent=1, sort_keys=True)
+
+    def scale_dataset(self, name, gen, r):
+        a = self.admin
+        self._phases = r["phases"] = []
+        self.phase("generate, load")
+        a.q("DROP TABLE IF EXISTS t_learned, t_btree, probes_present, probes_small_present CASCADE")
+        a.q("SET work_mem = '1GB'")
+        a.q("SELECT setseed(0.4242)")
+        datafile = os.path.join(self.work, "data_%s.bin" % name)
+        a.q("COPY (SELECT id, id %% 1000 AS val FROM (%s) AS g) TO %s (FORMAT binary)"
+            % (gen.format(N=self.N, G=max(self.N // 1000, 10)), lit(datafile)))
+        for k in self.KINDS:
+            self.load_table(k, datafile)
+            # The same number of workers for either index's parallel build.
+            a.q("ALTER TABLE t_%s SET (parallel_workers = 2)" % k)
+        os.unlink(datafile)
+        r["rows"] = int(a.one("SELECT reltuples::int8 FROM pg_class WHERE oid = 't_btree'::regclass"))
+        r["heap_pages"] = int(a.one("SELECT pg_relation_size('t_btree') / current_setting('block_size')::int"))
+        a.q("SELECT setseed(0.17)")
+        a.q("CREATE UNLOGGED TABLE probes_present AS SELECT id AS k FROM t_btree"
+            " TABLESAMPLE BERNOULLI (%f) REPEATABLE (17) ORDER BY random() LIMIT %d"
+            % (min(100.0, 100.0 * 1.2 * self.P / max(1, r["rows"])), self.P))
+        a.q("CREATE UNLOGGED TABLE probes_small_present AS SELECT k FROM probes_present LIMIT %d" % self.pages_probes)
+        a.q("VACUUM ANALYZE probes_present; VACUUM ANALYZE probes_small_present")
+        a.q("RESET work_mem")
+
+        self.phase("create index")
+        r["build_ms"] = {}
+        for rnd, workers in enumerate(self.build_workers):
+            for k in self.order(self.KINDS, rnd):
+                if workers and not self.parallel_build[k]:
+                    continue  # the report says "not supported by the server"
+                a.q("DROP INDEX IF EXISTS i_%s" % k)
+                a.q("CHECKPOINT")
+                a.q("SET max_parallel_maintenance_workers = %d" % workers)
+                ms = float(a.q("SELECT ms FROM bench_exec('CREATE INDEX i_%s ON t_%s USING %s (id)')"
+                               % (k, k, k))[0][0])
+                a.q("RESET max_parallel_maintenance_workers")
+                r["build_ms"]["%s_%d" % (k, workers)] = ms
+        r["size"] = {k: int(a.one("SELECT pg_relation_size('i_%s')" % k)) for k in self.KINDS}
+        if self.has_info_fn:
+            r["info_build"] = self.info_row("i_learned")
+        self.check_learned(r, "after build", heapallindexed=False)
+
+        self.phase("probes, pages")
+        self.scale_lookups(r)
+        self.phase("cold sessions")
+        self.cold_lookups(r)
+        self.phase("1% range aggregate")
+        self.range_aggregate(r)
+        self.phase("drop")
+        a.q("DROP TABLE t_learned, t_btree, probes_present, probes_small_present")
+        a.q("CHECKPOINT")
+        self.phase(None)
+
+    def scale_lookups(self, r):
+        """Index-only probe ns (median of ROUNDS runs, learned and btree
+        alternating), warm index pages per lookup (pg_statio, as the full
+        mode counts them), and the learned backend's cached_bytes."""
+        self.prewarm(["i_" + k for k in self.KINDS])
+        sess = {k: Session("scale-" + k) for k in self.KINDS}
+        q = {}
+        for k, s in sess.items():
+            s.q(MEASURE_SETTINGS)
+            q[k] = "SELECT count(*) FROM {p} p JOIN t_%s t ON t.id = p.k" % k
+            ok, plan = self.plan_ok(s, q[k].format(p="probes_present"), ["Nested Loop", "Index Only Scan using i_" + k])
+            if not ok:
+                self.failed(r, "probes on %s: not a nested-loop index-only scan: %s" % (k, plan))
+                return
+            s.q("SELECT bench_run(%s)" % lit(q[k].format(p="probes_small_present")))  # warm
+        times = {k: [] for k in self.KINDS}
+        answers = {}
+        for rnd in range(ROUNDS):
+            for k in self.order(self.KINDS, rnd):
+                ms, res = sess[k].q("SELECT * FROM bench_run(%s)" % lit(q[k].format(p="probes_present")))[0]
+                times[k].append(float(ms) * 1e6 / self.P)
+                answers.setdefault(k, res)
+        if answers["learned"] != answers["btree"]:
+            self.failed(r, "WRONG RESULT (probes): learned finds %s rows, btree %s"
+                        % (answers["learned"], answers["btree"]))
+        r["probes"] = self.P
+        r["probe_ns"] = {k: {"ns": med(times[k]), "runs": times[k]} for k in self.KINDS}
+        n = int(self.admin.one("SELECT count(*) FROM probes_small_present"))
+        r["pages_warm"] = {k: self.count_pages(sess[k], "i_" + k, q[k].format(p="probes_small_present")) / n
+                           for k in self.KINDS}
+        if self.has_info_fn:
+            info = json.loads(sess["learned"].one("SELECT row_to_json(i) FROM learned_index_info('i_learned') AS i"))
+            r["cached_bytes"] = info.get("cached_bytes")
+        for s in sess.values():
+            s.close()
+
+    def cold_lookups(self, r):
+        """A new session per index runs COLD_LOOKUPS single-row index-only
+        lookups of random present keys, one query each, under EXPLAIN
+        (ANALYZE, BUFFERS).  Counted per lookup: the scan node's shared hits
+        + reads (what the issue measured: it includes the visibility-map
+        page and any heap page fetched), and the index's own pages from
+        pg_statio_user_indexes (planning included, no visibility-map page)."""
+        a = self.admin
+        a.q("SELECT setseed(0.5)")
+        keys = [row[0] for row in a.q("SELECT k FROM (SELECT k FROM probes_present LIMIT %d) s ORDER BY random()"
+                                      % self.COLD_LOOKUPS)]
+        r["cold"] = {}
+        for k in self.KINDS:
+            a.q("SELECT pg_stat_reset_single_table_counters('i_%s'::regclass)" % k)
+            s = Session("cold-" + k)
+            s.q(MEASURE_SETTINGS)
+            node, vm_heap, statio = [], [], []
+            for i, key in enumerate(keys):
+                plan = json.loads("\n".join(x[0] for x in s.q(
+                    "EXPLAIN (ANALYZE, BUFFERS, TIMING OFF, FORMAT JSON) SELECT id FROM t_%s WHERE id = %s" % (k, key))))
+                scan = plan[0]["Plan"]
+                while scan.get("Node Type") != "Index Only Scan" and scan.get("Plans"):
+                    scan = scan["Plans"][0]
+                if scan.get("Node Type") != "Index Only Scan" or scan.get("Actual Rows", 0) < 1:
+                    self.failed(r, "cold lookup of %s on %s: not an index-only scan finding the row: %s"
+                                % (key, k, json.dumps(scan)[:400]))
+                    break
+                node.append(int(scan["Shared Hit Blocks"]) + int(scan["Shared Read Blocks"]))
+                # The visibility-map page (one per lookup: every heap page is
+                # all-visible) and the heap pages fetched.
+                vm_heap.append(1 + int(scan.get("Heap Fetches", 0)))
+                if i == 0 or i == len(keys) - 1:
+                    statio.append(self.own_index_pages(s, "i_" + k))
+            s.close()
+            if len(statio) < 2:
+                continue
+            n = len(node)
+            r["cold"][k] = {
+                "lookups": n,
+                "node_first": node[0], "node_avg": sum(node) / n,
+                "node_minus_vm_first": node[0] - vm_heap[0], "node_minus_vm_avg": (sum(node) - sum(vm_heap)) / n,
+                "heap_fetches": sum(vm_heap) - n,
+                "statio_first": statio[0], "statio_avg": statio[1] / n,
+            }
+
+    def range_aggregate(self, r):
+        """count(*) and sum(id) over 1% of the rows (a key range from the
+        40th to the 41st percentile), index-only, with 0 and 2 workers; ms
+        per query, median of ROUNDS runs.  The answer is checked against a
+        sequential scan."""
+        a = self.admin
+        a.q("SET enable_seqscan = off; SET enable_bitmapscan = off; SET max_parallel_workers_per_gather = 0")
+        lo = a.one("SELECT id FROM t_btree ORDER BY id OFFSET %d LIMIT 1" % (r["rows"] * 40 // 100))
+        hi = a.one("SELECT id FROM t_btree ORDER BY id OFFSET %d LIMIT 1" % (r["rows"] * 41 // 100))
+        a.q("RESET enable_seqscan; RESET enable_bitmapscan; RESET max_parallel_workers_per_gather")
+        qt = "SELECT count(*) || ':' || sum(id) FROM t_%%s WHERE id >= %s AND id < %s" % (lo, hi)
+        s = Session("range-ref")
+        s.q("SET max_parallel_workers_per_gather = 0; SET enable_indexscan = off; SET enable_indexonlyscan = off;"
+            " SET enable_bitmapscan = off")
+        want = s.one(qt % "learned")
+        s.close()
+        r["range"] = {"lo": lo, "hi": hi, "rows": int(want.split(":")[0]), "forced": {}, "workers_launched": {}}
+        self.prewarm(["i_" + k for k in self.KINDS])
+        for workers in (0, 2):
+            sess = {}
+            for k in self.KINDS:
+                s = sess[k] = Session("range-%s-%d" % (k, workers))
+                s.q(MEASURE_SETTINGS)
+                s.q("SET max_parallel_workers_per_gather = %d" % workers)
+                wanted = ["Index Only Scan using i_" + k] + (["Parallel Index Only Scan", "Workers Planned: %d" % workers]
+                                                             if workers else [])
+                ok, plan = self.plan_ok(s, qt % k, wanted)
+                forced = False
+                if not ok and workers:
+                    # The planner prefers fewer workers at this size: force them.
+                    s.q("SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0;"
+                        " SET min_parallel_index_scan_size = 0; SET min_parallel_table_scan_size = 0")
+                    forced = True
+                    ok, plan = self.plan_ok(s, qt % k, wanted)
+                if not ok:
+                    self.failed(r, "range aggregate on %s, %d workers: the plan is not %s: %s"
+                                % (k, workers, " + ".join(wanted), plan))
+                    return
+                r["range"]["forced"]["%s_%d" % (k, workers)] = forced
+                if workers:
+                    ex = "\n".join(x[0] for x in s.q("EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) " + qt % k))
+                    m = re.search(r"Workers Launched: (\d+)", ex)
+                    r["range"]["workers_launched"]["%s_%d" % (k, workers)] = int(m.group(1)) if m else 0
+                s.q("SELECT bench_run(%s)" % lit(qt % k))  # warm
+            times = {k: [] for k in self.KINDS}
+            for rnd in range(ROUNDS):
+                for k in self.order(self.KINDS, rnd):
+                    ms, res = sess[k].q("SELECT * FROM bench_run(%s)" % lit(qt % k))[0]
+                    times[k].append(float(ms))
+                    if res != want:
+                        self.failed(r, "WRONG RESULT (1%% range, %s, %d workers): %s, seq scan says %s"
+                                    % (k, workers, res, want))
+            for k, s in sess.items():
+                r["range"]["%s_%d" % (k, workers)] = {"ms": med(times[k]), "runs": times[k]}
+                s.close()
+
+
 def seg_predict(rec, x):
     """rmi_segment_predict in Python doubles (IEEE, as in rmi.c): the leaf
     page within the record, floor(intercept + slope * (x - first_key)),
@@ -1483,14 +1739,14 @@ def shq(s):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--mode", choices=["quick", "full"], default="quick")
+    ap.add_argument("--mode", choices=["quick", "full", "scale"], default="quick")
     ap.add_argument("--out", required=True)
     ap.add_argument("--work", required=True)
     ap.add_argument("--bench-dir", required=True)
     ap.add_argument("--src", default="")
     args = ap.parse_args()
     sys.path.insert(0, args.bench_dir)
-    b = Bench(args)
+    b = Scale(args) if args.mode == "scale" else Bench(args)
     try:
         b.run()
     except BenchError as e:

@@ -532,6 +532,31 @@ def phase_table(res, names):
 
 
 # --------------------------------------------------------------------------
+def machine_table(env):
+    """The machine, the versions and the run's size, as bench.py recorded
+    them (without the closing blank line: callers add rows)."""
+    L = ["## Machine and versions", "", "| | |", "|---|---|"]
+    for k, label in (("cpu", "CPU"), ("cores", "cores"), ("memory", "memory"), ("os", "OS"), ("kernel", "kernel"),
+                     ("postgres", "PostgreSQL"), ("compiler", "compiler"), ("learned_am", "learned_am version"),
+                     ("commit", "source commit"), ("mode", "mode"), ("rows", "rows per data set"),
+                     ("probes", "point-lookup probes per run"),
+                     ("probes_other", "point-lookup probes per run, figures no target uses")):
+        if k == "probes_other" and env.get(k) in (None, env.get("probes")):
+            continue
+        L.append("| %s | %s |" % (label, fmt(env.get(k)) if isinstance(env.get(k), (int, float)) else env.get(k)))
+    return L
+
+
+def failure_lines(res):
+    """The failures a run recorded (BENCH_KEEP_GOING=1), if any."""
+    if not res.get("failures"):
+        return []
+    L = ["", "**This run found %d failure(s)** (the harness exits non-zero):" % len(res["failures"]), ""]
+    for f_ in res["failures"]:
+        L.append("- `" + f_.replace("\n", " ")[:400] + "`")
+    return L
+
+
 def write_report(res, out, charts, work):
     per_targets = write_targets(res, out)
     chart_files = make_charts(res, out, charts, work)
@@ -543,18 +568,7 @@ def write_report(res, out, charts, work):
              "Where the targets stand: [targets.md](targets.md)."
              % (" --quick" if env.get("mode") == "quick" else "", env.get("date")))
     L.append("")
-    L.append("## Machine and versions")
-    L.append("")
-    L.append("| | |")
-    L.append("|---|---|")
-    for k, label in (("cpu", "CPU"), ("cores", "cores"), ("memory", "memory"), ("os", "OS"), ("kernel", "kernel"),
-                     ("postgres", "PostgreSQL"), ("compiler", "compiler"), ("learned_am", "learned_am version"),
-                     ("commit", "source commit"), ("mode", "mode"), ("rows", "rows per data set"),
-                     ("probes", "point-lookup probes per run"),
-                     ("probes_other", "point-lookup probes per run, figures no target uses")):
-        if k == "probes_other" and env.get(k) in (None, env.get("probes")):
-            continue
-        L.append("| %s | %s |" % (label, fmt(env.get(k)) if isinstance(env.get(k), (int, float)) else env.get(k)))
+    L.extend(machine_table(env))
     L.append("| total run time | %s s (where it goes: [below](#where-the-time-goes)) |" % fmt(res.get("total_seconds"))
              if any(res["datasets"][n].get("phases") for n in res["datasets"]) else
              "| total run time | %s s |" % fmt(res.get("total_seconds")))
@@ -572,12 +586,7 @@ def write_report(res, out, charts, work):
     if res.get("reductions"):
         L.append("- **Reductions** (to keep the data sets' part of the full run under 30 minutes on 2 cores): "
                  + "; ".join(res["reductions"]) + ".")
-    if res.get("failures"):
-        L.append("")
-        L.append("**This run found %d failure(s)** (the harness exits non-zero):" % len(res["failures"]))
-        L.append("")
-        for f_ in res["failures"]:
-            L.append("- `" + f_.replace("\n", " ")[:400] + "`")
+    L.extend(failure_lines(res))
     L.append("")
     L.append("## Ratios learned / btree")
     L.append("")
@@ -821,3 +830,149 @@ if __name__ == "__main__":
     with open(os.path.join(o, "results.json")) as f:
         res = json.load(f)
     write_report(res, o, os.path.join(o, "charts"), sys.argv[2] if len(sys.argv) > 2 else o)
+
+
+# --------------------------------------------------------------------------
+# The scale mode (bench/run.sh --scale, issue 13): RESULTS-scale.md.
+# --------------------------------------------------------------------------
+SCALE_ROWS = 100000000  # the issue's size; a smaller run says so
+
+
+def scale_metrics(r, pbuild, workers):
+    """[(label, learned, btree, note)] for one data set of the scale run."""
+    b = r.get("build_ms", {})
+    cold = r.get("cold", {})
+    rng = r.get("range", {})
+    na = "not supported by the server"
+    m = []
+    for w in workers:
+        m.append(("CREATE INDEX ms, %d worker%s" % (w, "" if w == 1 else "s"),
+                  *(b.get("%s_%d" % (k, w)) if w == 0 or pbuild.get(k) else na for k in ("learned", "btree")),
+                  "" if w == 0 or pbuild.get("learned") else "parallel CREATE INDEX of a non-btree index needs "
+                  "PostgreSQL 17+"))
+    m.append(("index size, MB", *(g(r, "size", k) / 1048576.0 if g(r, "size", k) is not None else None
+                                  for k in ("learned", "btree")), ""))
+    m.append(("index-only probe ns", g(r, "probe_ns", "learned", "ns"), g(r, "probe_ns", "btree", "ns"),
+              "nested loop over %s present keys" % fmt(r.get("probes"))))
+    m.append(("index pages per lookup, warm (pg_statio)", g(r, "pages_warm", "learned"), g(r, "pages_warm", "btree"), ""))
+    for key, label in (("node_first", "fresh session, 1st lookup: scan node's shared hits + reads"),
+                       ("node_avg", "fresh session, first 100 lookups: scan node's shared hits + reads, mean"),
+                       ("node_minus_vm_first", "the same, 1st lookup, less the visibility-map page and heap fetches"),
+                       ("node_minus_vm_avg", "the same, mean of 100, less the visibility-map page and heap fetches"),
+                       ("statio_first", "fresh session, 1st lookup: the index's pages (pg_statio, planning included)"),
+                       ("statio_avg", "fresh session, first 100 lookups: the index's pages (pg_statio), mean")):
+        m.append((label, g(cold, "learned", key), g(cold, "btree", key), ""))
+    for w in (0, 2):
+        note = ""
+        if w:
+            launched = ", ".join("%s %s" % (k, g(rng, "workers_launched", "%s_2" % k)) for k in ("learned", "btree"))
+            forced = [k for k in ("learned", "btree") if g(rng, "forced", "%s_%d" % (k, w))]
+            note = "workers launched: " + launched + ("; parallel plan forced (parallel_setup_cost = 0 ...) for "
+                                                       + ", ".join(forced) if forced else "")
+        m.append(("1%% range aggregate ms, %d workers" % w, g(rng, "learned_%d" % w, "ms"),
+                  g(rng, "btree_%d" % w, "ms"), note))
+    m.append(("backend's cached_bytes after the probes", r.get("cached_bytes"), None,
+              "learned_index_info(); btree keeps no such cache"))
+    return m
+
+
+def scale_targets(r, pbuild, workers):
+    """[(target, shown, met)] for one data set (issue 13's targets)."""
+    t = []
+
+    def row(label, x, limit):
+        t.append((label, fmt(x) + "x" if x is not None else "–", None if x is None else x <= limit))
+
+    row("index-only probe ns <= 0.5x btree", ratio(g(r, "probe_ns", "learned", "ns"), g(r, "probe_ns", "btree", "ns")), 0.5)
+    p = g(r, "pages_warm", "learned")
+    t.append(("index pages per lookup (warm) = 1.0", "–" if p is None else "%.3f" % p, None if p is None else p <= 1.0))
+    row("index size <= 0.5x btree", ratio(g(r, "size", "learned"), g(r, "size", "btree")), 0.5)
+    for w in workers:
+        label = "CREATE INDEX time, %d worker%s, <= 0.5x btree's" % (w, "" if w == 1 else "s")
+        if w == 0 or pbuild.get("learned"):
+            row(label, ratio(g(r, "build_ms", "learned_%d" % w), g(r, "build_ms", "btree_%d" % w)), 0.5)
+        else:
+            t.append((label, "not supported by the server", None))
+    return t
+
+
+def write_scale_report(res, out):
+    env = res.get("env", {})
+    names = dataset_names(res)
+    pbuild = res.get("parallel_build", {})
+    workers = res.get("build_workers", [0, 2])
+    L = ["# Scale benchmark: learned against btree on %s rows" % fmt(env.get("rows")), ""]
+    L.append("Written by `bench/run.sh --scale` on %s; nothing here is typed by hand (raw figures: "
+             "`results-scale.json`). The smaller data sets and every other figure: [RESULTS.md](RESULTS.md)."
+             % env.get("date"))
+    if (env.get("rows") or 0) < SCALE_ROWS:
+        L.append("")
+        L.append("**This run had %s rows per data set (BENCH_SCALE_ROWS), not the %s the targets are set for.**"
+                 % (fmt(env.get("rows")), fmt(SCALE_ROWS)))
+    L.append("")
+    L.extend(machine_table(env))
+    L.append("| total run time | %s s ([where it goes](#where-the-time-goes)) |" % fmt(res.get("total_seconds")))
+    L.append("")
+    L.append("Server settings: " + ", ".join("`%s = %s`" % (k, v) for k, v in sorted(env.get("settings", {}).items()))
+             + ". Parallel workers only where a figure names them, set per statement.")
+    L.append("")
+    L.append("## Method")
+    L.append("")
+    L.append("- Per data set one table per index (`id int8, val int8`), loaded from the same file in the same order "
+             "(COPY FREEZE: every page all-visible), `parallel_workers = 2` on each.")
+    L.append("- CREATE INDEX: one build per index and number of workers (`max_parallel_maintenance_workers` %s in turn), "
+             "learned and btree alternating, a CHECKPOINT before each; the index measured next is the last one built. "
+             "PostgreSQL before 17 has no parallel CREATE INDEX for an access method other than btree: the 2-worker "
+             "builds of learned are then \"not supported by the server\"." % ", ".join(str(w) for w in workers))
+    L.append("- Probes: nested-loop index-only lookups of present keys sampled from the table, one backend per index, "
+             "indexes prewarmed, ns per probe, median of 3 runs. Warm pages per lookup: the index's "
+             "`pg_statio_user_indexes` hits + reads over %s of those lookups, divided by their number."
+             % fmt(min(10000, env.get("probes") or 0)))
+    L.append("- Fresh session: a new connection per index runs the same 100 random present keys, one "
+             "`EXPLAIN (ANALYZE, BUFFERS) SELECT id ... WHERE id = key` each (index-only). The scan node's shared "
+             "hits + reads count one visibility-map page per lookup for either index (and any heap page fetched); "
+             "the rows \"less the visibility-map page\" take that page and the heap fetches off. The pg_statio rows "
+             "count the index's own pages in that session, planning included (a model or metapage read at planning "
+             "time shows there, not in the scan node).")
+    L.append("- 1% range aggregate: `count(*)` and `sum(id)` over the keys from the 40th to the 41st percentile, "
+             "index-only, with `max_parallel_workers_per_gather` 0 and 2 (a parallel index-only scan; where the planner "
+             "would not choose 2 workers at this size, the parallel costs are set to 0 and the table says so); ms per "
+             "query, median of 3 runs; every answer equals a sequential scan's.")
+    L.append("- `cached_bytes`: `learned_index_info()` in the learned probe backend after its probes.")
+    for note in res.get("notes", []):
+        L.append("- **Note**: " + note)
+    L.extend(failure_lines(res))
+    L.append("")
+    L.append("## Targets")
+    L.append("")
+    per = {n: scale_targets(res["datasets"][n], pbuild, workers) for n in names}
+    L.append("| target | " + " | ".join(names) + " |")
+    L.append("|---|" + "---|" * len(names))
+    if names:
+        for i, (label, _, _) in enumerate(per[names[0]]):
+            L.append("| %s | %s |" % (label, " | ".join(per[n][i][1] + mark(per[n][i][2]) for n in names)))
+    L.append("")
+    for n in names:
+        r = res["datasets"][n]
+        L.append("## Data set `%s`" % n)
+        L.append("")
+        L.append("%s. %s rows, heap %s pages; 1%% range: %s rows; measured in %s s."
+                 % (r["description"][0].upper() + r["description"][1:], fmt(r.get("rows")), fmt(r.get("heap_pages")),
+                    fmt(g(r, "range", "rows")), fmt(r.get("seconds"))))
+        L.append("")
+        L.append("| metric | learned | btree | learned/btree | |")
+        L.append("|---|---|---|---|---|")
+        for label, lv, bv, note in scale_metrics(r, pbuild, workers):
+            L.append("| %s | %s | %s | %s | %s |" % (label, fmt(lv), fmt(bv), fmt(ratio(lv, bv)), note))
+        L.append("")
+        info = r.get("info_build")
+        if info:
+            L.append("`learned_index_info` after the build: " + ", ".join(
+                "%s %s" % (k, info_value(v)) for k, v in info.items()) + ".")
+            L.append("")
+        for c in r.get("checks", []):
+            L.append("- " + c)
+        L.append("")
+    L.extend(phase_table(res, names))
+    with open(os.path.join(out, "RESULTS-scale.md"), "w") as f:
+        f.write("\n".join(L) + "\n")

@@ -14,6 +14,15 @@
 #                                    bench/out/ (gitignored).
 #                                    CI's smoke test: no timing assertions, it
 #                                    fails only on an error or a wrong answer.
+#   sudo bash bench/run.sh --scale   issue 13's scale mode (not run by CI):
+#                                    learned against btree on 100M rows of the
+#                                    sparse and timestamps data sets: CREATE
+#                                    INDEX with 0, 1 and 2 workers, size, pages
+#                                    per lookup (warm and in a fresh session),
+#                                    probe ns, a 1% range aggregate with 0 and
+#                                    2 workers, cached_bytes; writes
+#                                    bench/RESULTS-scale.md and
+#                                    bench/results-scale.json
 #
 # Environment (full-mode defaults in parentheses): LRN_PGPORT (55450),
 # LRN_PGBIN (bin directory of the PostgreSQL to build against and run),
@@ -28,6 +37,10 @@
 # 10), BENCH_TPCB_SCALE (its pgbench scale, 10; quick 1), BENCH_TPCB_NONHOT=1
 # (the accounts also indexed on abalance: no HOT update, every update adds
 # an entry to the aid index),
+# BENCH_SCALE_ROWS (--scale: rows per data set, 100M; a smaller number
+# tries the mode out, and the report says so), BENCH_SCALE_PROBES (--scale:
+# probes per run, 1M), BENCH_SCALE_BUILD_WORKERS (--scale: the
+# max_parallel_maintenance_workers of its builds, 0,1,2),
 # BENCH_OUT (where the results go; a subset run should not overwrite bench/),
 # BENCH_SKIP_BUILD=1 (use the extension already installed), LRN_KEEP=1 (keep
 # the cluster directory).
@@ -44,11 +57,12 @@ for arg in "$@"; do
 	case $arg in
 	--quick) mode=quick ;;
 	--full) mode=full ;;
+	--scale) mode=scale ;;
 	-h | --help)
 		sed -n '2,/^$/ s/^# \{0,1\}//p' "$0"
 		exit 0
 		;;
-	*) lrn_die "unknown argument: $arg (use --quick or nothing)" ;;
+	*) lrn_die "unknown argument: $arg (use --quick, --scale or nothing)" ;;
 	esac
 done
 
@@ -84,7 +98,8 @@ else
 	conf=("shared_buffers = 4GB" "maintenance_work_mem = 1GB" "work_mem = 256MB")
 fi
 # The same settings for every index: one process per query (no parallel
-# workers, also not for CREATE INDEX), no JIT, no autovacuum, no checkpoint
+# workers, also not for CREATE INDEX; the scale mode sets them per statement
+# where a figure names them), no JIT, no autovacuum, no checkpoint
 # in the middle of a measurement (the harness checkpoints before each COPY).
 conf+=(
 	"max_parallel_workers_per_gather = 0"
