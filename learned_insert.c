@@ -408,6 +408,10 @@ learned_split_and_insert(Relation index, Buffer buf, int64 key,
 
 	GenericXLogFinish(xlog);
 
+	/* The next ascending key goes to the new rightmost leaf. */
+	if (LearnedPageGetOpaque(BufferGetPage(newbuf))->flags & LEARNED_RIGHTMOST)
+		RelationSetTargetBlock(index, newblock);
+
 	UnlockReleaseBuffer(recbuf);
 	if (BufferIsValid(rightbuf))
 		UnlockReleaseBuffer(rightbuf);
@@ -531,11 +535,49 @@ learned_insert_null(Relation index, ItemPointer tid)
 }
 
 /*
+ * The rightmost leaf this backend last inserted into, if skey belongs
+ * there: returned locked exclusively, else InvalidBuffer.  Ascending keys
+ * (ids from a sequence, timestamps) all go to the rightmost leaf, and
+ * remembering it spares each insert the model's lookup, as nbtree's
+ * fastpath does.  The leaf is the target if it is still the rightmost one
+ * and skey is at or after its low fence: it holds everything from there
+ * on.  The block is only a hint kept with the relation's storage (a new
+ * relation file forgets it); a leaf stays a leaf, and the flags are
+ * tested before anything else is read from the page.
+ */
+static Buffer
+learned_insert_rightmost(Relation index, const LearnedSearchKey *skey)
+{
+	BlockNumber block = RelationGetTargetBlock(index);
+	Buffer		buf;
+	LearnedPageOpaque opaque;
+
+	if (block == InvalidBlockNumber)
+		return InvalidBuffer;
+	buf = ReadBuffer(index, block);
+	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+	opaque = LearnedPageGetOpaque(BufferGetPage(buf));
+	if ((opaque->flags & (LEARNED_PAGE_LEAF | LEARNED_RIGHTMOST)) ==
+		(LEARNED_PAGE_LEAF | LEARNED_RIGHTMOST))
+	{
+		learned_check_page(index, buf, LEARNED_PAGE_LEAF);
+		if ((opaque->flags & LEARNED_LEFTMOST) ||
+			learned_search_cmp(skey, opaque->low_fence.key,
+							   &opaque->low_fence.tid) >= 0)
+			return buf;
+	}
+	UnlockReleaseBuffer(buf);
+	RelationSetTargetBlock(index, InvalidBlockNumber);
+	return InvalidBuffer;
+}
+
+/*
  * Find the leaf where skey belongs and return it locked exclusively: start
  * where the model says, then move right past splits the cache does not know
  * (Lehman-Yao).  *target is where the model pointed; *moved_right is set if
  * the search had to move right, so that the caller refreshes that record
- * once it has released the leaf.
+ * once it has released the leaf.  The rightmost leaf, where ascending keys
+ * go, is remembered and tried first (learned_insert_rightmost).
  */
 Buffer
 learned_insert_find_leaf(Relation index, const LearnedSearchKey *skey,
@@ -544,6 +586,15 @@ learned_insert_find_leaf(Relation index, const LearnedSearchKey *skey,
 	Buffer		buf;
 	Page		page;
 	int			moves = 0;
+
+	buf = learned_insert_rightmost(index, skey);
+	if (BufferIsValid(buf))
+	{
+		/* No model lookup and no move: *moved_right stays false. */
+		target->block = BufferGetBlockNumber(buf);
+		target->record = 0;
+		return buf;
+	}
 
 	*target = learned_cache_locate(index, skey);
 	buf = ReadBuffer(index, target->block);
@@ -569,6 +620,8 @@ learned_insert_find_leaf(Relation index, const LearnedSearchKey *skey,
 		page = BufferGetPage(buf);
 		*moved_right = true;
 	}
+	if (LearnedPageGetOpaque(page)->flags & LEARNED_RIGHTMOST)
+		RelationSetTargetBlock(index, BufferGetBlockNumber(buf));
 	return buf;
 }
 

@@ -658,15 +658,29 @@ learned_leaf_collect(Page page, int64 lo, int64 hi, int64 *keys,
 			 opaque->nrecent, n - pending_start,
 			 LEARNED_LEAF_RECENT_MAX, LEARNED_LEAF_PENDING_MAX);
 
-	for (i = pending_start; i < n; i++)
+	/*
+	 * The pending entries are unsorted: compare each stored offset with the
+	 * range as offsets from the leaf's base, decoding only the matches (a
+	 * unique insert's check of a new key, the common case, matches none).
+	 */
+	if (n > pending_start && hi >= learned_leaf_base(page))
 	{
-		int64		key = learned_leaf_key(page, i);
+		int			key_bytes = LearnedLeafKeyBytes(page);
+		int64		base = learned_leaf_base(page);
+		uint64		lo_offset = lo > base ? (uint64) lo - (uint64) base : 0;
+		uint64		hi_offset = (uint64) hi - (uint64) base;
 
-		if (key >= lo && key <= hi)
+		for (i = pending_start; i < n; i++)
 		{
-			pending_keys[npending] = key;
-			pending_tids[npending] = learned_leaf_tid(page, i);
-			npending++;
+			uint64		offset = learned_load_packed(LearnedLeafKeyPointer(page, i),
+													 key_bytes);
+
+			if (offset >= lo_offset && offset <= hi_offset)
+			{
+				pending_keys[npending] = (int64) ((uint64) base + offset);
+				pending_tids[npending] = learned_leaf_tid(page, i);
+				npending++;
+			}
 		}
 	}
 	if (opaque->nrecent > 0)

@@ -128,3 +128,36 @@ RESET enable_mergejoin;
 DEALLOCATE ALL;
 
 DROP TABLE ga, gr, probe_a, probe_r, blocks_a, blocks_r;
+
+-- An inserting backend remembers the rightmost leaf and sends a key at or
+-- after its low fence straight there, without the model
+-- (learned_insert_rightmost).  In the same session, after ascending
+-- appends that split the rightmost leaf many times: a key below every
+-- other, keys inside earlier leaves, and the uniqueness check of keys that
+-- are already there, in earlier leaves and in the rightmost one, must go
+-- to their own leaves: a learned unique index and a btree one answer
+-- alike, and both tables hold the same rows.
+CREATE TABLE gfl (id int8) WITH (autovacuum_enabled = off);
+CREATE TABLE gfb (id int8) WITH (autovacuum_enabled = off);
+CREATE UNIQUE INDEX gfl_idx ON gfl USING learned (id) WITH (fillfactor = 50);
+CREATE UNIQUE INDEX gfb_idx ON gfb USING btree (id);
+INSERT INTO gfl SELECT 2 * g FROM generate_series(1, 20000) g;
+INSERT INTO gfb SELECT 2 * g FROM generate_series(1, 20000) g;
+SELECT leaf_pages > 10 AS several_leaves FROM learned_index_info('gfl_idx');
+INSERT INTO gfl VALUES (40002), (0), (3), (20001), (40004);
+INSERT INTO gfb VALUES (40002), (0), (3), (20001), (40004);
+INSERT INTO gfl VALUES (10);
+INSERT INTO gfb VALUES (10);
+INSERT INTO gfl VALUES (40004);
+INSERT INTO gfb VALUES (40004);
+INSERT INTO gfl VALUES (40006), (20000);
+INSERT INTO gfb VALUES (40006), (20000);
+INSERT INTO gfl VALUES (40008), (-1), (40010);
+INSERT INTO gfb VALUES (40008), (-1), (40010);
+SELECT learned_index_check('gfl_idx', true);
+SELECT (SELECT array_agg(id ORDER BY id) FROM gfl) =
+	   (SELECT array_agg(id ORDER BY id) FROM gfb) AS same_rows,
+	   (SELECT count(*) FROM gfl) AS row_count;
+VACUUM ANALYZE gfl;
+SELECT * FROM pg_temp.cmp('SELECT id FROM gfl WHERE id <= 10 OR id BETWEEN 19998 AND 20002 OR id >= 40000 ORDER BY id');
+DROP TABLE gfl, gfb;
