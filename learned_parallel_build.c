@@ -24,11 +24,9 @@
  * index is the one a serial build writes.  A unique index's duplicates,
  * found by two participants or one, meet in that merge (learned_unique.c).
  *
- * Why not the server's shared tuplesort, which would bring the runs' files
- * and merge: it compares tuples, and that is slower than the radix sort by
- * more than the workers gain (bench/parallel_build.sh).  The run files
- * belong to the shared file set, removed with the DSM segment also when the
- * build fails or is cancelled.
+ * Why not the server's shared tuplesort: README, "Parallel build".  The
+ * run files are removed with the DSM segment, also when the build fails or
+ * is cancelled.
  *
  * Errors raised in a worker reach the leader through the parallel context
  * and abort its transaction, which stops the other workers; the leader's
