@@ -59,7 +59,6 @@
 
 /* Keys of the parallel context's table of contents. */
 #define LEARNED_PARALLEL_KEY_SHARED			UINT64CONST(0x4C45415200000001)
-#define LEARNED_PARALLEL_KEY_FILESET		UINT64CONST(0x4C45415200000002)
 #define LEARNED_PARALLEL_KEY_QUERY_TEXT		UINT64CONST(0x4C45415200000003)
 #define LEARNED_PARALLEL_KEY_WAL_USAGE		UINT64CONST(0x4C45415200000004)
 #define LEARNED_PARALLEL_KEY_BUFFER_USAGE	UINT64CONST(0x4C45415200000005)
@@ -349,11 +348,10 @@ learned_run_read(LearnedParallelBuild *leader, LearnedRun *run)
 		size_t		nread = BufFileRead(run->file, &run->entry,
 										sizeof(LearnedRunEntry));
 
+		/* Can't happen: the runs are written in whole entries. */
 		if (nread != 0 && nread != sizeof(LearnedRunEntry))
-			ereport(ERROR,
-					(errcode_for_file_access(),
-					 errmsg("could not read from a learned index build's run: read only %zu of %zu bytes",
-							nread, sizeof(LearnedRunEntry))));
+			elog(ERROR, "learned index build: read %zu of %zu bytes of a run's entry",
+				 nread, sizeof(LearnedRunEntry));
 		run->ready = nread != 0;
 	}
 #endif

@@ -44,6 +44,9 @@ typedef struct LearnedSortEntry
 	uint8		flags;			/* LEARNED_SORT_* (a run sort's only) */
 } LearnedSortEntry;
 
+StaticAssertDecl(sizeof(LearnedSortEntry) == 16,
+				 "the flags must fit in the entry's padding");
+
 #define LEARNED_SORT_ALIVE		0x01	/* the heap tuple is alive */
 #define LEARNED_SORT_NULL		0x02	/* the key is NULL */
 
