@@ -291,6 +291,23 @@ SELECT * FROM pg_temp.both('CREATE UNIQUE INDEX pbs_@ ON pbs USING @ (id)');
 SET maintenance_work_mem = '96MB';
 DROP TABLE pbe, pbn, pbs;
 
+-- Every participant's run holds entries: a key that takes 1 ms a row
+-- (pb_slow_key) keeps the leader from scanning the table alone before the
+-- workers start, which on tables as small as the above it often does.
+-- Scrambled keys, duplicates and NULLs interleave the runs in the merge.
+CREATE TABLE pbw (id int8) WITH (autovacuum_enabled = off, parallel_workers = 2);
+INSERT INTO pbw SELECT CASE WHEN g % 50 = 0 THEN NULL ELSE (g * 7919) % 1500 END
+FROM generate_series(1, 3000) g;
+VACUUM ANALYZE pbw;
+SET client_min_messages = debug1;
+CREATE INDEX pbw_par ON pbw USING learned (pb_slow_key(id));
+RESET client_min_messages;
+SET max_parallel_maintenance_workers = 0;
+CREATE INDEX pbw_ser ON pbw USING learned (pb_slow_key(id));
+SET max_parallel_maintenance_workers = 2;
+SELECT * FROM pg_temp.same_as_serial('pbw_par', 'pbw_ser');
+DROP TABLE pbw;
+
 DROP TABLE pb, pbu, pbf;
 DROP FUNCTION pb_key_or_fail(int8);
 DROP FUNCTION pb_slow_key(int8);
