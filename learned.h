@@ -728,17 +728,19 @@ extern Oid	learned_index_keytype(Relation index);
 /* learned_parallel_build.c: parallel CREATE INDEX (PostgreSQL 17 on) */
 struct dsm_segment;
 struct shm_toc;
-struct SortCoordinateData;
 typedef struct LearnedSort LearnedSort;	/* learned_sort.c */
 typedef struct LearnedParallelBuild LearnedParallelBuild;
 extern LearnedParallelBuild *learned_build_parallel_begin(Relation heap,
 														  Relation index,
 														  bool isconcurrent,
 														  int nworkers);
-extern LearnedSort *learned_build_parallel_sort(LearnedParallelBuild *leader,
-												Relation heap, Relation index,
-												struct IndexInfo *indexInfo,
-												double *indtuples, uint64 *nkeys);
+extern void learned_build_parallel_sort(LearnedParallelBuild *leader,
+										Relation heap, Relation index,
+										struct IndexInfo *indexInfo,
+										double *indtuples, uint64 *nkeys);
+extern bool learned_build_parallel_next(LearnedParallelBuild *leader,
+										int64 *key, bool *isnull,
+										ItemPointerData *tid, bool *alive);
 extern void learned_build_parallel_end(LearnedParallelBuild *leader);
 extern PGDLLEXPORT void learned_parallel_build_main(struct dsm_segment *seg,
 													struct shm_toc *toc);
@@ -806,13 +808,12 @@ extern void learned_sort_perform(LearnedSort *sort);
 extern bool learned_sort_next(LearnedSort *sort, int64 *key,
 							  ItemPointerData *tid);
 extern void learned_sort_end(LearnedSort *sort);
-extern LearnedSort *learned_sort_begin_shared(int work_mem_kb,
-											  struct SortCoordinateData *coordinate);
-extern void learned_sort_put_shared(LearnedSort *sort, int64 key, bool isnull,
-									ItemPointer tid, bool alive);
-extern bool learned_sort_next_shared(LearnedSort *sort, int64 *key,
-									 bool *isnull, ItemPointerData *tid,
-									 bool *alive);
+extern LearnedSort *learned_sort_begin_run(int work_mem_kb);
+extern void learned_sort_put_run(LearnedSort *sort, int64 key, bool isnull,
+								 ItemPointer tid, bool alive);
+extern bool learned_sort_next_run(LearnedSort *sort, int64 *key,
+								  bool *isnull, ItemPointerData *tid,
+								  bool *alive);
 
 /*
  * learned_unique.c: the uniqueness check of an insert, and CREATE INDEX's
@@ -836,7 +837,7 @@ extern void learned_spool_put(LearnedSpool *spool, int64 key, ItemPointer tid,
 extern void learned_spool_note_null(LearnedSpool *spool, bool alive);
 extern LearnedSpool *learned_spool_begin_merged(Relation heap, Relation index,
 												bool unique,
-												LearnedSort *merged);
+												LearnedParallelBuild *merged);
 extern void learned_spool_perform(LearnedSpool *spool);
 extern bool learned_spool_next_null(LearnedSpool *spool, ItemPointerData *tid);
 extern bool learned_spool_next(LearnedSpool *spool, int64 *key,

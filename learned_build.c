@@ -513,13 +513,11 @@ learned_build(Relation heap, Relation index, IndexInfo *indexInfo)
 	if (parallel != NULL)
 	{
 		ItemPointerData null_tid;
-		LearnedSort *sorted = learned_build_parallel_sort(parallel, heap, index,
-														  indexInfo,
-														  &state.indtuples,
-														  &state.nkeys);
 
+		learned_build_parallel_sort(parallel, heap, index, indexInfo,
+									&state.indtuples, &state.nkeys);
 		state.spool = learned_spool_begin_merged(heap, index,
-												 indexInfo->ii_Unique, sorted);
+												 indexInfo->ii_Unique, parallel);
 		pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE,
 									 LEARNED_PHASE_SORT);
 		learned_spool_perform(state.spool);

@@ -12,19 +12,21 @@
  *
  * The leader launches the workers and then takes part as one of them.  Each
  * participant scans its share of the table (a parallel table scan) and puts
- * every entry, NULL keys and recently dead tuples included, into its share
- * of the server's shared tuplesort (learned_sort_begin_shared): a sorted
- * run, bounded by maintenance_work_mem divided among the participants, that
- * spills to the shared file set.  The leader waits until every participant
- * has sorted its run, merges the runs in (key, TID) order, and hands the
- * merged stream to the same code as a serial build: the NULL chain, the
- * leaves, the model, so the index is the one a serial build writes.  A
- * unique index's duplicates, found by two participants or one, meet in that
- * merge (learned_unique.c).
+ * every entry, NULL keys and recently dead tuples included, into a run sort
+ * of its own (learned_sort_begin_run): the serial build's radix sort, in
+ * maintenance_work_mem divided among the participants, spilling to a
+ * tuplesort past it.  A worker writes its sorted run to a file of the
+ * shared file set in the parallel context's DSM segment; the leader keeps
+ * its own in memory.  The leader waits until every participant has sorted
+ * its run, merges the runs in (key, TID) order (NULL keys first: a loop
+ * over the few runs' next entries), and hands the merged stream to the same
+ * code as a serial build: the NULL chain, the leaves, the model, so the
+ * index is the one a serial build writes.  A unique index's duplicates,
+ * found by two participants or one, meet in that merge (learned_unique.c).
  *
- * Why the server's tuplesort and not our radix sort: it brings the shared
- * file set, the runs' merge, and their cleanup when the build fails or is
- * cancelled (the file set belongs to the parallel context's DSM segment).
+ * Why not the server's shared tuplesort: README, "Parallel build".  The
+ * run files are removed with the DSM segment, also when the build fails or
+ * is cancelled.
  *
  * Errors raised in a worker reach the leader through the parallel context
  * and abort its transaction, which stops the other workers; the leader's
@@ -44,19 +46,19 @@
 #include "executor/instrument.h"
 #include "miscadmin.h"
 #include "pgstat.h"
+#include "storage/buffile.h"
 #include "storage/condition_variable.h"
+#include "storage/sharedfileset.h"
 #include "storage/spin.h"
 #include "tcop/tcopprot.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
-#include "utils/tuplesort.h"
 #include "utils/wait_event.h"
 
 #include "learned.h"
 
 /* Keys of the parallel context's table of contents. */
 #define LEARNED_PARALLEL_KEY_SHARED			UINT64CONST(0x4C45415200000001)
-#define LEARNED_PARALLEL_KEY_TUPLESORT		UINT64CONST(0x4C45415200000002)
 #define LEARNED_PARALLEL_KEY_QUERY_TEXT		UINT64CONST(0x4C45415200000003)
 #define LEARNED_PARALLEL_KEY_WAL_USAGE		UINT64CONST(0x4C45415200000004)
 #define LEARNED_PARALLEL_KEY_BUFFER_USAGE	UINT64CONST(0x4C45415200000005)
@@ -69,6 +71,7 @@ typedef struct LearnedParallelShared
 	Oid			indexrelid;
 	bool		isconcurrent;
 	int			nsorts;			/* participants planned: workers + leader */
+	SharedFileSet fileset;		/* the workers' runs */
 	uint64		queryid;
 
 	/* Each participant adds its figures once it has sorted its run. */
@@ -86,16 +89,42 @@ typedef struct LearnedParallelShared
 	((ParallelTableScanDesc) ((char *) (shared) + \
 							  BUFFERALIGN(sizeof(LearnedParallelShared))))
 
+/* One entry of a worker's run file. */
+typedef struct LearnedRunEntry
+{
+	int64		key;			/* 0 for a NULL key */
+	ItemPointerData tid;
+	bool		isnull;
+	bool		alive;
+} LearnedRunEntry;
+
+/* One run in the leader's merge: a worker's file, or the leader's sort. */
+typedef struct LearnedRun
+{
+	BufFile    *file;			/* NULL: the leader's own run, in leadersort */
+	bool		ready;			/* entry holds the run's next entry */
+	LearnedRunEntry entry;
+} LearnedRun;
+
 struct LearnedParallelBuild
 {
 	ParallelContext *pcxt;
 	int			nparticipants;	/* workers launched + the leader */
 	LearnedParallelShared *shared;
-	Sharedsort *sharedsort;
 	Snapshot	snapshot;
 	WalUsage   *walusage;
 	BufferUsage *bufferusage;
+	/* the merge, once every run is sorted */
+	LearnedSort *leadersort;
+	LearnedRun *runs;			/* nparticipants of them */
 };
+
+/* The name of worker number's run file in the shared file set. */
+static void
+learned_run_name(char *name, int number)
+{
+	snprintf(name, MAXPGPATH, "learned_run_%d", number);
+}
 
 /* The table scan callback of one participant. */
 typedef struct LearnedParallelScanState
@@ -113,12 +142,12 @@ learned_build_parallel_callback(Relation index, ItemPointer tid, Datum *values,
 	LearnedParallelScanState *state = (LearnedParallelScanState *) opaque;
 
 	if (isnull[0])
-		learned_sort_put_shared(state->sort, 0, true, tid, tupleIsAlive);
+		learned_sort_put_run(state->sort, 0, true, tid, tupleIsAlive);
 	else
 	{
-		learned_sort_put_shared(state->sort,
-								learned_datum_to_key(values[0], state->keytype),
-								false, tid, tupleIsAlive);
+		learned_sort_put_run(state->sort,
+							 learned_datum_to_key(values[0], state->keytype),
+							 false, tid, tupleIsAlive);
 		state->nkeys++;
 	}
 	state->indtuples += 1;
@@ -126,23 +155,20 @@ learned_build_parallel_callback(Relation index, ItemPointer tid, Datum *values,
 
 /*
  * One participant's share: join the parallel table scan, sort what it
- * delivers into this participant's run, and report to the leader.
+ * delivers into this participant's run, write a worker's run to its file
+ * (worker: its ParallelWorkerNumber; -1 for the leader, whose run is
+ * returned, in memory), and report to the leader.
  */
-static void
+static LearnedSort *
 learned_build_parallel_scan_and_sort(LearnedParallelShared *shared,
-									 Sharedsort *sharedsort, Relation heap,
+									 int worker, Relation heap,
 									 Relation index, int sortmem, bool progress)
 {
-	SortCoordinate coordinate = palloc0(sizeof(SortCoordinateData));
 	LearnedParallelScanState state;
 	IndexInfo  *indexInfo;
 	TableScanDesc scan;
 
-	coordinate->isWorker = true;
-	coordinate->nParticipants = -1;
-	coordinate->sharedsort = sharedsort;
-
-	state.sort = learned_sort_begin_shared(sortmem, coordinate);
+	state.sort = learned_sort_begin_run(sortmem);
 	state.keytype = learned_index_keytype(index);
 	state.indtuples = 0;
 	state.nkeys = 0;
@@ -158,6 +184,23 @@ learned_build_parallel_scan_and_sort(LearnedParallelShared *shared,
 									 LEARNED_PHASE_SORT);
 	learned_sort_perform(state.sort);
 
+	if (worker >= 0)
+	{
+		char		name[MAXPGPATH];
+		BufFile    *file;
+		LearnedRunEntry entry;
+
+		learned_run_name(name, worker);
+		file = BufFileCreateFileSet(&shared->fileset.fs, name);
+		memset(&entry, 0, sizeof(entry));	/* no stray padding bytes */
+		while (learned_sort_next_run(state.sort, &entry.key, &entry.isnull,
+									 &entry.tid, &entry.alive))
+			BufFileWrite(file, &entry, sizeof(entry));
+		BufFileClose(file);
+		learned_sort_end(state.sort);
+		state.sort = NULL;
+	}
+
 	SpinLockAcquire(&shared->mutex);
 	shared->nparticipantsdone++;
 	shared->indtuples += state.indtuples;
@@ -167,8 +210,7 @@ learned_build_parallel_scan_and_sort(LearnedParallelShared *shared,
 	SpinLockRelease(&shared->mutex);
 	ConditionVariableSignal(&shared->workersdonecv);
 
-	/* The run stays in the shared file set for the leader's merge. */
-	learned_sort_end(state.sort);
+	return state.sort;
 }
 
 /*
@@ -185,7 +227,6 @@ learned_build_parallel_begin(Relation heap, Relation index, bool isconcurrent,
 	Snapshot	snapshot;
 	Size		estshared;
 	LearnedParallelShared *shared;
-	Sharedsort *sharedsort;
 	int			nsorts = nworkers + 1;	/* the leader sorts a run too */
 	WalUsage   *walusage;
 	BufferUsage *bufferusage;
@@ -207,12 +248,11 @@ learned_build_parallel_begin(Relation heap, Relation index, bool isconcurrent,
 	estshared = add_size(BUFFERALIGN(sizeof(LearnedParallelShared)),
 						 table_parallelscan_estimate(heap, snapshot));
 	shm_toc_estimate_chunk(&pcxt->estimator, estshared);
-	shm_toc_estimate_chunk(&pcxt->estimator, tuplesort_estimate_shared(nsorts));
 	shm_toc_estimate_chunk(&pcxt->estimator,
 						   mul_size(sizeof(WalUsage), pcxt->nworkers));
 	shm_toc_estimate_chunk(&pcxt->estimator,
 						   mul_size(sizeof(BufferUsage), pcxt->nworkers));
-	shm_toc_estimate_keys(&pcxt->estimator, 4);
+	shm_toc_estimate_keys(&pcxt->estimator, 3);
 	querylen = debug_query_string ? strlen(debug_query_string) : 0;
 	if (debug_query_string)
 	{
@@ -242,13 +282,10 @@ learned_build_parallel_begin(Relation heap, Relation index, bool isconcurrent,
 	shared->indtuples = 0;
 	shared->nkeys = 0;
 	shared->brokenhotchain = false;
+	SharedFileSetInit(&shared->fileset, pcxt->seg);
 	table_parallelscan_initialize(heap, LearnedParallelTableScan(shared),
 								  snapshot);
 	shm_toc_insert(pcxt->toc, LEARNED_PARALLEL_KEY_SHARED, shared);
-
-	sharedsort = shm_toc_allocate(pcxt->toc, tuplesort_estimate_shared(nsorts));
-	tuplesort_initialize_shared(sharedsort, nsorts, pcxt->seg);
-	shm_toc_insert(pcxt->toc, LEARNED_PARALLEL_KEY_TUPLESORT, sharedsort);
 
 	if (debug_query_string)
 	{
@@ -272,7 +309,6 @@ learned_build_parallel_begin(Relation heap, Relation index, bool isconcurrent,
 	leader->pcxt = pcxt;
 	leader->nparticipants = pcxt->nworkers_launched + 1;
 	leader->shared = shared;
-	leader->sharedsort = sharedsort;
 	leader->snapshot = snapshot;
 	leader->walusage = walusage;
 	leader->bufferusage = bufferusage;
@@ -292,23 +328,53 @@ learned_build_parallel_begin(Relation heap, Relation index, bool isconcurrent,
 	return leader;
 }
 
+/* Read a run's next entry ahead: from its file, or the leader's sort. */
+static void
+learned_run_read(LearnedParallelBuild *leader, LearnedRun *run)
+{
+	if (run->file == NULL)
+	{
+		run->ready = learned_sort_next_run(leader->leadersort, &run->entry.key,
+										   &run->entry.isnull, &run->entry.tid,
+										   &run->entry.alive);
+		return;
+	}
+#if PG_VERSION_NUM >= 160000
+	/* 0 at the end of the file; a partial entry is an error. */
+	run->ready = BufFileReadMaybeEOF(run->file, &run->entry,
+									 sizeof(LearnedRunEntry), true) != 0;
+#else
+	{
+		size_t		nread = BufFileRead(run->file, &run->entry,
+										sizeof(LearnedRunEntry));
+
+		/* Can't happen: the runs are written in whole entries. */
+		if (nread != 0 && nread != sizeof(LearnedRunEntry))
+			elog(ERROR, "learned index build: read %zu of %zu bytes of a run's entry",
+				 nread, sizeof(LearnedRunEntry));
+		run->ready = nread != 0;
+	}
+#endif
+}
+
 /*
  * The leader's share of the scan and sort, then wait until every
- * participant has sorted its run.  Returns the leader's merge of the runs
- * (to perform: learned_spool_perform), and the heap tuples indexed and the
+ * participant has sorted its run and open the runs for the merge
+ * (learned_build_parallel_next).  Returns the heap tuples indexed and the
  * non-NULL keys among them, of all participants.
  */
-LearnedSort *
+void
 learned_build_parallel_sort(LearnedParallelBuild *leader, Relation heap,
 							Relation index, IndexInfo *indexInfo,
 							double *indtuples, uint64 *nkeys)
 {
 	LearnedParallelShared *shared = leader->shared;
-	SortCoordinate coordinate;
+	int			nworkers = leader->nparticipants - 1;
 
-	learned_build_parallel_scan_and_sort(shared, leader->sharedsort, heap, index,
-										 maintenance_work_mem / leader->nparticipants,
-										 true);
+	leader->leadersort =
+		learned_build_parallel_scan_and_sort(shared, -1, heap, index,
+											 maintenance_work_mem / leader->nparticipants,
+											 true);
 
 	for (;;)
 	{
@@ -328,21 +394,69 @@ learned_build_parallel_sort(LearnedParallelBuild *leader, Relation heap,
 	}
 	ConditionVariableCancelSleep();
 
-	coordinate = palloc0(sizeof(SortCoordinateData));
-	coordinate->isWorker = false;
-	coordinate->nParticipants = leader->nparticipants;
-	coordinate->sharedsort = leader->sharedsort;
-	return learned_sort_begin_shared(maintenance_work_mem, coordinate);
+	/* Workers launched are numbered from 0; the leader's run comes last. */
+	leader->runs = palloc0(leader->nparticipants * sizeof(LearnedRun));
+	for (int i = 0; i < nworkers; i++)
+	{
+		char		name[MAXPGPATH];
+
+		learned_run_name(name, i);
+		leader->runs[i].file = BufFileOpenFileSet(&shared->fileset.fs, name,
+												  O_RDONLY, false);
+	}
+	for (int i = 0; i < leader->nparticipants; i++)
+		learned_run_read(leader, &leader->runs[i]);
 }
 
 /*
- * Wait for the workers to exit and free the parallel context.  The merged
- * sort must have been ended first (its runs live in the context's DSM
- * segment).
+ * The next entry of the merged runs in (key, TID) order, NULL keys first in
+ * TID order; false at the end.  A plain loop over the runs: there are only
+ * as many as the participants.
+ */
+bool
+learned_build_parallel_next(LearnedParallelBuild *leader, int64 *key,
+							bool *isnull, ItemPointerData *tid, bool *alive)
+{
+	LearnedRun *best = NULL;
+
+	for (int i = 0; i < leader->nparticipants; i++)
+	{
+		LearnedRun *run = &leader->runs[i];
+
+		if (!run->ready)
+			continue;
+		if (best == NULL ||
+			(run->entry.isnull != best->entry.isnull ? run->entry.isnull :
+			 learned_entry_cmp(run->entry.key, &run->entry.tid,
+							   best->entry.key, &best->entry.tid) < 0))
+			best = run;
+	}
+	if (best == NULL)
+		return false;
+	*key = best->entry.key;
+	*isnull = best->entry.isnull;
+	*tid = best->entry.tid;
+	*alive = best->entry.alive;
+	learned_run_read(leader, best);
+	return true;
+}
+
+/*
+ * Close the runs, wait for the workers to exit and free the parallel
+ * context (the run files go with its DSM segment).
  */
 void
 learned_build_parallel_end(LearnedParallelBuild *leader)
 {
+	if (leader->runs != NULL)
+	{
+		for (int i = 0; i < leader->nparticipants; i++)
+			if (leader->runs[i].file != NULL)
+				BufFileClose(leader->runs[i].file);
+		pfree(leader->runs);
+	}
+	if (leader->leadersort != NULL)
+		learned_sort_end(leader->leadersort);
 	WaitForParallelWorkersToFinish(leader->pcxt);
 	for (int i = 0; i < leader->pcxt->nworkers_launched; i++)
 		InstrAccumParallelQuery(&leader->bufferusage[i], &leader->walusage[i]);
@@ -361,7 +475,6 @@ void
 learned_parallel_build_main(dsm_segment *seg, shm_toc *toc)
 {
 	LearnedParallelShared *shared;
-	Sharedsort *sharedsort;
 	Relation	heap;
 	Relation	index;
 	LOCKMODE	heap_lockmode;
@@ -390,13 +503,13 @@ learned_parallel_build_main(dsm_segment *seg, shm_toc *toc)
 	heap = table_open(shared->heaprelid, heap_lockmode);
 	index = index_open(shared->indexrelid, index_lockmode);
 
-	sharedsort = shm_toc_lookup(toc, LEARNED_PARALLEL_KEY_TUPLESORT, false);
-	tuplesort_attach_shared(sharedsort, seg);
+	SharedFileSetAttach(&shared->fileset, seg);
 
 	InstrStartParallelQuery();
-	learned_build_parallel_scan_and_sort(shared, sharedsort, heap, index,
-										 maintenance_work_mem / shared->nsorts,
-										 false);
+	(void) learned_build_parallel_scan_and_sort(shared, ParallelWorkerNumber,
+												heap, index,
+												maintenance_work_mem / shared->nsorts,
+												false);
 	walusage = shm_toc_lookup(toc, LEARNED_PARALLEL_KEY_WAL_USAGE, false);
 	bufferusage = shm_toc_lookup(toc, LEARNED_PARALLEL_KEY_BUFFER_USAGE, false);
 	InstrEndParallelQuery(&bufferusage[ParallelWorkerNumber],

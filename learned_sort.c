@@ -16,12 +16,12 @@
  * Past maintenance_work_mem (the array and its scratch copy count) every
  * entry goes to a tuplesort instead, which spills to disk.
  *
- * A parallel build (learned_parallel_build.c) sorts with the server's shared
- * tuplesort from the start: each participant's sort writes its sorted run
- * to the shared file set and the leader's sort merges the runs.  Its
- * entries also carry NULL keys (first, in TID order) and whether the
- * tuple is alive, so that one sorted stream gives the leader everything
- * the serial build's separate sorts and NULL chain give it.
+ * Each participant of a parallel build (learned_parallel_build.c) sorts its
+ * share the same way, into a "run" sort (learned_sort_begin_run) whose
+ * entries also carry NULL keys (first, in TID order) and whether the tuple
+ * is alive, so that one sorted stream gives the leader everything the
+ * serial build's separate sorts and NULL chain give it.  The flags live in
+ * the entry's padding: an entry stays 16 bytes.
  *
  *-------------------------------------------------------------------------
  */
@@ -39,9 +39,16 @@
 /* One entry as the in-memory sort keeps it. */
 typedef struct LearnedSortEntry
 {
-	int64		key;
+	int64		key;			/* 0 for a NULL key */
 	ItemPointerData tid;
+	uint8		flags;			/* LEARNED_SORT_* (a run sort's only) */
 } LearnedSortEntry;
+
+StaticAssertDecl(sizeof(LearnedSortEntry) == 16,
+				 "the flags must fit in the entry's padding");
+
+#define LEARNED_SORT_ALIVE		0x01	/* the heap tuple is alive */
+#define LEARNED_SORT_NULL		0x02	/* the key is NULL */
 
 /* Digits of the radix sort: 11 bits, so six passes cover a 64-bit key. */
 #define LEARNED_RADIX_BITS		11
@@ -60,14 +67,13 @@ struct LearnedSort
 	Size		next;			/* reading position after sorting */
 
 	/*
-	 * Once the budget is exceeded: a tuplesort holding every entry.  In a
-	 * parallel build, from the start, and its entries are (key int8 or NULL,
-	 * tid, alive bool).
+	 * Once the budget is exceeded: a tuplesort holding every entry.  A run
+	 * sort's are (key int8 or NULL, tid, alive bool).
 	 */
 	Tuplesortstate *tuplesort;
 	TupleTableSlot *slot;		/* (key int8, tid) or (key, tid, alive) */
-	bool		shared;			/* a participant's or the leader's share of a
-								 * parallel sort */
+	bool		run;			/* a parallel build participant's sort */
+	Size		nnulls;			/* run sort in memory: entries of NULL keys */
 };
 
 /* The key as an unsigned number that sorts in the same order. */
@@ -100,28 +106,32 @@ learned_sort_begin(int work_mem_kb)
 
 /* Hand one entry to the tuplesort. */
 static void
-learned_sort_put_tuple(LearnedSort *sort, int64 key, ItemPointer tid)
+learned_sort_put_tuple(LearnedSort *sort, const LearnedSortEntry *entry)
 {
 	TupleTableSlot *slot = sort->slot;
 
 	ExecClearTuple(slot);
-	slot->tts_values[0] = Int64GetDatum(key);
-	slot->tts_isnull[0] = false;
-	slot->tts_values[1] = PointerGetDatum(tid);
+	slot->tts_values[0] = Int64GetDatum(entry->key);
+	slot->tts_isnull[0] = (entry->flags & LEARNED_SORT_NULL) != 0;
+	slot->tts_values[1] = PointerGetDatum(&entry->tid);
 	slot->tts_isnull[1] = false;
+	if (sort->run)
+	{
+		slot->tts_values[2] = BoolGetDatum((entry->flags & LEARNED_SORT_ALIVE) != 0);
+		slot->tts_isnull[2] = false;
+	}
 	ExecStoreVirtualTuple(slot);
 	tuplesort_puttupleslot(sort->tuplesort, slot);
 }
 
 /*
- * Start the tuplesort, sorting by (key, TID): a serial build's spill
- * (coordinate NULL: two columns) or a parallel build's shared sort (three:
- * NULL keys first, and the alive flag, not sorted on).
+ * Start the tuplesort, sorting by (key, TID): two columns, or a run sort's
+ * three (NULL keys first, and the alive flag, not sorted on).
  */
 static void
-learned_sort_begin_tuplesort(LearnedSort *sort, SortCoordinate coordinate)
+learned_sort_begin_tuplesort(LearnedSort *sort)
 {
-	int			ncolumns = coordinate ? 3 : 2;
+	int			ncolumns = sort->run ? 3 : 2;
 	TupleDesc	desc = CreateTemplateTupleDesc(ncolumns);
 	AttrNumber	columns[2] = {1, 2};
 	Oid			operators[2] = {Int8LessOperator, TIDLessOperator};
@@ -130,13 +140,13 @@ learned_sort_begin_tuplesort(LearnedSort *sort, SortCoordinate coordinate)
 
 	TupleDescInitEntry(desc, (AttrNumber) 1, "key", INT8OID, -1, 0);
 	TupleDescInitEntry(desc, (AttrNumber) 2, "tid", TIDOID, -1, 0);
-	if (coordinate)
+	if (sort->run)
 		TupleDescInitEntry(desc, (AttrNumber) 3, "alive", BOOLOID, -1, 0);
 	sort->slot = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
 	sort->tuplesort = tuplesort_begin_heap(desc, 2, columns, operators,
 										   collations, nulls_first,
 										   (int) (sort->budget / 1024),
-										   coordinate,
+										   NULL,
 #if PG_VERSION_NUM >= 150000
 										   TUPLESORT_NONE
 #else
@@ -151,73 +161,31 @@ learned_sort_spill(LearnedSort *sort)
 {
 	Size		i;
 
-	learned_sort_begin_tuplesort(sort, NULL);
+	learned_sort_begin_tuplesort(sort);
 
 	for (i = 0; i < sort->nentries; i++)
-		learned_sort_put_tuple(sort, sort->entries[i].key,
-							   &sort->entries[i].tid);
+		learned_sort_put_tuple(sort, &sort->entries[i]);
 	pfree(sort->entries);
 	sort->entries = NULL;
 	sort->nentries = sort->allocated = 0;
 }
 
 /*
- * A share of a parallel build's sort (coordinate's isWorker) or the
- * leader's merge of the shares; tuplesort.h describes the protocol.
+ * A parallel build participant's sort: its entries may have NULL keys, and
+ * say whether their tuple is alive.
  */
 LearnedSort *
-learned_sort_begin_shared(int work_mem_kb, SortCoordinate coordinate)
+learned_sort_begin_run(int work_mem_kb)
 {
-	LearnedSort *sort = palloc0(sizeof(LearnedSort));
+	LearnedSort *sort = learned_sort_begin(work_mem_kb);
 
-	sort->budget = (Size) work_mem_kb * 1024;
-	sort->shared = true;
-	learned_sort_begin_tuplesort(sort, coordinate);
+	sort->run = true;
 	return sort;
 }
 
-/* Put an entry of a parallel build: its key may be NULL. */
-void
-learned_sort_put_shared(LearnedSort *sort, int64 key, bool isnull,
-						ItemPointer tid, bool alive)
+static void
+learned_sort_put_entry(LearnedSort *sort, const LearnedSortEntry *entry)
 {
-	TupleTableSlot *slot = sort->slot;
-
-	Assert(sort->shared);
-	ExecClearTuple(slot);
-	slot->tts_values[0] = isnull ? (Datum) 0 : Int64GetDatum(key);
-	slot->tts_isnull[0] = isnull;
-	slot->tts_values[1] = PointerGetDatum(tid);
-	slot->tts_isnull[1] = false;
-	slot->tts_values[2] = BoolGetDatum(alive);
-	slot->tts_isnull[2] = false;
-	ExecStoreVirtualTuple(slot);
-	tuplesort_puttupleslot(sort->tuplesort, slot);
-}
-
-/* The next entry of a parallel build's merged sort; false at the end. */
-bool
-learned_sort_next_shared(LearnedSort *sort, int64 *key, bool *isnull,
-						 ItemPointerData *tid, bool *alive)
-{
-	bool		null;
-	Datum		value;
-
-	Assert(sort->shared);
-	if (!tuplesort_gettupleslot(sort->tuplesort, true, false, sort->slot,
-								NULL))
-		return false;
-	value = slot_getattr(sort->slot, 1, isnull);
-	*key = *isnull ? 0 : DatumGetInt64(value);
-	*tid = *(ItemPointer) DatumGetPointer(slot_getattr(sort->slot, 2, &null));
-	*alive = DatumGetBool(slot_getattr(sort->slot, 3, &null));
-	return true;
-}
-
-void
-learned_sort_put(LearnedSort *sort, int64 key, ItemPointer tid)
-{
-	Assert(!sort->shared);
 	if (sort->tuplesort == NULL && sort->nentries == sort->allocated)
 	{
 		Size		grown = sort->allocated * 2;
@@ -236,13 +204,40 @@ learned_sort_put(LearnedSort *sort, int64 key, ItemPointer tid)
 
 	if (sort->tuplesort != NULL)
 	{
-		learned_sort_put_tuple(sort, key, tid);
+		learned_sort_put_tuple(sort, entry);
 		return;
 	}
 
-	sort->entries[sort->nentries].key = key;
-	sort->entries[sort->nentries].tid = *tid;
-	sort->nentries++;
+	sort->entries[sort->nentries++] = *entry;
+	if (entry->flags & LEARNED_SORT_NULL)
+		sort->nnulls++;
+}
+
+void
+learned_sort_put(LearnedSort *sort, int64 key, ItemPointer tid)
+{
+	LearnedSortEntry entry;
+
+	Assert(!sort->run);
+	entry.key = key;
+	entry.tid = *tid;
+	entry.flags = LEARNED_SORT_ALIVE;
+	learned_sort_put_entry(sort, &entry);
+}
+
+/* Put an entry of a run sort: its key may be NULL. */
+void
+learned_sort_put_run(LearnedSort *sort, int64 key, bool isnull,
+					 ItemPointer tid, bool alive)
+{
+	LearnedSortEntry entry;
+
+	Assert(sort->run);
+	entry.key = isnull ? 0 : key;
+	entry.tid = *tid;
+	entry.flags = (isnull ? LEARNED_SORT_NULL : 0) |
+		(alive ? LEARNED_SORT_ALIVE : 0);
+	learned_sort_put_entry(sort, &entry);
 }
 
 /*
@@ -318,41 +313,67 @@ learned_sort_perform(LearnedSort *sort)
 	Size		n = sort->nentries;
 	Size		start;
 
-	/* No message from a parallel worker: it would reach the client. */
-	if (sort->shared)
-	{
-		tuplesort_performsort(sort->tuplesort);
-		return;
-	}
+	/*
+	 * No message from a run sort: in a parallel worker it would reach the
+	 * client, once per participant.
+	 */
 	if (sort->tuplesort != NULL)
 	{
-		elog(DEBUG1, "learned index build: sorting with tuplesort, past maintenance_work_mem");
+		if (!sort->run)
+			elog(DEBUG1, "learned index build: sorting with tuplesort, past maintenance_work_mem");
 		tuplesort_performsort(sort->tuplesort);
 		return;
 	}
-	elog(DEBUG1, "learned index build: radix-sorting " UINT64_FORMAT " entries in memory",
-		 (uint64) n);
+	if (!sort->run)
+		elog(DEBUG1, "learned index build: radix-sorting " UINT64_FORMAT " entries in memory",
+			 (uint64) n);
 	if (n < 2)
 		return;
 
 	scratch = palloc_extended(n * sizeof(LearnedSortEntry), MCXT_ALLOC_HUGE);
-	sorted = learned_radix_sort(sort->entries, scratch, n);
-	if (sorted != sort->entries)
+	if (sort->nnulls > 0)
 	{
+		Size		nulls = 0;
+		Size		keys = sort->nnulls;
+		LearnedSortEntry *swap;
+
+		/* NULL keys first, each part in its order so far (stable). */
+		for (Size i = 0; i < n; i++)
+		{
+			if (sort->entries[i].flags & LEARNED_SORT_NULL)
+				scratch[nulls++] = sort->entries[i];
+			else
+				scratch[keys++] = sort->entries[i];
+		}
+		swap = sort->entries;
+		sort->entries = scratch;
+		scratch = swap;
+	}
+	sorted = learned_radix_sort(sort->entries + sort->nnulls,
+								scratch + sort->nnulls, n - sort->nnulls);
+	if (sorted != sort->entries + sort->nnulls)
+	{
+		/* The keys are in scratch: the NULLs join them there. */
+		memcpy(scratch, sort->entries, sort->nnulls * sizeof(LearnedSortEntry));
 		pfree(sort->entries);
-		sort->entries = sorted;
+		sort->entries = scratch;
 	}
 	else
 		pfree(scratch);
 
-	/* Runs of equal keys into TID order, where the scan left them out of it. */
+	/*
+	 * Runs of equal keys (the NULLs are one) into TID order, where the scan
+	 * left them out of it.
+	 */
 	start = 0;
 	while (start < n)
 	{
 		Size		end = start + 1;
 		bool		ordered = true;
 
-		while (end < n && sort->entries[end].key == sort->entries[start].key)
+		while (end < n && sort->entries[end].key == sort->entries[start].key &&
+			   (sort->entries[end].flags & LEARNED_SORT_NULL) ==
+			   (sort->entries[start].flags & LEARNED_SORT_NULL))
 		{
 			if (ItemPointerCompare(&sort->entries[end - 1].tid,
 								   &sort->entries[end].tid) > 0)
@@ -369,7 +390,7 @@ learned_sort_perform(LearnedSort *sort)
 bool
 learned_sort_next(LearnedSort *sort, int64 *key, ItemPointerData *tid)
 {
-	Assert(!sort->shared);
+	Assert(!sort->run);
 	if (sort->tuplesort != NULL)
 	{
 		bool		isnull;
@@ -385,6 +406,36 @@ learned_sort_next(LearnedSort *sort, int64 *key, ItemPointerData *tid)
 		return false;
 	*key = sort->entries[sort->next].key;
 	*tid = sort->entries[sort->next].tid;
+	sort->next++;
+	return true;
+}
+
+/* The next entry of a run sort, after learned_sort_perform; false at the end. */
+bool
+learned_sort_next_run(LearnedSort *sort, int64 *key, bool *isnull,
+					  ItemPointerData *tid, bool *alive)
+{
+	Assert(sort->run);
+	if (sort->tuplesort != NULL)
+	{
+		bool		null;
+		Datum		value;
+
+		if (!tuplesort_gettupleslot(sort->tuplesort, true, false, sort->slot,
+									NULL))
+			return false;
+		value = slot_getattr(sort->slot, 1, isnull);
+		*key = *isnull ? 0 : DatumGetInt64(value);
+		*tid = *(ItemPointer) DatumGetPointer(slot_getattr(sort->slot, 2, &null));
+		*alive = DatumGetBool(slot_getattr(sort->slot, 3, &null));
+		return true;
+	}
+	if (sort->next >= sort->nentries)
+		return false;
+	*key = sort->entries[sort->next].key;
+	*isnull = (sort->entries[sort->next].flags & LEARNED_SORT_NULL) != 0;
+	*tid = sort->entries[sort->next].tid;
+	*alive = (sort->entries[sort->next].flags & LEARNED_SORT_ALIVE) != 0;
 	sort->next++;
 	return true;
 }

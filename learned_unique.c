@@ -34,7 +34,7 @@
  * CREATE INDEX sorts the entries of live tuples and those of recently dead
  * ones (the build scan's tupleIsAlive) apart and merges them while writing
  * the leaves: both are indexed, only equal keys among live tuples are
- * duplicates.  A parallel build's one merged sort carries the flag in each
+ * duplicates.  A parallel build's one merged stream carries the flag in each
  * entry instead, and its NULL keys first (learned_spool_next_null); equal
  * keys that two participants scanned meet in that merge, so the check is
  * the same as a serial build's.
@@ -408,9 +408,10 @@ struct LearnedSpool
 	Relation	index;
 	Relation	heap;
 	bool		unique;
-	LearnedSort *live;
+	LearnedSort *live;			/* NULL if merged */
 	LearnedSort *dead;			/* NULL unless unique */
-	bool		merged;			/* a parallel build's: live holds every entry */
+	LearnedParallelBuild *merged;	/* a parallel build's leader: every
+									 * entry, from its merge of the runs */
 	/* the next entry of each sort, read ahead for the merge */
 	bool		live_ready;
 	bool		live_isnull;	/* merged only: a NULL key */
@@ -443,21 +444,20 @@ learned_spool_begin(Relation heap, Relation index, bool unique)
 }
 
 /*
- * The spool of a parallel build's leader: merged is the leader's share of
- * the parallel sort (learned_sort_begin_shared), every participant's
- * entries, NULL keys and recently dead tuples included.
+ * The spool of a parallel build's leader: merged reads every participant's
+ * sorted run (learned_build_parallel_next), NULL keys and recently dead
+ * tuples included.
  */
 LearnedSpool *
 learned_spool_begin_merged(Relation heap, Relation index, bool unique,
-						   LearnedSort *merged)
+						   LearnedParallelBuild *merged)
 {
 	LearnedSpool *spool = palloc0(sizeof(LearnedSpool));
 
 	spool->index = index;
 	spool->heap = heap;
 	spool->unique = unique;
-	spool->merged = true;
-	spool->live = merged;
+	spool->merged = merged;
 	return spool;
 }
 
@@ -506,11 +506,11 @@ static void
 learned_spool_read_live(LearnedSpool *spool)
 {
 	if (spool->merged)
-		spool->live_ready = learned_sort_next_shared(spool->live,
-													 &spool->live_key,
-													 &spool->live_isnull,
-													 &spool->live_tid,
-													 &spool->live_alive);
+		spool->live_ready = learned_build_parallel_next(spool->merged,
+														&spool->live_key,
+														&spool->live_isnull,
+														&spool->live_tid,
+														&spool->live_alive);
 	else
 	{
 		spool->live_ready = learned_sort_next(spool->live, &spool->live_key,
@@ -522,7 +522,8 @@ learned_spool_read_live(LearnedSpool *spool)
 void
 learned_spool_perform(LearnedSpool *spool)
 {
-	learned_sort_perform(spool->live);
+	if (spool->live)
+		learned_sort_perform(spool->live);
 	learned_spool_read_live(spool);
 	if (spool->dead)
 	{
@@ -600,7 +601,8 @@ learned_spool_next(LearnedSpool *spool, int64 *key, ItemPointerData *tid)
 void
 learned_spool_end(LearnedSpool *spool)
 {
-	learned_sort_end(spool->live);
+	if (spool->live)
+		learned_sort_end(spool->live);
 	if (spool->dead)
 		learned_sort_end(spool->dead);
 	pfree(spool);

@@ -63,7 +63,9 @@ END
 		for workers in 0 2; do
 			for am in learned btree; do
 				ms=$(lrn_psql -At -c "CHECKPOINT" -c "SELECT build_ms('$am', $workers)")
-				echo "round $round  $am  workers $workers  $ms ms"
+				# The machine's load when the build ended: timings depend on it.
+				echo "round $round  $am  workers $workers  $ms ms" \
+					" load $(cut -d ' ' -f 1 /proc/loadavg)"
 			done
 		done
 	done

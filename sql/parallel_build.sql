@@ -241,6 +241,73 @@ RESET statement_timeout;
 SELECT count(*) FROM pg_indexes WHERE tablename = 'pbf';
 SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'parallel worker';
 
+-- Edges of the leader's merge of the participants' runs, each against a
+-- serial build.  A table of one block: the participants that find no block
+-- left have empty runs.
+CREATE TABLE pbe (id int8) WITH (autovacuum_enabled = off, parallel_workers = 2);
+INSERT INTO pbe SELECT CASE WHEN g % 3 = 0 THEN NULL ELSE 10 - g % 7 END
+FROM generate_series(1, 20) g;
+VACUUM ANALYZE pbe;
+SET client_min_messages = debug1;
+CREATE INDEX pbe_par ON pbe USING learned (id);
+RESET client_min_messages;
+SET max_parallel_maintenance_workers = 0;
+CREATE INDEX pbe_ser ON pbe USING learned (id);
+SET max_parallel_maintenance_workers = 2;
+SELECT * FROM pg_temp.same_as_serial('pbe_par', 'pbe_ser');
+-- Only NULL keys, in every participant's run.
+CREATE TABLE pbn (id int8) WITH (autovacuum_enabled = off, parallel_workers = 2);
+INSERT INTO pbn SELECT NULL FROM generate_series(1, 30000) g;
+VACUUM ANALYZE pbn;
+SET client_min_messages = debug1;
+CREATE INDEX pbn_par ON pbn USING learned (id);
+RESET client_min_messages;
+SET max_parallel_maintenance_workers = 0;
+CREATE INDEX pbn_ser ON pbn USING learned (id);
+SET max_parallel_maintenance_workers = 2;
+SELECT * FROM pg_temp.same_as_serial('pbn_par', 'pbn_ser');
+SELECT * FROM pg_temp.both('CREATE UNIQUE INDEX pbn_nnd_@ ON pbn USING @ (id) NULLS NOT DISTINCT');
+-- Runs larger than a participant's memory, sorted by a tuplesort: the
+-- table's parallel_workers overrides maintenance_work_mem's cap on workers,
+-- so 1MB is shared by three participants, each with room for 8,192 entries
+-- in memory (and the radix sort's scratch copy), and at least one of them
+-- gets 20,000 of the 60,000 rows.  NULL keys and a duplicate (the last row;
+-- two participants, or one) ride through it.
+SET maintenance_work_mem = '1MB';
+CREATE TABLE pbs (id int8) WITH (autovacuum_enabled = off, parallel_workers = 2);
+INSERT INTO pbs SELECT CASE WHEN g % 100 = 0 THEN NULL ELSE (g::int8 * 7919) % 60000 END
+FROM generate_series(1, 60000) g;
+VACUUM ANALYZE pbs;
+SET client_min_messages = debug1;
+CREATE INDEX pbs_par ON pbs USING learned (id);
+RESET client_min_messages;
+SET max_parallel_maintenance_workers = 0;
+CREATE INDEX pbs_ser ON pbs USING learned (id);
+SET max_parallel_maintenance_workers = 2;
+SELECT * FROM pg_temp.same_as_serial('pbs_par', 'pbs_ser');
+DROP INDEX pbs_par, pbs_ser;
+INSERT INTO pbs VALUES (7919);
+SELECT * FROM pg_temp.both('CREATE UNIQUE INDEX pbs_@ ON pbs USING @ (id)');
+SET maintenance_work_mem = '96MB';
+DROP TABLE pbe, pbn, pbs;
+
+-- Every participant's run holds entries: a key that takes 1 ms a row
+-- (pb_slow_key) keeps the leader from scanning the table alone before the
+-- workers start, which on tables as small as the above it often does.
+-- Scrambled keys, duplicates and NULLs interleave the runs in the merge.
+CREATE TABLE pbw (id int8) WITH (autovacuum_enabled = off, parallel_workers = 2);
+INSERT INTO pbw SELECT CASE WHEN g % 50 = 0 THEN NULL ELSE (g * 7919) % 1500 END
+FROM generate_series(1, 3000) g;
+VACUUM ANALYZE pbw;
+SET client_min_messages = debug1;
+CREATE INDEX pbw_par ON pbw USING learned (pb_slow_key(id));
+RESET client_min_messages;
+SET max_parallel_maintenance_workers = 0;
+CREATE INDEX pbw_ser ON pbw USING learned (pb_slow_key(id));
+SET max_parallel_maintenance_workers = 2;
+SELECT * FROM pg_temp.same_as_serial('pbw_par', 'pbw_ser');
+DROP TABLE pbw;
+
 DROP TABLE pb, pbu, pbf;
 DROP FUNCTION pb_key_or_fail(int8);
 DROP FUNCTION pb_slow_key(int8);
