@@ -76,6 +76,7 @@ _PG_init(void)
 					  LEARNED_PAGES_PER_RECORD_AUTO, LEARNED_RECORD_CAPACITY,
 					  AccessExclusiveLock);
 	learned_retrain_init();
+	learned_insert_init();
 	learned_cache_init();
 	learned_xlog_init();
 }
