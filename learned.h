@@ -10,9 +10,11 @@
  * invariant N".  In short: leaf pages hold sorted (key, heap TID) entries
  * and form one doubly linked chain with immutable low fences; stage-2
  * "records" (one per model page) own ordered lists of (low fence, block) of
- * their leaves; the root model in the metapage routes a key to a record.
- * The leaf chain is the truth, the model only says where to start (README
- * invariants 1 and 2).
+ * their leaves; records have levels, a record of level L >= 2 listing
+ * records of level L - 1 the same way; the root model in the metapage
+ * routes a key to a record of the top level, whose directory the metapage
+ * holds, and each level's lists lead down to a leaf.  The leaf chain is the
+ * truth, the model only says where to start (README invariants 1 and 2).
  *
  *-------------------------------------------------------------------------
  */
@@ -368,9 +370,13 @@ learned_key_to_datum(int64 key, Oid typid)
  * list as it was when fitted (fit.start is then the list's first position
  * in the whole leaf order, or 0); splits insert new pages into the list, so
  * later positions drift and the lookup corrects with a search of the
- * fences.  A full list splits the record; only when the metapage's
- * directory is full does a split leave its new page unlisted (counted in
- * unlisted_splits): a lookup reaches it by moving right.
+ * fences.  A full list splits the record, and the new record enters its
+ * parent: a record one level up, or the metapage's directory, which grows
+ * a level when full (README, "Inserts and splits").  A record of level
+ * L >= 2 (LEARNED_RECORD_UPPER) lists records of level L - 1 in the same
+ * format, each by its first fence.  unlisted_splits counts leaves that
+ * versions before levels left unlisted when the directory was full (a
+ * lookup reaches them by moving right); nothing adds to it now.
  *
  * There are two fit slots: the one in force is fits[model_version & 1]
  * (model_version is in the metapage).  Retraining writes the other slot of

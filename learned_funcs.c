@@ -279,8 +279,12 @@ learned_index_info(PG_FUNCTION_ARGS)
 	/* Can't happen: the extension script declares OUT parameters. */
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
-	/* An extension script older than the library it calls. */
-	if (tupdesc->natts != LEARNED_INFO_COLUMNS)
+	/*
+	 * An extension script older than the library it calls.  1.1's function
+	 * lacks only the last column (levels), and is filled without it.
+	 */
+	if (tupdesc->natts != LEARNED_INFO_COLUMNS &&
+		tupdesc->natts != LEARNED_INFO_COLUMNS - 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("function learned_index_info returns %d columns, but the learned_am library fills %d",

@@ -6,20 +6,23 @@
  *	  sorted ones every LEARNED_LEAF_PENDING_MAX appends).  A full leaf
  *	  splits to a new page linked on its right, and the new page enters its
  *	  record's list in the same WAL record, so the model stays exact without
- *	  retraining; a full list first splits the record.  An insert into a
- *	  unique index first checks the key under the lock of its first leaf
+ *	  retraining; a full list first splits the record, whose new half
+ *	  enters its parent one level up (a full directory grows a level).  An
+ *	  insert into a unique index first checks the key under the lock of its first leaf
  *	  (learned_unique.c), then moves right to the entry's own place.  A
  *	  full leaf first has its entries of rows dead to everyone removed
  *	  (learned_dead.c), and splits only if that leaves no room.
  *
  * Locks are taken left to right along the leaf chain, then record pages
- * left to right, then the metapage; nothing locks in another order, so
+ * of level 1 left to right, then of level 2, and so on, then the metapage
+ * (README invariant 10); nothing locks in another order, so
  * inserts, scans, retraining and VACUUM cannot deadlock.  A leaf split
  * locks the leaf, its right sibling and the record, and only then creates
  * the new leaf, which nobody else can reach yet (learned_split_and_insert).  A leaf split
  * changes at most four pages (the leaf, the new leaf, the old right sibling
  * and the record page), a record split too (the record, the new record, its
- * right neighbour and the metapage): each is one Generic WAL record.
+ * right neighbour and the parent: a record or the metapage): each is one
+ * Generic WAL record.
  *
  *-------------------------------------------------------------------------
  */
