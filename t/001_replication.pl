@@ -109,7 +109,7 @@ sql(q{
 	CREATE TABLE la (id int8);
 	CREATE INDEX la_idx ON la USING learned (id);
 	INSERT INTO la SELECT i FROM generate_series(1, 60000) i;
-	INSERT INTO l SELECT (i * 104729) % 100003 FROM generate_series(1, 30000) i;
+	INSERT INTO l SELECT (i::int8 * 104729) % 100003 FROM generate_series(1, 30000) i;
 	INSERT INTO la SELECT (i * 7919) % 60000 FROM generate_series(1, 20000) i;
 });
 

@@ -38,7 +38,7 @@ sub sql { return $node->safe_psql('postgres', $_[0]); }
 sql(q{
 	CREATE EXTENSION learned_am;
 	CREATE TABLE t (id int8);
-	INSERT INTO t SELECT (i * 7919) % 1000003 FROM generate_series(1, 5000) i;
+	INSERT INTO t SELECT (i::int8 * 7919) % 1000003 FROM generate_series(1, 30000) i;
 	CREATE INDEX t_idx ON t USING learned (id);
 	CREATE SEQUENCE ascending START 2000000;
 });
@@ -111,7 +111,7 @@ for my $round (1, 2)
 	# The recovered index takes more inserts (more levels) and stays whole.
 	sql(qq{
 		INSERT INTO t SELECT nextval('ascending') FROM generate_series(1, 20000);
-		INSERT INTO t SELECT (i * 104729) % 1000003 FROM generate_series(1, 5000) i;
+		INSERT INTO t SELECT (i::int8 * 104729) % 1000003 FROM generate_series(1, 5000) i;
 	});
 	check_after_recovery("after crash $round and more inserts");
 }
