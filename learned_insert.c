@@ -30,6 +30,8 @@
 
 #include "miscadmin.h"
 #include "nodes/execnodes.h"
+#include "storage/lmgr.h"
+#include "storage/lock.h"
 #include "utils/guc.h"
 #include "utils/rel.h"
 
@@ -43,6 +45,15 @@
  */
 static int	learned_test_directory_capacity = 0;
 
+/*
+ * learned.grow_wait_lock: for tests that interleave sessions with a level
+ * growth.  When not 0, a growth waits, once it has written its new records
+ * and before it locks the metapage to switch to them (holding no buffer
+ * lock), for the session advisory lock of this key, as
+ * learned.retrain_wait_lock does for a retrain.
+ */
+static int	learned_grow_wait_lock = 0;
+
 void
 learned_insert_init(void)
 {
@@ -54,6 +65,29 @@ learned_insert_init(void)
 							0, 0, (int) LEARNED_RECORD_CAPACITY,
 							PGC_SUSET, GUC_NOT_IN_SAMPLE,
 							NULL, NULL, NULL);
+	DefineCustomIntVariable("learned.grow_wait_lock",
+							"Tests only: a level growth waits for the advisory lock of this key before it switches the metapage.",
+							"0, the default, waits for nothing.  Another session's pg_advisory_lock(key) "
+							"holds a growth back between writing its new records and the switch.",
+							&learned_grow_wait_lock,
+							0, 0, INT_MAX,
+							PGC_SUSET, GUC_NOT_IN_SAMPLE,
+							NULL, NULL, NULL);
+}
+
+/* Wait for the advisory lock learned.grow_wait_lock names, if any. */
+static void
+learned_grow_wait(void)
+{
+	LOCKTAG		tag;
+
+	if (learned_grow_wait_lock == 0)
+		return;
+	/* pg_advisory_lock(int8)'s tag; share mode conflicts with its lock. */
+	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, 0,
+						 (uint32) learned_grow_wait_lock, 1);
+	(void) LockAcquire(&tag, ShareLock, false, false);
+	LockRelease(&tag, ShareLock, false);
 }
 
 /* Entries a record page written now may list. */
@@ -211,7 +245,6 @@ learned_grow_level(Relation index)
 	LearnedMetaPage meta;
 	uint32		level;
 	uint32		n;
-	uint32		generation;
 	BlockNumber *children;
 	int64	   *keys;
 	ItemPointerData *tids;
@@ -230,7 +263,6 @@ learned_grow_level(Relation index)
 	meta = LearnedPageGetMeta(BufferGetPage(metabuf));
 	level = LearnedMetaDirectoryLevel(meta);
 	n = meta->nrecords;
-	generation = meta->generation;
 	children = palloc(n * sizeof(BlockNumber));
 	memcpy(children, meta->records, n * sizeof(BlockNumber));
 	LockBuffer(metabuf, BUFFER_LOCK_UNLOCK);
@@ -295,6 +327,7 @@ learned_grow_level(Relation index)
 		UnlockReleaseBuffer(prevbuf);
 	}
 	rmi_train_root(&root, segments, nnew, learned_get_root_kinds(index));
+	learned_grow_wait();
 
 	/* The switch, if the directory is still the one the new level lists. */
 	LockBuffer(metabuf, BUFFER_LOCK_EXCLUSIVE);
@@ -302,7 +335,6 @@ learned_grow_level(Relation index)
 	changed = LearnedMetaDirectoryLevel(meta) != level ||
 		meta->nrecords != n ||
 		memcmp(meta->records, children, n * sizeof(BlockNumber)) != 0;
-	(void) generation;
 	if (!changed)
 	{
 		xlog = GenericXLogStart(index);
