@@ -864,7 +864,8 @@ learned_check_level1(LearnedCheckState *state, const BlockNumber *records,
  * The records of one level L >= 2, in list order (the metapage's for the
  * top level, else the lists of level L + 1 joined): model pages of level L
  * chained in that order, each list within its capacity, inside the
- * WAL-covered part of the page and strictly increasing by fence; each entry
+ * WAL-covered part of the page and strictly increasing by fence (but for
+ * the first record's first entry, minus infinity); each entry
  * a record of level L - 1 whose first fence is the entry's, and the lists
  * together naming every record of level L - 1 once, in chain order
  * (checked when that level is, through its links).  Returns that order.
@@ -956,7 +957,14 @@ learned_check_upper_level(LearnedCheckState *state, const BlockNumber *records,
 
 			fence.key = fence_keys[i];
 			fence.tid = fence_tids[i];
-			if (i > 0)
+
+			/*
+			 * The first entry of a level's first record stands for minus
+			 * infinity, as in level 1: it copies the first fence of the
+			 * record it names, whose own first entry is that placeholder,
+			 * and keys inserted below the build's smallest follow it.
+			 */
+			if (i > 0 && !(j == 0 && i == 1))
 			{
 				LearnedFence prev;
 
