@@ -84,6 +84,13 @@ INSERT INTO lv_asc SELECT (g::int8 * 7919) % 300000 FROM generate_series(1, 4000
 SELECT learned_index_check('lv_asc_idx', true);
 SELECT * FROM pg_temp.shape('lv_asc_idx');
 SELECT * FROM pg_temp.answers('lv_asc', 12345, 234567);
+-- Keys below the smallest at build, descending: the leftmost record of
+-- every level splits, and the first entry of each level's first record
+-- keeps standing for minus infinity.
+INSERT INTO lv_asc SELECT -g FROM generate_series(1, 30000) g;
+SELECT learned_index_check('lv_asc_idx', true);
+SELECT * FROM pg_temp.shape('lv_asc_idx');
+SELECT * FROM pg_temp.answers('lv_asc', -30000, 5000);
 SELECT learned_index_retrain('lv_asc_idx');
 SELECT learned_index_check('lv_asc_idx', true);
 SELECT * FROM pg_temp.answers('lv_asc', 100, 299000);
