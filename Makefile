@@ -26,7 +26,7 @@ PGFILEDESC = "learned_am - learned index access method"
 
 EXTENSION = learned_am
 # A new installation runs learned_am--1.0.sql, then each update script.
-DATA = learned_am--1.0.sql learned_am--1.0--1.1.sql
+DATA = learned_am--1.0.sql learned_am--1.0--1.1.sql learned_am--1.1--1.2.sql
 
 # Every sql/NAME.sql is a regression test (named by the feature it tests;
 # each is independent of the others), run in name order in one database

@@ -10,9 +10,11 @@
  * invariant N".  In short: leaf pages hold sorted (key, heap TID) entries
  * and form one doubly linked chain with immutable low fences; stage-2
  * "records" (one per model page) own ordered lists of (low fence, block) of
- * their leaves; the root model in the metapage routes a key to a record.
- * The leaf chain is the truth, the model only says where to start (README
- * invariants 1 and 2).
+ * their leaves; records have levels, a record of level L >= 2 listing
+ * records of level L - 1 the same way; the root model in the metapage
+ * routes a key to a record of the top level, whose directory the metapage
+ * holds, and each level's lists lead down to a leaf.  The leaf chain is the
+ * truth, the model only says where to start (README invariants 1 and 2).
  *
  *-------------------------------------------------------------------------
  */
@@ -64,6 +66,8 @@
 #define LEARNED_RIGHTMOST		(1 << 5)	/* high fence is plus infinity */
 #define LEARNED_LEAF_HAS_DEAD	(1 << 6)	/* leaf: some entry was seen dead
 											 * to everyone (learned_dead.c) */
+#define LEARNED_RECORD_UPPER	(1 << 7)	/* model page of level >= 2: lists
+											 * records, its level in nsorted */
 #define LEARNED_ANY_PAGE \
 	(LEARNED_PAGE_META | LEARNED_PAGE_RECORD | LEARNED_PAGE_LEAF | LEARNED_PAGE_NULLS)
 
@@ -126,7 +130,8 @@ typedef struct LearnedPageOpaqueData
 	BlockNumber left;			/* left sibling, or InvalidBlockNumber */
 	BlockNumber right;			/* right sibling, or InvalidBlockNumber */
 	BlockNumber owner_record;	/* leaf: model page whose list holds it */
-	uint16		nsorted;		/* leaf: entries [0, nsorted) are sorted */
+	uint16		nsorted;		/* leaf: entries [0, nsorted) are sorted;
+								 * upper record: its level */
 	LearnedLeafFormat format;	/* leaf: how its entries are packed */
 	uint8		unused8;
 	uint16		nrecent;		/* leaf: so are [nsorted, nsorted + nrecent) */
@@ -365,9 +370,13 @@ learned_key_to_datum(int64 key, Oid typid)
  * list as it was when fitted (fit.start is then the list's first position
  * in the whole leaf order, or 0); splits insert new pages into the list, so
  * later positions drift and the lookup corrects with a search of the
- * fences.  A full list splits the record; only when the metapage's
- * directory is full does a split leave its new page unlisted (counted in
- * unlisted_splits): a lookup reaches it by moving right.
+ * fences.  A full list splits the record, and the new record enters its
+ * parent: a record one level up, or the metapage's directory, which grows
+ * a level when full (README, "Inserts and splits").  A record of level
+ * L >= 2 (LEARNED_RECORD_UPPER) lists records of level L - 1 in the same
+ * format, each by its first fence.  unlisted_splits counts leaves that
+ * versions before levels left unlisted when the directory was full (a
+ * lookup reaches them by moving right); nothing adds to it now.
  *
  * There are two fit slots: the one in force is fits[model_version & 1]
  * (model_version is in the metapage).  Retraining writes the other slot of
@@ -419,6 +428,8 @@ typedef struct LearnedMetaPageData
 	uint32		pages_per_record;	/* list length per record at build */
 	uint32		model_version;	/* fit slot in force; bumped by retraining */
 	uint32		trained_nrecords;	/* records when the root was trained */
+	uint32		directory_level;	/* level of the records listed below; 0
+									 * (indexes from before levels) means 1 */
 	double		mean_window;	/* mean model window, pages, when trained */
 	uint32		max_window;
 	/* how CREATE INDEX chose pages_per_record and the root (rmi_choose) */
@@ -455,6 +466,62 @@ typedef LearnedMetaPageData *LearnedMetaPage;
 #define LearnedPageGetMeta(page)	((LearnedMetaPage) PageGetContents(page))
 #define LEARNED_MAX_RECORDS \
 	((LEARNED_CONTENTS_SIZE - MAXALIGN(offsetof(LearnedMetaPageData, records))) / sizeof(BlockNumber))
+
+/*
+ * directory_level took the alignment hole after trained_nrecords, so the
+ * metapage of an index built before levels keeps its layout (the hole was
+ * zero: level 1).  Where doubles align to 8 the hole is at offset 76.
+ */
+#if ALIGNOF_DOUBLE >= 8
+StaticAssertDecl(offsetof(LearnedMetaPageData, directory_level) == 76 &&
+				 offsetof(LearnedMetaPageData, mean_window) == 80,
+				 "directory_level must fill the hole before mean_window");
+#endif
+
+/* The level of the records the metapage lists (1: they list leaves). */
+#define LearnedMetaDirectoryLevel(meta) \
+	((meta)->directory_level == 0 ? 1 : (meta)->directory_level)
+
+/*
+ * The level of a model page: 1 lists leaves (every record of an index
+ * built before levels), L >= 2 lists records of level L - 1 in the same
+ * entry format (README, "Pages").
+ */
+static inline uint32
+learned_record_level(Page page)
+{
+	LearnedPageOpaque opaque = LearnedPageGetOpaque(page);
+
+	return (opaque->flags & LEARNED_RECORD_UPPER) ? opaque->nsorted : 1;
+}
+
+static inline void
+learned_record_set_level(Page page, uint32 level)
+{
+	LearnedPageOpaque opaque = LearnedPageGetOpaque(page);
+
+	if (level <= 1)
+	{
+		opaque->flags &= ~LEARNED_RECORD_UPPER;
+		opaque->nsorted = 0;
+	}
+	else
+	{
+		opaque->flags |= LEARNED_RECORD_UPPER;
+		opaque->nsorted = (uint16) level;
+	}
+}
+
+/* The first fence a record page lists (immutable: README invariant 8). */
+static inline LearnedFence
+learned_record_first_fence(Page recpage)
+{
+	LearnedFence fence;
+
+	fence.key = LearnedRecordKeys(recpage)[0];
+	fence.tid = LearnedRecordTids(recpage)[0];
+	return fence;
+}
 
 /* Reloptions */
 typedef struct LearnedOptions
@@ -559,6 +626,7 @@ typedef struct LearnedCache
 	uint32		model_version;	/* which fit slot of each record is in force */
 	uint64		index_bytes;	/* index size when loaded, for the budget */
 	RmiRoot		root;
+	uint32		directory_level;	/* level of the records below */
 	uint32		nrecords;
 	LearnedCachedRecord *records;	/* the directory, in key order */
 	Size		charged;		/* what the budget counts (see above) */
@@ -626,6 +694,11 @@ extern LearnedTarget learned_cache_locate(Relation index,
 										  const LearnedSearchKey *skey);
 extern void learned_cache_refresh_record(Relation index, uint32 record);
 extern void learned_cache_reset(Relation index);
+extern BlockNumber learned_cache_descend(Relation index,
+										 const LearnedSearchKey *skey,
+										 uint32 level);
+extern uint32 learned_record_search_page(Page recpage, uint32 model_version,
+										 const LearnedSearchKey *skey);
 extern Size learned_cache_budget(Relation index);
 extern Size learned_cache_bytes(Relation index);
 
@@ -674,6 +747,14 @@ extern bool learned_split_plan(const int64 *keys, const ItemPointerData *tids,
 							   LearnedSplitPlan *plan);
 
 /* learned_insert.c */
+extern void learned_insert_init(void);
+extern uint32 learned_record_capacity(void);
+extern uint32 learned_directory_capacity(void);
+extern void learned_record_write_list(Page page, uint32 level,
+									  const int64 *keys,
+									  const ItemPointerData *tids,
+									  const BlockNumber *blocks, uint32 n,
+									  uint32 capacity);
 extern bool learned_insert(Relation index, Datum *values, bool *isnull,
 						   ItemPointer ht_ctid, Relation heapRel,
 						   IndexUniqueCheck checkUnique,

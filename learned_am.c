@@ -76,6 +76,7 @@ _PG_init(void)
 					  LEARNED_PAGES_PER_RECORD_AUTO, LEARNED_RECORD_CAPACITY,
 					  AccessExclusiveLock);
 	learned_retrain_init();
+	learned_insert_init();
 	learned_cache_init();
 	learned_xlog_init();
 }
@@ -144,13 +145,14 @@ learned_translatecmptype(CompareType cmptype, Oid opfamily)
 
 /*
  * Pages a lookup reads above a leaf when the model is not cached: one record
- * page.  Every learned index has exactly that one level over its leaves
- * (the metapage, as in nbtree, is not counted), so no page is read here.
+ * page a level of records (the metapage, as in nbtree, is not counted).  The
+ * levels come from this backend's model cache, which reads the metapage on
+ * first use, as nbtree's root height comes from its cached metapage.
  */
 static int
 learned_gettreeheight(Relation index)
 {
-	return 1;
+	return (int) learned_cache_get(index)->directory_level;
 }
 #endif
 

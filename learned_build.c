@@ -324,7 +324,7 @@ learned_write_record(Page page, const RmiRecord *fit,
 	memset(header, 0, sizeof(LearnedRecordHeader));
 	header->fits[0] = header->fits[1] = *fit;
 	header->npages = fit->count;
-	header->capacity = LEARNED_RECORD_CAPACITY;
+	header->capacity = learned_record_capacity();
 
 	memcpy(LearnedRecordKeys(page), &fences->keys[fit->start],
 		   fit->count * sizeof(int64));
@@ -351,7 +351,9 @@ static const uint32 learned_auto_pages_per_record[] = {16, 32, 64, 128, 256};
  * The list lengths to choose from at build (*pinned set if the
  * pages_per_record reloption names one).  Auto candidates must leave half
  * the metapage's record directory free for record splits as the index
- * grows; when none does, the shortest list that fits the directory.
+ * grows; when none does, the longest auto length, and the records of level
+ * 1 get records of upper levels above them (learned_build_upper_levels).
+ * Under learned.test_directory_capacity, half the capped capacity.
  */
 static int
 learned_pages_per_record_candidates(Relation index, uint64 leaf_pages,
@@ -361,18 +363,16 @@ learned_pages_per_record_candidates(Relation index, uint64 leaf_pages,
 	uint64		fits_directory = (leaf_pages + LEARNED_MAX_RECORDS - 1) / LEARNED_MAX_RECORDS;
 	int			ncandidates = 0;
 
-	if (fits_directory > LEARNED_RECORD_CAPACITY)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("index \"%s\" would need " UINT64_FORMAT " leaf pages, more than a learned index can list",
-						RelationGetRelationName(index), leaf_pages),
-				 errhint("A learned index lists at most %u leaf pages.",
-						 (unsigned) (LEARNED_MAX_RECORDS * LEARNED_RECORD_CAPACITY))));
-
 	*pinned = per_record != LEARNED_PAGES_PER_RECORD_AUTO;
+	if (learned_record_capacity() < LEARNED_RECORD_CAPACITY)
+	{
+		candidates[ncandidates++] = Max(learned_record_capacity() / 2, 2);
+		return ncandidates;
+	}
 	if (*pinned)
 	{
-		candidates[ncandidates++] = (uint32) Max(per_record, fits_directory);
+		candidates[ncandidates++] =
+			(uint32) Min(Max(per_record, fits_directory), LEARNED_RECORD_CAPACITY);
 		return ncandidates;
 	}
 
@@ -385,9 +385,60 @@ learned_pages_per_record_candidates(Relation index, uint64 leaf_pages,
 	}
 	if (ncandidates == 0)
 		candidates[ncandidates++] =
-			(uint32) Max(fits_directory,
-						 learned_auto_pages_per_record[lengthof(learned_auto_pages_per_record) - 1]);
+			(uint32) Min(Max(fits_directory,
+							 learned_auto_pages_per_record[lengthof(learned_auto_pages_per_record) - 1]),
+						 LEARNED_RECORD_CAPACITY);
 	return ncandidates;
+}
+
+/*
+ * While the records of the top level written so far (n of them, their
+ * first fences and blocks in keys, tids, blocks) are more than the
+ * metapage's directory holds, write a level above them, each record
+ * listing about half its capacity, as a level grown by inserts does
+ * (README, "Inserts and splits").  Build pages: logged at the end.
+ * Returns the top level; keys, tids, blocks and *n then describe it, and
+ * segments[0..*n) holds its fits, for the root.
+ */
+static uint32
+learned_build_upper_levels(Relation index, int64 *keys, ItemPointerData *tids,
+						   BlockNumber *blocks, uint32 *n, RmiRecord *segments)
+{
+	uint32		level = 1;
+	uint32		capacity = learned_record_capacity();
+	uint32		per_record = Max(capacity / 2, 2);
+
+	while (*n > learned_directory_capacity())
+	{
+		uint32		nnew = (*n + per_record - 1) / per_record;
+		BlockNumber first = RelationGetNumberOfBlocks(index);
+
+		level++;
+		for (uint32 r = 0; r < nnew; r++)
+		{
+			uint32		start = r * per_record;
+			uint32		count = Min(per_record, *n - start);
+			Buffer		buf = learned_new_buffer(index, MAIN_FORKNUM);
+			Page		page = BufferGetPage(buf);
+
+			Assert(BufferGetBlockNumber(buf) == first + r);
+			learned_record_write_list(page, level, keys + start, tids + start,
+									  blocks + start, count, capacity);
+			LearnedPageGetOpaque(page)->left = r > 0 ? first + r - 1 : InvalidBlockNumber;
+			LearnedPageGetOpaque(page)->right = r + 1 < nnew ? first + r + 1 : InvalidBlockNumber;
+			segments[r] = LearnedRecordGetHeader(page)->fits[0];
+			MarkBufferDirty(buf);
+			UnlockReleaseBuffer(buf);
+
+			/* Entry r of the level just written: its first fence. */
+			keys[r] = keys[start];
+			tids[r] = tids[start];
+			blocks[r] = first + r;
+			CHECK_FOR_INTERRUPTS();
+		}
+		*n = nnew;
+	}
+	return level;
 }
 
 /*
@@ -477,6 +528,8 @@ learned_build(Relation heap, Relation index, IndexInfo *indexInfo)
 	Page		metapage;
 	LearnedMetaPage meta;
 	LearnedParallelBuild *parallel = NULL;
+	uint32		directory_level = 1;
+	BlockNumber *first_directory = NULL;
 	uint32		i;
 
 	/* Can't happen: ambuild gets a new, empty relation (as in nbtree). */
@@ -591,7 +644,6 @@ learned_build(Relation heap, Relation index, IndexInfo *indexInfo)
 				  &choice_flags, &budget);
 	pages_per_record = choice.leaves_per_record;
 	nrecords = rmi_record_count(fences.n, pages_per_record);
-	Assert(nrecords <= LEARNED_MAX_RECORDS);
 	learned_set_leaf_owners(index, &fences, pages_per_record,
 							first_record_block);
 
@@ -610,11 +662,33 @@ learned_build(Relation heap, Relation index, IndexInfo *indexInfo)
 		UnlockReleaseBuffer(buf);
 	}
 
+	/* Records of upper levels while the directory cannot list them all. */
+	if (nrecords > learned_directory_capacity())
+	{
+		int64	   *upper_keys = palloc_extended(nrecords * sizeof(int64), MCXT_ALLOC_HUGE);
+		ItemPointerData *upper_tids = palloc_extended(nrecords * sizeof(ItemPointerData), MCXT_ALLOC_HUGE);
+		BlockNumber *upper_blocks = palloc_extended(nrecords * sizeof(BlockNumber), MCXT_ALLOC_HUGE);
+
+		for (i = 0; i < nrecords; i++)
+		{
+			upper_keys[i] = fences.keys[segments[i].start];
+			upper_tids[i] = fences.tids[segments[i].start];
+			upper_blocks[i] = first_record_block + i;
+		}
+		directory_level = learned_build_upper_levels(index, upper_keys,
+													 upper_tids, upper_blocks,
+													 &nrecords, segments);
+		rmi_train_root(&root, segments, nrecords,
+					   learned_get_root_kinds(index));
+		first_directory = upper_blocks;
+	}
+
 	metabuf = ReadBuffer(index, LEARNED_METAPAGE_BLKNO);
 	LockBuffer(metabuf, BUFFER_LOCK_EXCLUSIVE);
 	metapage = BufferGetPage(metabuf);
 	meta = LearnedPageGetMeta(metapage);
 	meta->leaf_head = fences.blocks[0];
+	meta->directory_level = directory_level;
 	meta->null_head = state.null_head;
 	meta->null_tail = state.null_tail;
 	meta->build_leaf_pages = fences.n;
@@ -636,7 +710,8 @@ learned_build(Relation heap, Relation index, IndexInfo *indexInfo)
 	meta->root = root;
 	meta->nrecords = nrecords;
 	for (i = 0; i < nrecords; i++)
-		meta->records[i] = first_record_block + i;
+		meta->records[i] = first_directory != NULL ? first_directory[i] :
+			first_record_block + i;
 	MarkBufferDirty(metabuf);
 	UnlockReleaseBuffer(metabuf);
 

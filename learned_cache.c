@@ -179,6 +179,7 @@ learned_cache_load(Relation index, LearnedCache *cache)
 	cache->model_version = meta->model_version;
 	cache->index_bytes = index_bytes;
 	cache->root = meta->root;
+	cache->directory_level = LearnedMetaDirectoryLevel(meta);
 	cache->nrecords = meta->nrecords;
 	cache->records = records;
 	cache->charged = LEARNED_CACHE_FIXED_BYTES +
@@ -481,11 +482,107 @@ learned_cache_search_record(Relation index, LearnedCache *cache, uint32 r,
 }
 
 /*
+ * The position in a record page's list (share locked by the caller) where
+ * a search for skey continues: the last entry whose fence is at or before
+ * it, found with the fit in force and verified against the fences.
+ */
+uint32
+learned_record_search_page(Page recpage, uint32 model_version,
+						   const LearnedSearchKey *skey)
+{
+	LearnedRecordHeader *header = LearnedRecordGetHeader(recpage);
+	LearnedListSearch ls;
+
+	ls.skey = skey;
+	ls.fence_keys = LearnedRecordKeys(recpage);
+	ls.fence_tids = LearnedRecordTids(recpage);
+	return rmi_record_search(LearnedRecordFit(header, model_version),
+							 skey->key, header->npages,
+							 list_fence_at_or_before, &ls);
+}
+
+/*
+ * From the record of the given level at block, the page of the level below
+ * (a leaf below level 1) its list names for skey: read under a share lock.
+ * Records of two levels are never locked at once.
+ * The answer is at or left of the record whose range holds skey (README
+ * invariant 2 one level up): a stale read only costs moving right later.
+ */
+static BlockNumber
+learned_cache_step_down(Relation index, BlockNumber block, uint32 level,
+						uint32 model_version, const LearnedSearchKey *skey)
+{
+	Buffer		buf = ReadBuffer(index, block);
+	Page		page;
+	uint32		npages;
+	BlockNumber child;
+
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	learned_check_page(index, buf, LEARNED_PAGE_RECORD);
+	page = BufferGetPage(buf);
+	npages = LearnedRecordGetHeader(page)->npages;
+	if (learned_record_level(page) != level ||
+		npages == 0 || npages > LEARNED_RECORD_CAPACITY)
+		ereport(ERROR,
+				(errcode(ERRCODE_INDEX_CORRUPTED),
+				 errmsg("index \"%s\" block %u: a record of level %u listing %u entries where one of level %u was expected",
+						RelationGetRelationName(index), block,
+						learned_record_level(page), npages, level),
+				 errhint("Please REINDEX it.")));
+	child = LearnedRecordBlocks(page)[learned_record_search_page(page, model_version, skey)];
+	UnlockReleaseBuffer(buf);
+	return child;
+}
+
+/*
+ * A record of the given level at or left of the one whose range holds
+ * skey, with no lock held: the root and the directory route to a record of
+ * the top level, and each level's list names one of the level below.  A
+ * split uses it to find the parent its new record enters (README, "Inserts
+ * and splits").  Only records of levels above `level` are read.
+ */
+BlockNumber
+learned_cache_descend(Relation index, const LearnedSearchKey *skey,
+					  uint32 level)
+{
+	LearnedCache *cache = learned_cache_get(index);
+	bool		stale = false;
+	uint32		r;
+	uint32		current;
+	uint32		model_version;
+	BlockNumber block;
+
+	if (cache->directory_level < level)
+	{
+		/* A level grew since the cache was loaded. */
+		learned_cache_reset(index);
+		cache = learned_cache_get(index);
+		if (cache->directory_level < level)
+			elog(ERROR, "learned: index \"%s\" has no records of level %u",
+				 RelationGetRelationName(index), level);
+	}
+	r = learned_cache_route(index, cache, skey, &stale);
+	block = cache->records[r].block;
+	current = cache->directory_level;
+	model_version = cache->model_version;
+	while (current > level)
+	{
+		block = learned_cache_step_down(index, block, current,
+										model_version, skey);
+		current--;
+	}
+	return block;
+}
+
+/*
  * The leaf where a search for skey starts: the last listed leaf whose low
  * fence is at or before the search key (the index's first leaf counts as
- * minus infinity).  The root picks the record and the record's fit a
- * window of its list; both are verified against fences, so a drifted model
- * costs a wider search, never a wrong page.
+ * minus infinity).  The root picks the record of the top level, and each
+ * record's fit a window of its list: a record of the level below, down to
+ * level 1, whose list names the leaf.  Every step is verified against
+ * fences, so a drifted model costs a wider search, never a wrong page.
+ * With one level (every index of fewer leaves than the directory and one
+ * list hold) this reads exactly what it always did.
  */
 LearnedTarget
 learned_cache_locate(Relation index, const LearnedSearchKey *skey)
@@ -497,11 +594,21 @@ learned_cache_locate(Relation index, const LearnedSearchKey *skey)
 	for (attempt = 0;; attempt++)
 	{
 		LearnedCache *cache = learned_cache_get(index);
+		uint32		level = cache->directory_level;
+		uint32		model_version = cache->model_version;
 
 		target.record = learned_cache_route(index, cache, skey, &stale);
 		target.block = learned_cache_search_record(index, cache,
 												   target.record, skey,
 												   &stale);
+
+		/* Below the top level, one record page a level (README, "Limits"). */
+		while (level > 1)
+		{
+			level--;
+			target.block = learned_cache_step_down(index, target.block, level,
+												   model_version, skey);
+		}
 
 		/*
 		 * The target is right even from a stale directory, but may lie far

@@ -681,33 +681,34 @@ learned_check_record_fit(LearnedCheckState *state, BlockNumber blkno,
 }
 
 /*
- * The record lists, in metapage order: model pages chained in that order;
+ * The records of level 1 in the order given (the metapage's, or the lists
+ * of level 2 joined): model pages chained in that order;
  * each list within its capacity, inside the WAL-covered part of the page,
  * strictly increasing by fence; each listed block a leaf of this record
  * whose low fence is the listed one (the first entry of record 0 stands for
  * minus infinity: the leftmost leaf); listed blocks in chain order across
  * all lists; a record's first fence key its fit's first_key; exactly
- * as many leaves on no list as the records count unlisted splits; each
- * fit's window holding every list position a search may start at
- * (learned_check_record_fit); and the root's window holding every record
- * a key may be routed to (learned_check_root).
+ * as many leaves on no list as the records count unlisted splits (listed
+ * plus unlisted is every leaf); and each fit's window holding every list
+ * position a search may start at (learned_check_record_fit).  fits, if not
+ * NULL, receives the fits in force, for the root's check.
  */
 static void
-learned_check_records(LearnedCheckState *state)
+learned_check_level1(LearnedCheckState *state, const BlockNumber *records,
+					 uint32 nrecords, bool top, RmiRecord *fits)
 {
 	Relation	index = state->index;
 	LearnedMetaPage meta = state->meta;
 	bool	   *is_record = palloc0(state->nblocks * sizeof(bool));
-	RmiRecord *fits = palloc0(Max(meta->nrecords, 1) * sizeof(RmiRecord));
 	int32		last_pos = -1;
 	uint64		listed = 0;
 	uint64		unlisted_splits = 0;
 
-	for (uint32 j = 0; j < meta->nrecords; j++)
+	for (uint32 j = 0; j < nrecords; j++)
 	{
-		BlockNumber blkno = meta->records[j];
-		BlockNumber left = j > 0 ? meta->records[j - 1] : InvalidBlockNumber;
-		BlockNumber right = j + 1 < meta->nrecords ? meta->records[j + 1] : InvalidBlockNumber;
+		BlockNumber blkno = records[j];
+		BlockNumber left = j > 0 ? records[j - 1] : InvalidBlockNumber;
+		BlockNumber right = j + 1 < nrecords ? records[j + 1] : InvalidBlockNumber;
 		Buffer		buf;
 		Page		page;
 		LearnedPageOpaque opaque;
@@ -741,10 +742,15 @@ learned_check_records(LearnedCheckState *state)
 		opaque = LearnedPageGetOpaque(page);
 		header = LearnedRecordGetHeader(page);
 
+		if (learned_record_level(page) != 1)
+			learned_corrupt(index, blkno,
+							"record %u of level 1 has level %u",
+							j, learned_record_level(page));
 		if (opaque->left != left || opaque->right != right)
 			learned_corrupt(index, blkno,
-							"record %u links to blocks %u and %u, not to its neighbours %u and %u in the metapage",
-							j, opaque->left, opaque->right, left, right);
+							"record %u links to blocks %u and %u, not to its neighbours %u and %u in %s",
+							j, opaque->left, opaque->right, left, right,
+							top ? "the metapage" : "the lists of level 2");
 		if (header->capacity > LEARNED_RECORD_CAPACITY ||
 			header->npages > header->capacity)
 			learned_corrupt(index, blkno,
@@ -765,7 +771,8 @@ learned_check_records(LearnedCheckState *state)
 		fence_tids = LearnedRecordTids(page);
 		blocks = LearnedRecordBlocks(page);
 
-		fits[j] = *LearnedRecordFit(header, meta->model_version);
+		if (fits != NULL)
+			fits[j] = *LearnedRecordFit(header, meta->model_version);
 		for (int slot = 0; slot < 2; slot++)
 			if (j > 0 && fence_keys[0] != header->fits[slot].first_key)
 				learned_corrupt(index, blkno,
@@ -837,8 +844,9 @@ learned_check_records(LearnedCheckState *state)
 			listed++;
 		}
 
-		learned_check_record_fit(state, blkno, j, &fits[j], fence_keys,
-								 header->npages);
+		learned_check_record_fit(state, blkno, j,
+								 LearnedRecordFit(header, meta->model_version),
+								 fence_keys, header->npages);
 		unlisted_splits += header->unlisted_splits;
 		UnlockReleaseBuffer(buf);
 	}
@@ -849,9 +857,194 @@ learned_check_records(LearnedCheckState *state)
 						(unsigned long long) (state->nleaves - listed),
 						state->nleaves, (unsigned long long) unlisted_splits);
 
+	pfree(is_record);
+}
+
+/*
+ * The records of one level L >= 2, in list order (the metapage's for the
+ * top level, else the lists of level L + 1 joined): model pages of level L
+ * chained in that order, each list within its capacity, inside the
+ * WAL-covered part of the page and strictly increasing by fence (but for
+ * the first record's first entry, minus infinity); each entry
+ * a record of level L - 1 whose first fence is the entry's, and the lists
+ * together naming every record of level L - 1 once, in chain order
+ * (checked when that level is, through its links).  Returns that order.
+ */
+static BlockNumber *
+learned_check_upper_level(LearnedCheckState *state, const BlockNumber *records,
+						  uint32 nrecords, uint32 level, bool top,
+						  RmiRecord *fits, uint32 *nchildren)
+{
+	Relation	index = state->index;
+	LearnedMetaPage meta = state->meta;
+	BlockNumber *children = palloc(Max(nrecords, 1) * LEARNED_RECORD_CAPACITY *
+								   sizeof(BlockNumber));
+	uint32		nchild = 0;
+
+	for (uint32 j = 0; j < nrecords; j++)
+	{
+		BlockNumber blkno = records[j];
+		BlockNumber left = j > 0 ? records[j - 1] : InvalidBlockNumber;
+		BlockNumber right = j + 1 < nrecords ? records[j + 1] : InvalidBlockNumber;
+		Buffer		buf;
+		Page		page;
+		LearnedPageOpaque opaque;
+		LearnedRecordHeader *header;
+		int64	   *fence_keys;
+		ItemPointer fence_tids;
+		BlockNumber *blocks;
+		Size		list_end;
+
+		CHECK_FOR_INTERRUPTS();
+		if (blkno == LEARNED_METAPAGE_BLKNO || blkno >= state->nblocks ||
+			state->kinds[blkno] != LEARNED_PAGE_RECORD)
+			learned_corrupt(index, LEARNED_METAPAGE_BLKNO,
+							"record %u of level %u is at block %u, which is not a model page",
+							j, level, blkno);
+		for (uint32 k = 0; k < j; k++)
+			if (records[k] == blkno)
+				learned_corrupt(index, blkno,
+								"records %u and %u of level %u are the same block",
+								k, j, level);
+
+		buf = ReadBufferExtended(index, MAIN_FORKNUM, blkno, RBM_NORMAL,
+								 state->strategy);
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		learned_check_page(index, buf, LEARNED_PAGE_RECORD);
+		page = BufferGetPage(buf);
+		opaque = LearnedPageGetOpaque(page);
+		header = LearnedRecordGetHeader(page);
+
+		if (learned_record_level(page) != level)
+			learned_corrupt(index, blkno, "record %u of level %u has level %u",
+							j, level, learned_record_level(page));
+		if (opaque->left != left || opaque->right != right)
+			learned_corrupt(index, blkno,
+							"record %u of level %u links to blocks %u and %u, not to its neighbours %u and %u in %s",
+							j, level, opaque->left, opaque->right, left, right,
+							top ? "the metapage" : "the lists of the level above");
+		if (header->capacity > LEARNED_RECORD_CAPACITY ||
+			header->npages > header->capacity || header->npages == 0)
+			learned_corrupt(index, blkno,
+							"record of level %u lists %u entries with capacity %u (at most %u fit)",
+							level, header->npages, header->capacity,
+							(uint32) LEARNED_RECORD_CAPACITY);
+		list_end = (char *) (LearnedRecordTids(page) + header->npages) - (char *) page;
+		if (((PageHeader) page)->pd_lower < list_end)
+			learned_corrupt(index, blkno,
+							"record list ends at offset %zu, past pd_lower %u, so WAL does not cover it",
+							list_end, ((PageHeader) page)->pd_lower);
+
+		fence_keys = LearnedRecordKeys(page);
+		fence_tids = LearnedRecordTids(page);
+		blocks = LearnedRecordBlocks(page);
+		if (fits != NULL)
+			fits[j] = *LearnedRecordFit(header, meta->model_version);
+		for (int slot = 0; slot < 2; slot++)
+			if (j > 0 && fence_keys[0] != header->fits[slot].first_key)
+				learned_corrupt(index, blkno,
+								"first listed fence key %lld differs from first_key %lld of fit %d",
+								(long long) fence_keys[0],
+								(long long) header->fits[slot].first_key, slot);
+
+		for (uint32 i = 0; i < header->npages; i++)
+		{
+			LearnedFence fence;
+			LearnedFence child_first;
+			Buffer		childbuf;
+			Page		childpage;
+			BlockNumber childblk = blocks[i];
+
+			fence.key = fence_keys[i];
+			fence.tid = fence_tids[i];
+
+			/*
+			 * The first entry of a level's first record stands for minus
+			 * infinity, as in level 1: it copies the first fence of the
+			 * record it names, whose own first entry is that placeholder,
+			 * and keys inserted below the build's smallest follow it.
+			 */
+			if (i > 0 && !(j == 0 && i == 1))
+			{
+				LearnedFence prev;
+
+				prev.key = fence_keys[i - 1];
+				prev.tid = fence_tids[i - 1];
+				if (learned_fence_cmp(&prev, &fence) >= 0)
+					learned_corrupt(index, blkno,
+									"list entry %u fence " FENCE_FMT " does not follow the one before it " FENCE_FMT,
+									i, FENCE_ARGS(fence), FENCE_ARGS(prev));
+			}
+			if (childblk == LEARNED_METAPAGE_BLKNO || childblk >= state->nblocks ||
+				state->kinds[childblk] != LEARNED_PAGE_RECORD)
+				learned_corrupt(index, blkno,
+								"list entry %u names block %u, which is not a model page",
+								i, childblk);
+			childbuf = ReadBufferExtended(index, MAIN_FORKNUM, childblk,
+										  RBM_NORMAL, state->strategy);
+			LockBuffer(childbuf, BUFFER_LOCK_SHARE);
+			learned_check_page(index, childbuf, LEARNED_PAGE_RECORD);
+			childpage = BufferGetPage(childbuf);
+			if (learned_record_level(childpage) != level - 1)
+				learned_corrupt(index, blkno,
+								"list entry %u names block %u of level %u, not %u",
+								i, childblk, learned_record_level(childpage),
+								level - 1);
+			if (LearnedRecordGetHeader(childpage)->npages == 0)
+				learned_corrupt(index, childblk, "record lists no pages");
+			child_first = learned_record_first_fence(childpage);
+			UnlockReleaseBuffer(childbuf);
+			if (learned_fence_cmp(&fence, &child_first) != 0)
+				learned_corrupt(index, blkno,
+								"list entry %u fence " FENCE_FMT " differs from the first fence " FENCE_FMT " of record %u",
+								i, FENCE_ARGS(fence), FENCE_ARGS(child_first),
+								childblk);
+			children[nchild++] = childblk;
+		}
+		learned_check_record_fit(state, blkno, j,
+								 LearnedRecordFit(header, meta->model_version),
+								 fence_keys, header->npages);
+		UnlockReleaseBuffer(buf);
+	}
+	*nchildren = nchild;
+	return children;
+}
+
+/*
+ * Every level of records, from the metapage's down to level 1
+ * (learned_check_upper_level, learned_check_level1), and the root's window
+ * holding every record of the top level a key may be routed to
+ * (learned_check_root).
+ */
+static void
+learned_check_records(LearnedCheckState *state)
+{
+	LearnedMetaPage meta = state->meta;
+	uint32		level = LearnedMetaDirectoryLevel(meta);
+	RmiRecord  *fits = palloc0(Max(meta->nrecords, 1) * sizeof(RmiRecord));
+	BlockNumber *records = meta->records;
+	uint32		nrecords = meta->nrecords;
+	bool		top = true;
+
+	for (; level > 1; level--)
+	{
+		uint32		nchildren;
+		BlockNumber *children;
+
+		children = learned_check_upper_level(state, records, nrecords, level,
+											 top, top ? fits : NULL,
+											 &nchildren);
+		if (!top)
+			pfree(records);
+		records = children;
+		nrecords = nchildren;
+		top = false;
+	}
+	learned_check_level1(state, records, nrecords, top, top ? fits : NULL);
+	if (!top)
+		pfree(records);
 	learned_check_root(state, fits);
 	pfree(fits);
-	pfree(is_record);
 }
 
 /*

@@ -46,7 +46,7 @@ PG_FUNCTION_INFO_V1(learned_index_info);
 PG_FUNCTION_INFO_V1(learned_index_model);
 
 /* Number of OUT columns of learned_index_info. */
-#define LEARNED_INFO_COLUMNS	22
+#define LEARNED_INFO_COLUMNS	23
 
 /*
  * Who may see what learned_index_info and learned_index_model show, beyond
@@ -279,8 +279,12 @@ learned_index_info(PG_FUNCTION_ARGS)
 	/* Can't happen: the extension script declares OUT parameters. */
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
-	/* An extension script older than the library it calls. */
-	if (tupdesc->natts != LEARNED_INFO_COLUMNS)
+	/*
+	 * An extension script older than the library it calls.  1.1's function
+	 * lacks only the last column (levels), and is filled without it.
+	 */
+	if (tupdesc->natts != LEARNED_INFO_COLUMNS &&
+		tupdesc->natts != LEARNED_INFO_COLUMNS - 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("function learned_index_info returns %d columns, but the learned_am library fills %d",
@@ -320,8 +324,11 @@ learned_index_info(PG_FUNCTION_ARGS)
 		LockBuffer(buf, BUFFER_LOCK_SHARE);
 		learned_check_page(index, buf, LEARNED_PAGE_RECORD);
 		header = LearnedRecordGetHeader(BufferGetPage(buf));
-		splits += header->splits;
-		unlisted_splits += header->unlisted_splits;
+		if (LearnedMetaDirectoryLevel(meta) == 1)
+		{
+			splits += header->splits;
+			unlisted_splits += header->unlisted_splits;
+		}
 		UnlockReleaseBuffer(buf);
 	}
 
@@ -354,7 +361,18 @@ learned_index_info(PG_FUNCTION_ARGS)
 				null_entries += LearnedNullsCount(page);
 			}
 			else if (flags & LEARNED_PAGE_RECORD)
+			{
 				model_pages++;
+				/* Above one level, the counters of level 1 are here. */
+				if (LearnedMetaDirectoryLevel(meta) > 1 &&
+					learned_record_level(page) == 1)
+				{
+					LearnedRecordHeader *header = LearnedRecordGetHeader(page);
+
+					splits += header->splits;
+					unlisted_splits += header->unlisted_splits;
+				}
+			}
 		}
 		UnlockReleaseBuffer(buf);
 	}
@@ -381,6 +399,9 @@ learned_index_info(PG_FUNCTION_ARGS)
 	cm.bytes_per_leaf = LEARNED_CACHE_BYTES_PER_LEAF;
 	expected_pages += rmi_expected_pages(&cm, (double) leaf_pages,
 										 meta->nrecords) - 1.0;
+
+	/* Below the top level, a lookup reads one record page a level. */
+	expected_pages += LearnedMetaDirectoryLevel(meta) - 1;
 
 	/* No buffer lock is held here: the cache may read pages. */
 	cached_bytes = learned_cache_bytes(index);
@@ -414,6 +435,7 @@ learned_index_info(PG_FUNCTION_ARGS)
 	values[19] = CStringGetTextDatum(model_choice);
 	values[20] = Int64GetDatum((int64) meta->cache_budget);
 	values[21] = Float8GetDatum(entries > 0 ? entry_bytes / entries : 0);
+	values[22] = Int32GetDatum((int32) LearnedMetaDirectoryLevel(meta));
 	tuple = heap_form_tuple(tupdesc, values, nulls);
 
 	MemoryContextDelete(infocxt);

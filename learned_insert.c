@@ -6,20 +6,23 @@
  *	  sorted ones every LEARNED_LEAF_PENDING_MAX appends).  A full leaf
  *	  splits to a new page linked on its right, and the new page enters its
  *	  record's list in the same WAL record, so the model stays exact without
- *	  retraining; a full list first splits the record.  An insert into a
- *	  unique index first checks the key under the lock of its first leaf
+ *	  retraining; a full list first splits the record, whose new half
+ *	  enters its parent one level up (a full directory grows a level).  An
+ *	  insert into a unique index first checks the key under the lock of its first leaf
  *	  (learned_unique.c), then moves right to the entry's own place.  A
  *	  full leaf first has its entries of rows dead to everyone removed
  *	  (learned_dead.c), and splits only if that leaves no room.
  *
  * Locks are taken left to right along the leaf chain, then record pages
- * left to right, then the metapage; nothing locks in another order, so
+ * of level 1 left to right, then of level 2, and so on, then the metapage
+ * (README invariant 10); nothing locks in another order, so
  * inserts, scans, retraining and VACUUM cannot deadlock.  A leaf split
  * locks the leaf, its right sibling and the record, and only then creates
  * the new leaf, which nobody else can reach yet (learned_split_and_insert).  A leaf split
  * changes at most four pages (the leaf, the new leaf, the old right sibling
  * and the record page), a record split too (the record, the new record, its
- * right neighbour and the metapage): each is one Generic WAL record.
+ * right neighbour and the parent: a record or the metapage): each is one
+ * Generic WAL record.
  *
  *-------------------------------------------------------------------------
  */
@@ -27,14 +30,120 @@
 
 #include "miscadmin.h"
 #include "nodes/execnodes.h"
+#include "storage/lmgr.h"
+#include "storage/lock.h"
+#include "utils/guc.h"
 #include "utils/rel.h"
 
 #include "learned.h"
 
 /*
+ * learned.test_directory_capacity: for tests only.  When not 0, record
+ * pages written from then on list at most this many entries, and the
+ * metapage's directory at most this many records, so that a test reaches
+ * two and three levels of records with a few thousand rows.
+ */
+static int	learned_test_directory_capacity = 0;
+
+/*
+ * learned.grow_wait_lock: for tests that interleave sessions with a level
+ * growth.  When not 0, a growth waits, once it has written its new records
+ * and before it locks the metapage to switch to them (holding no buffer
+ * lock), for the session advisory lock of this key, as
+ * learned.retrain_wait_lock does for a retrain.
+ */
+static int	learned_grow_wait_lock = 0;
+
+void
+learned_insert_init(void)
+{
+	DefineCustomIntVariable("learned.test_directory_capacity",
+							"Tests only: caps the entries of new record pages and of the metapage's record directory.",
+							"0, the default, caps nothing.  A small cap makes a small index "
+							"grow levels of records as a huge one would.",
+							&learned_test_directory_capacity,
+							0, 0, (int) LEARNED_RECORD_CAPACITY,
+							PGC_SUSET, GUC_NOT_IN_SAMPLE,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("learned.grow_wait_lock",
+							"Tests only: a level growth waits for the advisory lock of this key before it switches the metapage.",
+							"0, the default, waits for nothing.  Another session's pg_advisory_lock(key) "
+							"holds a growth back between writing its new records and the switch.",
+							&learned_grow_wait_lock,
+							0, 0, INT_MAX,
+							PGC_SUSET, GUC_NOT_IN_SAMPLE,
+							NULL, NULL, NULL);
+}
+
+/* Wait for the advisory lock learned.grow_wait_lock names, if any. */
+static void
+learned_grow_wait(void)
+{
+	LOCKTAG		tag;
+
+	if (learned_grow_wait_lock == 0)
+		return;
+	/* pg_advisory_lock(int8)'s tag; share mode conflicts with its lock. */
+	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, 0,
+						 (uint32) learned_grow_wait_lock, 1);
+	(void) LockAcquire(&tag, ShareLock, false, false);
+	LockRelease(&tag, ShareLock, false);
+}
+
+/* Entries a record page written now may list. */
+uint32
+learned_record_capacity(void)
+{
+	if (learned_test_directory_capacity >= 4)
+		return Min((uint32) learned_test_directory_capacity,
+				   (uint32) LEARNED_RECORD_CAPACITY);
+	return LEARNED_RECORD_CAPACITY;
+}
+
+/* Records the metapage's directory may list now. */
+uint32
+learned_directory_capacity(void)
+{
+	if (learned_test_directory_capacity >= 4)
+		return Min((uint32) learned_test_directory_capacity,
+				   (uint32) LEARNED_MAX_RECORDS);
+	return LEARNED_MAX_RECORDS;
+}
+
+/*
+ * Fill a model page of the given level with a list of n entries (fence
+ * key, fence TID, block) and fit both slots to it.  The caller sets the
+ * links.  Level 1 lists leaves, level L >= 2 records of level L - 1.
+ */
+void
+learned_record_write_list(Page page, uint32 level, const int64 *keys,
+						  const ItemPointerData *tids,
+						  const BlockNumber *blocks, uint32 n,
+						  uint32 capacity)
+{
+	LearnedRecordHeader *header;
+
+	Assert(n >= 1 && n <= capacity && capacity <= LEARNED_RECORD_CAPACITY);
+	learned_init_page(page, LEARNED_PAGE_RECORD);
+	learned_record_set_level(page, level);
+	header = LearnedRecordGetHeader(page);
+	memset(header, 0, sizeof(LearnedRecordHeader));
+	header->npages = n;
+	header->capacity = capacity;
+	memcpy(LearnedRecordKeys(page), keys, n * sizeof(int64));
+	memcpy(LearnedRecordTids(page), tids, n * sizeof(ItemPointerData));
+	memcpy(LearnedRecordBlocks(page), blocks, n * sizeof(BlockNumber));
+	learned_record_refit(page, 3);
+
+	/* The whole fixed layout is data: no hole for generic WAL to skip. */
+	((PageHeader) page)->pd_lower =
+		(char *) (LearnedRecordTids(page) + LEARNED_RECORD_CAPACITY) - (char *) page;
+}
+
+/*
  * Insert the new page (low fence, block) into the record page's list, after
- * every fence at or before it.  A full list leaves the page unlisted: the
- * leaf chain still reaches it, lookups just move right once more.
+ * every fence at or before it: a leaf into a record of level 1, a record
+ * into its parent.  Callers have checked that the list has room.
  */
 static void
 learned_record_add_page(Page recpage, const LearnedFence *fence,
@@ -49,10 +158,7 @@ learned_record_add_page(Page recpage, const LearnedFence *fence,
 	uint32		hi = n;
 
 	if (n >= header->capacity)
-	{
-		header->unlisted_splits++;
-		return;
-	}
+		elog(ERROR, "learned: a full record list cannot take block %u", block);
 
 	/* The first position whose fence is after the new page's. */
 	while (lo < hi)
@@ -78,22 +184,13 @@ learned_record_add_page(Page recpage, const LearnedFence *fence,
 	header->splits++;
 }
 
-/* The first fence a record page lists: its low fence. */
-static LearnedFence
-learned_record_low_fence(Page recpage)
-{
-	LearnedFence fence;
-
-	fence.key = LearnedRecordKeys(recpage)[0];
-	fence.tid = LearnedRecordTids(recpage)[0];
-	return fence;
-}
-
 /*
  * The record whose key range holds fence, returned locked in mode.  Start
- * at hint (a record at or left of the right one: a leaf's owner) and move
- * right while the fence is at or beyond the next record's low fence; the
- * records form a chain whose low fences never change, like the leaves.
+ * at hint (a record of the same level at or left of the right one: a
+ * leaf's owner, or what a descent from the metapage found) and move right
+ * while the fence is at or beyond the next record's first fence; each
+ * level's records form a chain whose first fences never change, like the
+ * leaves.
  */
 static Buffer
 learned_find_record(Relation index, BlockNumber hint,
@@ -114,7 +211,7 @@ learned_find_record(Relation index, BlockNumber hint,
 		nextbuf = ReadBuffer(index, next);
 		LockBuffer(nextbuf, BUFFER_LOCK_SHARE);
 		learned_check_page(index, nextbuf, LEARNED_PAGE_RECORD);
-		next_low = learned_record_low_fence(BufferGetPage(nextbuf));
+		next_low = learned_record_first_fence(BufferGetPage(nextbuf));
 		UnlockReleaseBuffer(nextbuf);
 		if (learned_fence_cmp(fence, &next_low) < 0)
 			return buf;
@@ -128,149 +225,367 @@ learned_find_record(Relation index, BlockNumber hint,
 }
 
 /*
- * Split a full record in two: the upper part of its list moves to a new
- * model page, linked on its right and entered in the metapage's directory
- * after it.  One WAL record: the record, the new record, its right
- * neighbour's left link, the metapage.  The root keeps its coefficients;
- * records after this one are numbered one higher now, so both error
- * bounds widen by one and the window still holds every route.  The
- * generation goes up, so other backends reload their caches the next time
- * a lookup has to move right.
+ * Grow a level (README, "Inserts and splits"): the metapage's directory is
+ * full and one of its records must split.  Write new records one level up,
+ * each listing about half its capacity of the current top-level records,
+ * then switch the metapage to them in one WAL record: the directory, its
+ * level, a root trained over their first fences and a new generation.
+ *
+ * No lock is held on entry.  The first fences of the directory's records
+ * never change, so they are read before the metapage is locked (never a
+ * record page while holding it: README, "Locking"); if the directory has
+ * changed when the metapage is locked, the pages written are left
+ * unreachable (orphans, harmless) and the caller retries.  Until the switch
+ * nothing links to the new pages, so a crash in between leaves only orphans.
+ */
+static void
+learned_grow_level(Relation index)
+{
+	Buffer		metabuf;
+	LearnedMetaPage meta;
+	uint32		level;
+	uint32		n;
+	BlockNumber *children;
+	int64	   *keys;
+	ItemPointerData *tids;
+	uint32		capacity = learned_record_capacity();
+	uint32		per_record = Max(capacity / 2, 2);
+	uint32		nnew;
+	BlockNumber *newblocks;
+	RmiRecord  *segments;
+	RmiRoot		root;
+	GenericXLogState *xlog;
+	bool		changed;
+
+	metabuf = ReadBuffer(index, LEARNED_METAPAGE_BLKNO);
+	LockBuffer(metabuf, BUFFER_LOCK_SHARE);
+	learned_check_page(index, metabuf, LEARNED_PAGE_META);
+	meta = LearnedPageGetMeta(BufferGetPage(metabuf));
+	level = LearnedMetaDirectoryLevel(meta);
+	n = meta->nrecords;
+	children = palloc(n * sizeof(BlockNumber));
+	memcpy(children, meta->records, n * sizeof(BlockNumber));
+	LockBuffer(metabuf, BUFFER_LOCK_UNLOCK);
+
+	/* Someone else grew it, or a retrain or split made room meanwhile. */
+	if (n < learned_directory_capacity())
+	{
+		ReleaseBuffer(metabuf);
+		pfree(children);
+		return;
+	}
+
+	keys = palloc(n * sizeof(int64));
+	tids = palloc(n * sizeof(ItemPointerData));
+	for (uint32 i = 0; i < n; i++)
+	{
+		Buffer		buf = ReadBuffer(index, children[i]);
+		LearnedFence first;
+
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		learned_check_page(index, buf, LEARNED_PAGE_RECORD);
+		first = learned_record_first_fence(BufferGetPage(buf));
+		UnlockReleaseBuffer(buf);
+		keys[i] = first.key;
+		tids[i] = first.tid;
+	}
+
+	/* The new level, written and logged page by page, linked left to right. */
+	nnew = (n + per_record - 1) / per_record;
+	newblocks = palloc(nnew * sizeof(BlockNumber));
+	segments = palloc0(nnew * sizeof(RmiRecord));
+	{
+		Buffer		prevbuf = InvalidBuffer;
+
+		for (uint32 r = 0; r < nnew; r++)
+		{
+			uint32		start = r * per_record;
+			uint32		count = Min(per_record, n - start);
+			Buffer		buf = learned_new_buffer(index, MAIN_FORKNUM);
+			Page		page;
+
+			newblocks[r] = BufferGetBlockNumber(buf);
+			xlog = GenericXLogStart(index);
+			page = GenericXLogRegisterBuffer(xlog, buf, GENERIC_XLOG_FULL_IMAGE);
+			learned_record_write_list(page, level + 1, keys + start,
+									  tids + start, children + start, count,
+									  capacity);
+			LearnedPageGetOpaque(page)->left =
+				BufferIsValid(prevbuf) ? BufferGetBlockNumber(prevbuf) : InvalidBlockNumber;
+			if (BufferIsValid(prevbuf))
+			{
+				Page		prevpage = GenericXLogRegisterBuffer(xlog, prevbuf, 0);
+
+				LearnedPageGetOpaque(prevpage)->right = newblocks[r];
+			}
+			segments[r] = LearnedRecordGetHeader(page)->fits[0];
+			GenericXLogFinish(xlog);
+			if (BufferIsValid(prevbuf))
+				UnlockReleaseBuffer(prevbuf);
+			prevbuf = buf;
+		}
+		UnlockReleaseBuffer(prevbuf);
+	}
+	rmi_train_root(&root, segments, nnew, learned_get_root_kinds(index));
+	learned_grow_wait();
+
+	/* The switch, if the directory is still the one the new level lists. */
+	LockBuffer(metabuf, BUFFER_LOCK_EXCLUSIVE);
+	meta = LearnedPageGetMeta(BufferGetPage(metabuf));
+	changed = LearnedMetaDirectoryLevel(meta) != level ||
+		meta->nrecords != n ||
+		memcmp(meta->records, children, n * sizeof(BlockNumber)) != 0;
+	if (!changed)
+	{
+		xlog = GenericXLogStart(index);
+		meta = LearnedPageGetMeta(GenericXLogRegisterBuffer(xlog, metabuf, 0));
+		meta->root = root;
+		meta->nrecords = nnew;
+		memcpy(meta->records, newblocks, nnew * sizeof(BlockNumber));
+		meta->directory_level = level + 1;
+		meta->trained_nrecords = nnew;
+		meta->generation++;
+		GenericXLogFinish(xlog);
+	}
+	UnlockReleaseBuffer(metabuf);
+	learned_cache_reset(index);
+
+	pfree(children);
+	pfree(keys);
+	pfree(tids);
+	pfree(newblocks);
+	pfree(segments);
+}
+
+/*
+ * Make room in the full record whose range holds incoming, at the level of
+ * the record at recblock (a hint at or left of it): split it in two, the
+ * upper part of its list moving to a new model page linked on its right.
+ * The new record enters its parent (README, "Inserts and splits"): the
+ * metapage's directory for a record of the top level, the record of the
+ * level above whose range holds its first fence otherwise, in the same WAL
+ * record (the record, the new record, its right neighbour's left link, the
+ * parent).  A full parent splits first, and a full directory grows a level
+ * first (learned_grow_level); then the split starts over.  Returns once the
+ * record has room, whoever made it.
+ *
+ * When the directory takes the new record, the root keeps its
+ * coefficients; records after this one are numbered one higher now, so
+ * both error bounds widen by one and the window still holds every route.
+ * The generation goes up, so other backends reload their caches the next
+ * time a lookup has to move right.
  *
  * Growth at the right end (ascending keys) splits the last record unevenly,
  * leaving it nine-tenths full, as leaves are split there.
  *
- * Returns false if the directory is full: the caller then leaves the new
- * leaf unlisted.
+ * Locks (README, "Locking"): the record and its right neighbour, then the
+ * parent (a record one level up, found by a descent that share-locks only
+ * records of higher levels, one at a time) or the metapage.
  */
-static bool
+static void
 learned_record_split(Relation index, BlockNumber recblock,
 					 const LearnedFence *incoming)
 {
-	Buffer		recbuf;
-	Buffer		newbuf;
-	Buffer		nextbuf = InvalidBuffer;
-	Buffer		metabuf;
-	Page		recpage;
-	Page		newpage;
-	Page		metapage;
-	LearnedRecordHeader *header;
-	LearnedRecordHeader *newheader;
-	LearnedMetaPage meta;
-	LearnedPageOpaque recopaque;
-	GenericXLogState *xlog;
-	uint32		n;
-	uint32		nkeep;
-	uint32		nmove;
-	uint32		j;
-	uint32		position = 0;
-	bool		listed = false;	/* is the record in the directory? */
-	BlockNumber newblock;
+	for (;;)
+	{
+		Buffer		recbuf;
+		Buffer		newbuf;
+		Buffer		nextbuf = InvalidBuffer;
+		Buffer		parentbuf = InvalidBuffer;
+		Buffer		metabuf = InvalidBuffer;
+		Page		recpage;
+		Page		newpage;
+		LearnedRecordHeader *header;
+		LearnedRecordHeader *newheader;
+		LearnedMetaPage meta;
+		LearnedPageOpaque recopaque;
+		GenericXLogState *xlog;
+		uint32		n;
+		uint32		nkeep;
+		uint32		nmove;
+		uint32		level;
+		uint32		directory_level;
+		uint32		position = 0;
+		bool		listed = false;
+		BlockNumber newblock;
+		LearnedFence newfence;
 
-	recbuf = learned_find_record(index, recblock, incoming,
-								 BUFFER_LOCK_EXCLUSIVE);
-	recpage = BufferGetPage(recbuf);
-	header = LearnedRecordGetHeader(recpage);
-	if (header->npages < header->capacity)
-	{
-		/* Someone split it meanwhile. */
-		UnlockReleaseBuffer(recbuf);
-		return true;
-	}
-	recopaque = LearnedPageGetOpaque(recpage);
-	if (recopaque->right != InvalidBlockNumber)
-	{
-		nextbuf = ReadBuffer(index, recopaque->right);
-		LockBuffer(nextbuf, BUFFER_LOCK_EXCLUSIVE);
-		learned_check_page(index, nextbuf, LEARNED_PAGE_RECORD);
-	}
-	metabuf = ReadBuffer(index, LEARNED_METAPAGE_BLKNO);
-	LockBuffer(metabuf, BUFFER_LOCK_EXCLUSIVE);
-	learned_check_page(index, metabuf, LEARNED_PAGE_META);
-	meta = LearnedPageGetMeta(BufferGetPage(metabuf));
-	for (j = 0; j < meta->nrecords; j++)
-		if (meta->records[j] == BufferGetBlockNumber(recbuf))
+		recbuf = learned_find_record(index, recblock, incoming,
+									 BUFFER_LOCK_EXCLUSIVE);
+		recpage = BufferGetPage(recbuf);
+		header = LearnedRecordGetHeader(recpage);
+		if (header->npages < header->capacity)
 		{
-			position = j;
-			listed = true;
+			/* Someone split it meanwhile. */
+			UnlockReleaseBuffer(recbuf);
+			return;
 		}
-	if (meta->nrecords >= LEARNED_MAX_RECORDS || !listed)
-	{
-		UnlockReleaseBuffer(metabuf);
+		level = learned_record_level(recpage);
+		recopaque = LearnedPageGetOpaque(recpage);
+		if (recopaque->right != InvalidBlockNumber)
+		{
+			nextbuf = ReadBuffer(index, recopaque->right);
+			LockBuffer(nextbuf, BUFFER_LOCK_EXCLUSIVE);
+			learned_check_page(index, nextbuf, LEARNED_PAGE_RECORD);
+		}
+
+		n = header->npages;
+		{
+			LearnedFence last;
+
+			last.key = LearnedRecordKeys(recpage)[n - 1];
+			last.tid = LearnedRecordTids(recpage)[n - 1];
+			if (!BufferIsValid(nextbuf) && learned_fence_cmp(incoming, &last) > 0)
+				nkeep = n - Max(n / 10, 1);
+			else
+				nkeep = n / 2;
+		}
+		nmove = n - nkeep;
+		newfence.key = LearnedRecordKeys(recpage)[nkeep];
+		newfence.tid = LearnedRecordTids(recpage)[nkeep];
+
+		/* Records, then the metapage: the lock order allows this. */
+		metabuf = ReadBuffer(index, LEARNED_METAPAGE_BLKNO);
+		LockBuffer(metabuf, BUFFER_LOCK_EXCLUSIVE);
+		learned_check_page(index, metabuf, LEARNED_PAGE_META);
+		meta = LearnedPageGetMeta(BufferGetPage(metabuf));
+		directory_level = LearnedMetaDirectoryLevel(meta);
+		if (level >= directory_level)
+		{
+			for (uint32 j = 0; j < meta->nrecords; j++)
+				if (meta->records[j] == BufferGetBlockNumber(recbuf))
+				{
+					position = j;
+					listed = true;
+				}
+			if (!listed)
+				ereport(ERROR,
+						(errcode(ERRCODE_INDEX_CORRUPTED),
+						 errmsg("index \"%s\" block %u: a record of the top level is not in the metapage's directory",
+								RelationGetRelationName(index),
+								BufferGetBlockNumber(recbuf)),
+						 errhint("Please REINDEX it.")));
+			if (meta->nrecords >= learned_directory_capacity())
+			{
+				/* The directory is full: grow a level, then start over. */
+				UnlockReleaseBuffer(metabuf);
+				if (BufferIsValid(nextbuf))
+					UnlockReleaseBuffer(nextbuf);
+				UnlockReleaseBuffer(recbuf);
+				learned_grow_level(index);
+				continue;
+			}
+		}
+		else
+		{
+			LearnedSearchKey pkey;
+			BlockNumber hint;
+			LearnedRecordHeader *pheader;
+
+			/*
+			 * The parent: a record one level up.  Never lock a record page
+			 * while holding the metapage.
+			 */
+			UnlockReleaseBuffer(metabuf);
+			metabuf = InvalidBuffer;
+			pkey.key = newfence.key;
+			pkey.tid = newfence.tid;
+			pkey.mode = LEARNED_SEARCH_EXACT;
+			hint = learned_cache_descend(index, &pkey, level + 1);
+			parentbuf = learned_find_record(index, hint, &newfence,
+											BUFFER_LOCK_EXCLUSIVE);
+			if (learned_record_level(BufferGetPage(parentbuf)) != level + 1)
+				ereport(ERROR,
+						(errcode(ERRCODE_INDEX_CORRUPTED),
+						 errmsg("index \"%s\" block %u: a record of level %u where level %u was expected",
+								RelationGetRelationName(index),
+								BufferGetBlockNumber(parentbuf),
+								learned_record_level(BufferGetPage(parentbuf)),
+								level + 1),
+						 errhint("Please REINDEX it.")));
+			pheader = LearnedRecordGetHeader(BufferGetPage(parentbuf));
+			if (pheader->npages >= pheader->capacity)
+			{
+				/* The parent is full: split it first, then start over. */
+				BlockNumber parentblock = BufferGetBlockNumber(parentbuf);
+
+				UnlockReleaseBuffer(parentbuf);
+				if (BufferIsValid(nextbuf))
+					UnlockReleaseBuffer(nextbuf);
+				UnlockReleaseBuffer(recbuf);
+				learned_record_split(index, parentblock, &newfence);
+				continue;
+			}
+		}
+
+		newbuf = learned_new_buffer(index, MAIN_FORKNUM);
+		newblock = BufferGetBlockNumber(newbuf);
+
+		xlog = GenericXLogStart(index);
+		recpage = GenericXLogRegisterBuffer(xlog, recbuf, 0);
+		newpage = GenericXLogRegisterBuffer(xlog, newbuf, GENERIC_XLOG_FULL_IMAGE);
+		header = LearnedRecordGetHeader(recpage);
+
+		learned_init_page(newpage, LEARNED_PAGE_RECORD);
+		learned_record_set_level(newpage, level);
+		((PageHeader) newpage)->pd_lower = ((PageHeader) recpage)->pd_lower;
+		newheader = LearnedRecordGetHeader(newpage);
+		memset(newheader, 0, sizeof(LearnedRecordHeader));
+		newheader->capacity = learned_record_capacity();
+		newheader->npages = nmove;
+		memcpy(LearnedRecordKeys(newpage), LearnedRecordKeys(recpage) + nkeep,
+			   nmove * sizeof(int64));
+		memcpy(LearnedRecordTids(newpage), LearnedRecordTids(recpage) + nkeep,
+			   nmove * sizeof(ItemPointerData));
+		memcpy(LearnedRecordBlocks(newpage), LearnedRecordBlocks(recpage) + nkeep,
+			   nmove * sizeof(BlockNumber));
+		learned_record_refit(newpage, 3);
+
+		header->npages = nkeep;
+		learned_record_refit(recpage, 3);
+
+		recopaque = LearnedPageGetOpaque(recpage);
+		LearnedPageGetOpaque(newpage)->left = BufferGetBlockNumber(recbuf);
+		LearnedPageGetOpaque(newpage)->right = recopaque->right;
+		recopaque->right = newblock;
+		if (BufferIsValid(nextbuf))
+		{
+			Page		nextpage = GenericXLogRegisterBuffer(xlog, nextbuf, 0);
+
+			LearnedPageGetOpaque(nextpage)->left = newblock;
+		}
+
+		if (BufferIsValid(parentbuf))
+		{
+			Page		parentpage = GenericXLogRegisterBuffer(xlog, parentbuf, 0);
+
+			learned_record_add_page(parentpage, &newfence, newblock);
+		}
+		else
+		{
+			meta = LearnedPageGetMeta(GenericXLogRegisterBuffer(xlog, metabuf, 0));
+			memmove(&meta->records[position + 2], &meta->records[position + 1],
+					(meta->nrecords - position - 1) * sizeof(BlockNumber));
+			meta->records[position + 1] = newblock;
+			meta->nrecords++;
+			meta->root.nrecords++;
+			meta->root.err_lo++;
+			meta->root.err_hi++;
+			meta->generation++;
+		}
+
+		GenericXLogFinish(xlog);
+
+		if (BufferIsValid(metabuf))
+			UnlockReleaseBuffer(metabuf);
+		if (BufferIsValid(parentbuf))
+			UnlockReleaseBuffer(parentbuf);
+		UnlockReleaseBuffer(newbuf);
 		if (BufferIsValid(nextbuf))
 			UnlockReleaseBuffer(nextbuf);
 		UnlockReleaseBuffer(recbuf);
-		return false;
+		return;
 	}
-
-	n = header->npages;
-	{
-		LearnedFence last;
-
-		last.key = LearnedRecordKeys(recpage)[n - 1];
-		last.tid = LearnedRecordTids(recpage)[n - 1];
-		if (!BufferIsValid(nextbuf) && learned_fence_cmp(incoming, &last) > 0)
-			nkeep = n - n / 10;
-		else
-			nkeep = n / 2;
-	}
-	nmove = n - nkeep;
-
-	newbuf = learned_new_buffer(index, MAIN_FORKNUM);
-	newblock = BufferGetBlockNumber(newbuf);
-
-	xlog = GenericXLogStart(index);
-	recpage = GenericXLogRegisterBuffer(xlog, recbuf, 0);
-	newpage = GenericXLogRegisterBuffer(xlog, newbuf, GENERIC_XLOG_FULL_IMAGE);
-	metapage = GenericXLogRegisterBuffer(xlog, metabuf, 0);
-	header = LearnedRecordGetHeader(recpage);
-	meta = LearnedPageGetMeta(metapage);
-
-	learned_init_page(newpage, LEARNED_PAGE_RECORD);
-	((PageHeader) newpage)->pd_lower = ((PageHeader) recpage)->pd_lower;
-	newheader = LearnedRecordGetHeader(newpage);
-	memset(newheader, 0, sizeof(LearnedRecordHeader));
-	newheader->capacity = LEARNED_RECORD_CAPACITY;
-	newheader->npages = nmove;
-	memcpy(LearnedRecordKeys(newpage), LearnedRecordKeys(recpage) + nkeep,
-		   nmove * sizeof(int64));
-	memcpy(LearnedRecordTids(newpage), LearnedRecordTids(recpage) + nkeep,
-		   nmove * sizeof(ItemPointerData));
-	memcpy(LearnedRecordBlocks(newpage), LearnedRecordBlocks(recpage) + nkeep,
-		   nmove * sizeof(BlockNumber));
-	learned_record_refit(newpage, 3);
-
-	header->npages = nkeep;
-	learned_record_refit(recpage, 3);
-
-	recopaque = LearnedPageGetOpaque(recpage);
-	LearnedPageGetOpaque(newpage)->left = BufferGetBlockNumber(recbuf);
-	LearnedPageGetOpaque(newpage)->right = recopaque->right;
-	recopaque->right = newblock;
-	if (BufferIsValid(nextbuf))
-	{
-		Page		nextpage = GenericXLogRegisterBuffer(xlog, nextbuf, 0);
-
-		LearnedPageGetOpaque(nextpage)->left = newblock;
-	}
-
-	memmove(&meta->records[position + 2], &meta->records[position + 1],
-			(meta->nrecords - position - 1) * sizeof(BlockNumber));
-	meta->records[position + 1] = newblock;
-	meta->nrecords++;
-	meta->root.nrecords++;
-	meta->root.err_lo++;
-	meta->root.err_hi++;
-	meta->generation++;
-
-	GenericXLogFinish(xlog);
-
-	UnlockReleaseBuffer(metabuf);
-	UnlockReleaseBuffer(newbuf);
-	if (BufferIsValid(nextbuf))
-		UnlockReleaseBuffer(nextbuf);
-	UnlockReleaseBuffer(recbuf);
-	return true;
 }
 
 /*
@@ -285,8 +600,8 @@ learned_record_split(Relation index, BlockNumber recblock,
  *
  * If the record that must list the new page is full, nothing is changed:
  * *full_record is set and false returned, so that the caller can split the
- * record (which needs no leaf locks) and try again.  With allow_unlisted
- * the split goes ahead and leaves the new page out of the list.
+ * record (which needs no leaf locks) and try again.  No split leaves its
+ * new page unlisted (README invariant 8).
  *
  * Locks: this leaf (held), its right sibling, then the record, all
  * exclusive and left to right as everywhere (the file header); the record
@@ -302,8 +617,7 @@ learned_record_split(Relation index, BlockNumber recblock,
  */
 static bool
 learned_split_and_insert(Relation index, Buffer buf, int64 key,
-						 ItemPointer tid, bool allow_unlisted,
-						 BlockNumber *full_record)
+						 ItemPointer tid, BlockNumber *full_record)
 {
 	Page		page = BufferGetPage(buf);
 	LearnedPageOpaque opaque = LearnedPageGetOpaque(page);
@@ -360,7 +674,7 @@ learned_split_and_insert(Relation index, Buffer buf, int64 key,
 	recbuf = learned_find_record(index, opaque->owner_record, &plan.fence,
 								 BUFFER_LOCK_EXCLUSIVE);
 	recheader = LearnedRecordGetHeader(BufferGetPage(recbuf));
-	if (!allow_unlisted && recheader->npages >= recheader->capacity)
+	if (recheader->npages >= recheader->capacity)
 	{
 		*full_record = BufferGetBlockNumber(recbuf);
 		UnlockReleaseBuffer(recbuf);
@@ -661,7 +975,6 @@ learned_insert(Relation index, Datum *values, bool *isnull,
 	Buffer		buf;
 	Page		page;
 	bool		moved_right = false;
-	bool		allow_record_split = true;
 	bool		is_unique = true;
 	bool		inserted = false;
 	bool		tried_removal = false;
@@ -774,7 +1087,7 @@ learned_insert(Relation index, Datum *values, bool *isnull,
 		if (inserted)
 			break;
 		if (learned_split_and_insert(index, buf, skey.key, &skey.tid,
-									 !allow_record_split, &full_record))
+									 &full_record))
 			break;
 
 		/*
@@ -784,7 +1097,7 @@ learned_insert(Relation index, Datum *values, bool *isnull,
 		incoming.key = skey.key;
 		incoming.tid = skey.tid;
 		UnlockReleaseBuffer(buf);
-		allow_record_split = learned_record_split(index, full_record, &incoming);
+		learned_record_split(index, full_record, &incoming);
 		learned_cache_reset(index);
 	}
 	UnlockReleaseBuffer(buf);

@@ -101,6 +101,7 @@ learned_record_refit(Page recpage, uint32 slot_mask)
 typedef struct LearnedDirectory
 {
 	uint32		model_version;
+	uint32		directory_level;
 	uint32		nrecords;
 	uint32		trained_nrecords;
 	BlockNumber *records;
@@ -117,12 +118,71 @@ learned_read_directory(Relation index)
 	learned_check_page(index, buf, LEARNED_PAGE_META);
 	meta = LearnedPageGetMeta(BufferGetPage(buf));
 	dir.model_version = meta->model_version;
+	dir.directory_level = LearnedMetaDirectoryLevel(meta);
 	dir.nrecords = meta->nrecords;
 	dir.trained_nrecords = meta->trained_nrecords;
 	dir.records = palloc(Max(dir.nrecords, 1) * sizeof(BlockNumber));
 	memcpy(dir.records, meta->records, dir.nrecords * sizeof(BlockNumber));
 	UnlockReleaseBuffer(buf);
 	return dir;
+}
+
+/*
+ * Every record of every level below the top one, in chain order, level by
+ * level: the leftmost record of a level is the first entry of the leftmost
+ * one above it, and each level's records form a chain.  Records split off
+ * meanwhile are included or not; either is fine (a split fits both slots
+ * of the records it writes).  Returns how many, in *n; level-1 records are
+ * the last *nlevel1 of them.
+ */
+static BlockNumber *
+learned_lower_records(Relation index, const LearnedDirectory *dir,
+					  uint32 *n, uint32 *nlevel1)
+{
+	uint32		allocated = 64;
+	BlockNumber *blocks = palloc(allocated * sizeof(BlockNumber));
+	BlockNumber leftmost = dir->records[0];
+	uint32		level = dir->directory_level;
+
+	*n = 0;
+	*nlevel1 = dir->nrecords;
+	while (level > 1)
+	{
+		Buffer		buf = ReadBuffer(index, leftmost);
+		BlockNumber block;
+		uint32		level_start = *n;
+
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		learned_check_page(index, buf, LEARNED_PAGE_RECORD);
+		block = LearnedRecordBlocks(BufferGetPage(buf))[0];
+		UnlockReleaseBuffer(buf);
+		leftmost = block;
+		level--;
+		while (block != InvalidBlockNumber)
+		{
+			if (*n == allocated)
+			{
+				allocated *= 2;
+				blocks = repalloc(blocks, allocated * sizeof(BlockNumber));
+			}
+			blocks[(*n)++] = block;
+			buf = ReadBuffer(index, block);
+			LockBuffer(buf, BUFFER_LOCK_SHARE);
+			learned_check_page(index, buf, LEARNED_PAGE_RECORD);
+			if (learned_record_level(BufferGetPage(buf)) != level)
+				ereport(ERROR,
+						(errcode(ERRCODE_INDEX_CORRUPTED),
+						 errmsg("index \"%s\" block %u: a record of level %u on the chain of level %u",
+								RelationGetRelationName(index), block,
+								learned_record_level(BufferGetPage(buf)), level),
+						 errhint("Please REINDEX it.")));
+			block = LearnedPageGetOpaque(BufferGetPage(buf))->right;
+			UnlockReleaseBuffer(buf);
+			CHECK_FOR_INTERRUPTS();
+		}
+		*nlevel1 = *n - level_start;
+	}
+	return blocks;
 }
 
 /*
@@ -138,13 +198,20 @@ learned_model_drifted(Relation index)
 	uint64		splits = 0;
 	uint64		pages = 0;
 	uint32		j;
+	BlockNumber *lower;
+	uint32		nlower;
+	uint32		nlevel1;
+	BlockNumber *level1;
 
 	if (dir.nrecords != dir.trained_nrecords)
 		return true;
 
-	for (j = 0; j < dir.nrecords; j++)
+	/* The fits of level 1, where splits enter most often. */
+	lower = learned_lower_records(index, &dir, &nlower, &nlevel1);
+	level1 = dir.directory_level > 1 ? lower + nlower - nlevel1 : dir.records;
+	for (j = 0; j < nlevel1; j++)
 	{
-		Buffer		buf = ReadBuffer(index, dir.records[j]);
+		Buffer		buf = ReadBuffer(index, level1[j]);
 		LearnedRecordHeader *header;
 
 		LockBuffer(buf, BUFFER_LOCK_SHARE);
@@ -154,6 +221,7 @@ learned_model_drifted(Relation index)
 		pages += header->npages;
 		UnlockReleaseBuffer(buf);
 	}
+	pfree(lower);
 	return splits > 0 && splits >= LEARNED_DRIFT_SPLIT_FRACTION * pages;
 }
 
@@ -169,6 +237,7 @@ learned_directory_grew_from(LearnedMetaPage meta, const LearnedDirectory *old)
 	uint32		j;
 
 	if (meta->model_version != old->model_version ||
+		LearnedMetaDirectoryLevel(meta) != old->directory_level ||
 		meta->nrecords < old->nrecords)
 		return false;
 	for (j = 0; j < meta->nrecords && i < old->nrecords; j++)
@@ -179,12 +248,15 @@ learned_directory_grew_from(LearnedMetaPage meta, const LearnedDirectory *old)
 
 /*
  * Retrain the model.  The caller holds a lock that keeps other retrains out
- * (ShareUpdateExclusiveLock on the index).  Returns false only if the
- * directory changed in a way no record split makes (cannot happen).
+ * (ShareUpdateExclusiveLock on the index).  Returns false if the
+ * directory changed in a way no record split makes: a level grew (*level_grew
+ * set; the caller starts over: what was written is only slots not in force)
+ * or something that cannot happen.
  *
- * The switch is decided before anything is written, so no attempt is ever
- * abandoned with pages rewritten.  The root is trained over the first keys
- * of the records in the directory as read; those keys never change.
+ * The switch is decided before anything is written, so no attempt is
+ * abandoned with pages rewritten, but for a level grown meanwhile.  The
+ * root is trained over the first keys of the records in the directory as
+ * read; those keys never change.
  * Record splits meanwhile (k of them) each insert a record, which moves a
  * key's route by at most one: the switch widens the new root's bounds by k
  * and counts k more segments, exactly as each of those splits did to the
@@ -204,10 +276,13 @@ learned_directory_grew_from(LearnedMetaPage meta, const LearnedDirectory *old)
  * counter of a record already written undercounts the splits since the fit
  * in force; VACUUM then retrains later than it would have.
  */
-bool
-learned_retrain(Relation index)
+static bool
+learned_retrain_attempt(Relation index, bool *level_grew)
 {
 	LearnedDirectory dir;
+	BlockNumber *lower;
+	uint32		nlower;
+	uint32		nlevel1;
 	uint32		slot;
 	RmiRecord *segments;
 	RmiRoot		root;
@@ -243,12 +318,18 @@ learned_retrain(Relation index)
 	learned_retrain_wait();
 
 	/*
-	 * Write: refit every record of the directory as read into the slot not
-	 * in force.  Records split off since have both slots fitted already.
+	 * Write: refit every record of every level as read into the slot not
+	 * in force, the top level (the directory) first.  Records split off
+	 * since have both slots fitted already.  The window statistics are
+	 * those of level 1, whose lists name leaves.
 	 */
-	for (j = 0; j < dir.nrecords; j++)
+	lower = learned_lower_records(index, &dir, &nlower, &nlevel1);
+	for (j = 0; j < dir.nrecords + nlower; j++)
 	{
-		Buffer		buf = ReadBuffer(index, dir.records[j]);
+		BlockNumber block = j < dir.nrecords ? dir.records[j] :
+		lower[j - dir.nrecords];
+		bool		is_level1 = j + nlevel1 >= dir.nrecords + nlower;
+		Buffer		buf = ReadBuffer(index, block);
 		Page		page;
 		LearnedRecordHeader *header;
 		RmiRecord *fit;
@@ -262,7 +343,7 @@ learned_retrain(Relation index)
 		learned_record_refit(page, 1 << slot);
 		header->splits = 0;
 		fit = &header->fits[slot];
-		for (i = 0; i < header->npages; i++)
+		for (i = 0; is_level1 && i < header->npages; i++)
 		{
 			uint32		lo,
 						hi;
@@ -284,7 +365,9 @@ learned_retrain(Relation index)
 	meta = LearnedPageGetMeta(BufferGetPage(metabuf));
 	if (!learned_directory_grew_from(meta, &dir))
 	{
+		*level_grew = LearnedMetaDirectoryLevel(meta) != dir.directory_level;
 		UnlockReleaseBuffer(metabuf);
+		pfree(lower);
 		pfree(segments);
 		pfree(dir.records);
 		return false;
@@ -306,11 +389,31 @@ learned_retrain(Relation index)
 
 	pfree(segments);
 	pfree(dir.records);
+	pfree(lower);
 
 	/* Tell other backends at commit; drop our own cache now. */
 	CacheInvalidateRelcache(index);
 	learned_cache_reset(index);
 	return true;
+}
+
+/*
+ * Retrain; a level grown meanwhile (learned_grow_level replaced the
+ * directory the root was trained over) makes it start over, as often as
+ * that happens: each growth multiplies what the index lists.
+ */
+bool
+learned_retrain(Relation index)
+{
+	for (;;)
+	{
+		bool		level_grew = false;
+
+		if (learned_retrain_attempt(index, &level_grew))
+			return true;
+		if (!level_grew)
+			return false;
+	}
 }
 
 PG_FUNCTION_INFO_V1(learned_index_retrain);

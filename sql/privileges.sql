@@ -1,6 +1,6 @@
 --
 -- privileges: who may call the introspection functions, and the update
--- of an installed 1.0 extension to 1.1.
+-- of an installed 1.0 extension to 1.1 and 1.2.
 --
 -- learned_index_info and learned_index_model: EXECUTE for
 -- pg_stat_scan_tables, as pgstattuple's and pg_visibility's functions;
@@ -91,7 +91,8 @@ DROP ROLE regress_learned_nobody, regress_learned_monitor,
 	regress_learned_reader, regress_learned_colreader;
 DROP FUNCTION learned_priv_try(text);
 
--- An installation of 1.0 updated to 1.1, in a database of its own.
+-- An installation of 1.0 updated to the latest (1.1, then 1.2), in a
+-- database of its own.
 \set regress_db :DBNAME
 SET client_min_messages = warning;
 DROP DATABASE IF EXISTS regress_learned_update;
@@ -129,6 +130,7 @@ WHERE p.proname IN ('learned_index_info', 'learned_index_model',
 					'learned_index_check', 'learned_index_retrain')
 ORDER BY p.oid::regprocedure::text;
 SELECT learned_index_check('upd_t_idx', true);
+SELECT entries, levels FROM learned_index_info('upd_t_idx');
 SET enable_seqscan = off;
 SELECT id FROM upd_t WHERE id = 500;
 RESET enable_seqscan;

@@ -54,10 +54,10 @@ sql(q{
 	INSERT INTO a SELECT i FROM generate_series(1, 20000) i;
 });
 
-# Several records, one of them overfull: inserts crowded into a narrow key
-# range make one record's list of leaves outgrow its model page, so later
-# splits leave their pages unlisted.  The first 150k inserts (which fill the
-# list) skip the consistency images to save time; the rest are checked.
+# Several records, one of them outgrown: inserts crowded into a narrow key
+# range make one record's list of leaves outgrow its model page, so the
+# record splits.  The first 150k inserts (which fill the list) skip the
+# consistency images to save time; the rest are checked.
 sql(q{
 	CREATE TABLE m (id int8);
 	INSERT INTO m SELECT i * 10 FROM generate_series(1, 150000) i;
@@ -97,6 +97,22 @@ sql(q{
 	INSERT INTO a SELECT i FROM generate_series(20001, 25000) i;
 });
 
+# Records in levels (learned.test_directory_capacity: four entries a record
+# and in the directory): a build with upper levels, then ascending and
+# random inserts that split records of every level, enter new records into
+# their parents and grow the directory by levels.
+sql(q{
+	SET learned.test_directory_capacity = 4;
+	CREATE TABLE l (id int8);
+	INSERT INTO l SELECT (i * 7919) % 100003 FROM generate_series(1, 20000) i;
+	CREATE INDEX l_idx ON l USING learned (id);
+	CREATE TABLE la (id int8);
+	CREATE INDEX la_idx ON la USING learned (id);
+	INSERT INTO la SELECT i FROM generate_series(1, 60000) i;
+	INSERT INTO l SELECT (i::int8 * 104729) % 100003 FROM generate_series(1, 30000) i;
+	INSERT INTO la SELECT (i * 7919) % 60000 FROM generate_series(1, 20000) i;
+});
+
 # CREATE INDEX CONCURRENTLY: an empty build, then the inserts of its
 # validation pass (validate_index), replayed like any other change.
 sql(q{
@@ -115,13 +131,18 @@ $primary->wait_for_catchup($standby, 'replay', $primary->lsn('insert'));
 my $shape = q{SELECT root_type, records, model_pages, leaf_pages, null_pages,
 	entries, null_entries, splits, unlisted_splits, generation
 	FROM learned_index_info('%s')};
-for my $idx ('t_idx', 'a_idx', 'm_idx', 'c_idx')
+for my $idx ('t_idx', 'a_idx', 'm_idx', 'c_idx', 'l_idx', 'la_idx')
 {
 	is($standby->safe_psql('postgres', sprintf($shape, $idx)),
 		$primary->safe_psql('postgres', sprintf($shape, $idx)),
 		"$idx: learned_index_info agrees on primary and standby");
 }
 note "primary $_: " . sql(sprintf($shape, $_)) for ('t_idx', 'a_idx', 'm_idx');
+for my $idx ('l_idx', 'la_idx')
+{
+	cmp_ok(sql("SELECT levels FROM learned_index_info('$idx')"), '>=', 3,
+		"$idx has three levels of records or more");
+}
 
 my @t_queries = learned_queries('t', lo => 0, hi => 1_025_000,
 	keys => [ 500000, 199999, 200000, 400000, 400001, 1000001, 1025000 ]);
@@ -138,9 +159,16 @@ compare_with_seqscan($primary, [ $primary, $standby ], 'm_idx', \@m_queries);
 my @c_queries = learned_queries('c', lo => 0, hi => 100_003);
 compare_with_seqscan($primary, [ $primary, $standby ], 'c_idx', \@c_queries);
 
+my @l_queries = learned_queries('l', lo => 0, hi => 100_003);
+compare_with_seqscan($primary, [ $primary, $standby ], 'l_idx', \@l_queries);
+my @la_queries = learned_queries('la', lo => 1, hi => 60_000,
+	keys => [ 1, 7919, 59999 ]);
+compare_with_seqscan($primary, [ $primary, $standby ], 'la_idx', \@la_queries);
+
 for my $node ($primary, $standby)
 {
-	learned_check_ok($node, $_) for ('t_idx', 'a_idx', 'm_idx', 'c_idx');
+	learned_check_ok($node, $_)
+	  for ('t_idx', 'a_idx', 'm_idx', 'c_idx', 'l_idx', 'la_idx');
 }
 
 # Replay never failed a consistency check (it would have stopped the standby).
