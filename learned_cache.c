@@ -557,9 +557,14 @@ learned_cache_descend(Relation index, const LearnedSearchKey *skey,
 		/* A level grew since the cache was loaded. */
 		learned_cache_reset(index);
 		cache = learned_cache_get(index);
+		/* A record above the directory's level: the pages disagree. */
 		if (cache->directory_level < level)
-			elog(ERROR, "learned: index \"%s\" has no records of level %u",
-				 RelationGetRelationName(index), level);
+			ereport(ERROR,
+					(errcode(ERRCODE_INDEX_CORRUPTED),
+					 errmsg("index \"%s\" has a record of level %u above its directory's level %u",
+							RelationGetRelationName(index), level,
+							cache->directory_level),
+					 errhint("Please REINDEX it.")));
 	}
 	r = learned_cache_route(index, cache, skey, &stale);
 	block = cache->records[r].block;
