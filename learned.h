@@ -68,6 +68,8 @@
 											 * to everyone (learned_dead.c) */
 #define LEARNED_RECORD_UPPER	(1 << 7)	/* model page of level >= 2: lists
 											 * records, its level in nsorted */
+#define LEARNED_RECORD_HIGH		(1 << 8)	/* model page: high_fence is its
+											 * right neighbour's first fence */
 #define LEARNED_ANY_PAGE \
 	(LEARNED_PAGE_META | LEARNED_PAGE_RECORD | LEARNED_PAGE_LEAF | LEARNED_PAGE_NULLS)
 
@@ -512,6 +514,41 @@ learned_record_set_level(Page page, uint32 level)
 	}
 }
 
+/*
+ * A record page's high fence: the first fence of the record on its right,
+ * kept in the special space by every page change that writes a record
+ * (build, record split, level growth) and marked by LEARNED_RECORD_HIGH, so
+ * that a lookup reading one record learns where the next one starts (README,
+ * "The model").  Record pages of indexes from before it lack the flag.
+ */
+static inline void
+learned_record_set_high_fence(Page recpage, const LearnedFence *next_first)
+{
+	LearnedPageOpaque opaque = LearnedPageGetOpaque(recpage);
+
+	opaque->flags |= LEARNED_RECORD_HIGH;
+	if (next_first != NULL)
+		opaque->high_fence = *next_first;
+	else
+		memset(&opaque->high_fence, 0, sizeof(LearnedFence));
+}
+
+/*
+ * The first fence of the record right of recpage, if recpage keeps it (it
+ * has a right neighbour and LEARNED_RECORD_HIGH).
+ */
+static inline bool
+learned_record_high_fence(Page recpage, LearnedFence *high)
+{
+	LearnedPageOpaque opaque = LearnedPageGetOpaque(recpage);
+
+	if (!(opaque->flags & LEARNED_RECORD_HIGH) ||
+		opaque->right == InvalidBlockNumber)
+		return false;
+	*high = opaque->high_fence;
+	return true;
+}
+
 /* The first fence a record page lists (immutable: README invariant 8). */
 static inline LearnedFence
 learned_record_first_fence(Page recpage)
@@ -592,6 +629,9 @@ typedef struct LearnedCachedRecord
 	uint32		npages;			/* list length when last read */
 	uint32		allocated;		/* room in the list below; 0: not cached */
 	bool		loaded;			/* first_fence, fit and npages are valid */
+	bool		first_known;	/* first_fence is valid: read from this
+								 * page, or from its left neighbour's high
+								 * fence */
 	LearnedFence first_fence;
 	RmiRecord	fit;			/* the fit in force when last read */
 	int64	   *fence_keys;		/* one allocation: keys, then blocks, */

@@ -308,17 +308,22 @@ learned_write_leaves(LearnedBuildState *state, int fillfactor,
 	pfree(ahead);
 }
 
-/* Fill a model page with record j of the trained model. */
+/*
+ * Fill a model page with a record of the trained model; high is the next
+ * record's first fence, NULL for the last.
+ */
 static void
 learned_write_record(Page page, const RmiRecord *fit,
 					 const LearnedFenceList *fences,
-					 BlockNumber left, BlockNumber right)
+					 BlockNumber left, BlockNumber right,
+					 const LearnedFence *high)
 {
 	LearnedRecordHeader *header;
 
 	learned_init_page(page, LEARNED_PAGE_RECORD);
 	LearnedPageGetOpaque(page)->left = left;
 	LearnedPageGetOpaque(page)->right = right;
+	learned_record_set_high_fence(page, high);
 
 	header = LearnedRecordGetHeader(page);
 	memset(header, 0, sizeof(LearnedRecordHeader));
@@ -426,6 +431,17 @@ learned_build_upper_levels(Relation index, int64 *keys, ItemPointerData *tids,
 									  blocks + start, count, capacity);
 			LearnedPageGetOpaque(page)->left = r > 0 ? first + r - 1 : InvalidBlockNumber;
 			LearnedPageGetOpaque(page)->right = r + 1 < nnew ? first + r + 1 : InvalidBlockNumber;
+			if (r + 1 < nnew)
+			{
+				/* Entries past start are not overwritten yet (below). */
+				LearnedFence high;
+
+				high.key = keys[start + count];
+				high.tid = tids[start + count];
+				learned_record_set_high_fence(page, &high);
+			}
+			else
+				learned_record_set_high_fence(page, NULL);
 			segments[r] = LearnedRecordGetHeader(page)->fits[0];
 			MarkBufferDirty(buf);
 			UnlockReleaseBuffer(buf);
@@ -654,10 +670,18 @@ learned_build(Relation heap, Relation index, IndexInfo *indexInfo)
 	{
 		Buffer		buf = learned_new_buffer(index, MAIN_FORKNUM);
 
+		LearnedFence high;
+
 		Assert(BufferGetBlockNumber(buf) == first_record_block + i);
+		if (i + 1 < nrecords)
+		{
+			high.key = fences.keys[segments[i + 1].start];
+			high.tid = fences.tids[segments[i + 1].start];
+		}
 		learned_write_record(BufferGetPage(buf), &segments[i], &fences,
 							 i > 0 ? first_record_block + i - 1 : InvalidBlockNumber,
-							 i + 1 < nrecords ? first_record_block + i + 1 : InvalidBlockNumber);
+							 i + 1 < nrecords ? first_record_block + i + 1 : InvalidBlockNumber,
+							 i + 1 < nrecords ? &high : NULL);
 		MarkBufferDirty(buf);
 		UnlockReleaseBuffer(buf);
 	}
@@ -771,7 +795,7 @@ learned_buildempty(Relation index)
 	rmi_train_kinds(&fence_key, 1, 1, learned_get_root_kinds(index),
 					&meta->root, &fit);
 	learned_write_record(recpage, &fit, &fences,
-						 InvalidBlockNumber, InvalidBlockNumber);
+						 InvalidBlockNumber, InvalidBlockNumber, NULL);
 	meta->leaf_head = leaf_block;
 	meta->build_leaf_pages = 1;
 	meta->pages_per_record = learned_get_pages_per_record(index);

@@ -7,13 +7,13 @@
  * The cache is loaded lazily.  The first use reads only the metapage: the
  * root model, the generation, the fit slot in force and the directory of
  * record pages.  A record is read from its model page the first time a
- * lookup needs it: to route (its first fence) or to land in it (its fit and
- * list).  Lists are kept while the index's budget allows
- * (learned_cache_budget); beyond it, a lookup searches the list on the
- * model page under a share lock, one more page read but no more memory.
- * So a cold lookup reads the metapage, the few records the root's error
- * window touches and the leaf, and a backend's memory stays bounded
- * however large the index grows.
+ * lookup needs it: to route (its first fence, and its high fence: where the
+ * next record starts) or to land in it (its fit and list).  Lists are kept
+ * while the index's budget allows (learned_cache_budget); beyond it, a
+ * lookup searches the list on the model page under a share lock, one more
+ * page read but no more memory.  So a cold lookup reads the metapage, the
+ * record the root predicts and the leaf, and a backend's memory stays
+ * bounded however large the index grows.
  *
  * The cache lives in a hash table keyed by index OID, in its own memory
  * context, and is dropped by a relcache invalidation of the index (REINDEX,
@@ -234,18 +234,40 @@ learned_cache_drop_list(LearnedCache *cache, LearnedCachedRecord *record)
 }
 
 /*
+ * Learn where a record starts: from its own page, or from its left
+ * neighbour's high fence.  The two must agree: a high fence below the
+ * record's first fence would route keys to a record right of theirs, so
+ * whichever is seen second is checked against the first.
+ */
+static void
+learned_cache_learn_first(Relation index, LearnedCachedRecord *record,
+						  const LearnedFence *first)
+{
+	if (record->first_known && learned_fence_cmp(&record->first_fence, first) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INDEX_CORRUPTED),
+				 errmsg("index \"%s\": the record at block %u and the high fence of the record on its left disagree on where it starts (keys %lld and %lld)",
+						RelationGetRelationName(index), record->block,
+						(long long) record->first_fence.key,
+						(long long) first->key),
+				 errhint("Please REINDEX it.")));
+	record->first_fence = *first;
+	record->first_known = true;
+}
+
+/*
  * Remember what a record page says: first fence, fit and length always,
  * the list if it is cached already or the budget has room for it.
  */
 static void
-learned_cache_remember_record(LearnedCache *cache,
+learned_cache_remember_record(Relation index, LearnedCache *cache,
 							  LearnedCachedRecord *record, Page page)
 {
 	LearnedRecordHeader *header = LearnedRecordGetHeader(page);
 	uint32		n = header->npages;
+	LearnedFence first = learned_record_first_fence(page);
 
-	record->first_fence.key = LearnedRecordKeys(page)[0];
-	record->first_fence.tid = LearnedRecordTids(page)[0];
+	learned_cache_learn_first(index, record, &first);
 	record->fit = *LearnedRecordFit(header, cache->model_version);
 	record->npages = n;
 	record->loaded = true;
@@ -298,9 +320,17 @@ learned_cache_read_record(Relation index, LearnedCache *cache, uint32 r,
 				 errmsg("index \"%s\" block %u: a record lists %u leaves",
 						RelationGetRelationName(index), record->block, npages),
 				 errhint("Please REINDEX it.")));
+	learned_cache_remember_record(index, cache, record, page);
 	if (LearnedPageGetOpaque(page)->right != next)
 		*stale = true;
-	learned_cache_remember_record(cache, record, page);
+	else
+	{
+		LearnedFence high;
+
+		/* The next record of the directory starts at this one's high fence. */
+		if (learned_record_high_fence(page, &high))
+			learned_cache_learn_first(index, &cache->records[r + 1], &high);
+	}
 	return buf;
 }
 
@@ -316,7 +346,7 @@ record_starts_at_or_before(Relation index, LearnedCache *cache, uint32 r,
 
 	if (r == 0)
 		return true;
-	if (!record->loaded)
+	if (!record->first_known)
 		UnlockReleaseBuffer(learned_cache_read_record(index, cache, r, stale));
 	return learned_search_cmp(skey, record->first_fence.key,
 							  &record->first_fence.tid) >= 0;
@@ -333,15 +363,25 @@ root_error(int32 err)
 	return err;
 }
 
+/* Steps a route walks from the predicted record before it bisects. */
+#define LEARNED_ROUTE_WALK	2
+
 /*
  * The record a search for skey belongs to: the last one that starts at or
- * before the search key.  The root predicts it with an error window, and
- * only the records the search of that window touches are read: its two
- * ends and a binary search between them, usually one to three records.
- * If the window is wrong (a record split since the root was trained moved
- * records right by one, or equal keys continue into later records), the
- * search gallops outwards from the window's end, so a near miss costs a
- * record or two, and the result is exact however wrong the root.
+ * before the search key.  The root predicts it with an error window.
+ *
+ * The predicted record is tried first, and its neighbours a step or two
+ * away: a record page keeps the next record's first fence as its high
+ * fence, so reading the predicted record, which the lookup needs anyway to
+ * land in it, usually settles the route; a cold lookup reads the metapage,
+ * that one record and the leaf (README, "The model").  Past the walk, only
+ * the records a search of the window touches are read: its ends and a
+ * binary search between them.  If the window is wrong (a record split
+ * since the root was trained moved records right by one, or equal keys
+ * continue into later records), the search gallops outwards from the
+ * window's end, so a near miss costs a record or two, and the result is
+ * exact however wrong the root.  With every first fence cached no page is
+ * read.
  */
 static uint32
 learned_cache_route(Relation index, LearnedCache *cache,
@@ -351,6 +391,7 @@ learned_cache_route(Relation index, LearnedCache *cache,
 	int64		predicted;
 	int64		lo;
 	int64		hi;
+	int64		r;
 	uint32		step;
 
 	if (last == 0)
@@ -361,6 +402,42 @@ learned_cache_route(Relation index, LearnedCache *cache,
 	hi = Min(predicted + root_error(cache->root.err_hi), (int64) last);
 	if (lo > hi)
 		lo = hi = Min(predicted, (int64) last);
+	r = Min(Max(predicted, lo), hi);
+
+	if (record_starts_at_or_before(index, cache, r, skey, stale))
+	{
+		/* Walk right while the next record starts at or before, too. */
+		for (step = 0;; step++)
+		{
+			if (r == last)
+				return (uint32) r;
+			/* Record r's page (the answer, if it is) tells where r + 1 starts. */
+			if (!cache->records[r + 1].first_known && !cache->records[r].loaded)
+				UnlockReleaseBuffer(learned_cache_read_record(index, cache, r,
+															  stale));
+			if (!record_starts_at_or_before(index, cache, r + 1, skey, stale))
+				return (uint32) r;
+			r++;
+			if (step == LEARNED_ROUTE_WALK)
+				break;
+		}
+		lo = r;
+		hi = Max(hi, r);
+	}
+	else
+	{
+		/* Walk left: record 0 starts at or before every key. */
+		for (step = 0;; step++)
+		{
+			r--;
+			if (record_starts_at_or_before(index, cache, r, skey, stale))
+				return (uint32) r;
+			if (step == LEARNED_ROUTE_WALK)
+				break;
+		}
+		hi = r - 1;
+		lo = Min(lo, hi);
+	}
 
 	if (lo > 0 && !record_starts_at_or_before(index, cache, lo, skey, stale))
 	{

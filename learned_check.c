@@ -681,6 +681,70 @@ learned_check_record_fit(LearnedCheckState *state, BlockNumber blkno,
 }
 
 /*
+ * What record j of a level must be whatever it lists, given the level's
+ * records in list order (the metapage's for the top level, else the lists
+ * of the level above joined): a model page of that level linked to its
+ * neighbours in that order, its list within its capacity and inside the
+ * WAL-covered part of the page, both fit slots starting at its first fence
+ * key (but record 0's, which stands for minus infinity), and the high fence
+ * of record j - 1, if it keeps one, this record's first fence.  *high and
+ * *has_high carry record j's high fence to the next call.  fits, if not
+ * NULL, receives the fit in force.  The page is share locked by the caller.
+ */
+static void
+learned_check_record_page(LearnedCheckState *state, BlockNumber blkno,
+						  Page page, uint32 j, const BlockNumber *records,
+						  uint32 nrecords, uint32 level, bool top,
+						  RmiRecord *fits, LearnedFence *high, bool *has_high)
+{
+	Relation	index = state->index;
+	LearnedPageOpaque opaque = LearnedPageGetOpaque(page);
+	LearnedRecordHeader *header = LearnedRecordGetHeader(page);
+	BlockNumber left = j > 0 ? records[j - 1] : InvalidBlockNumber;
+	BlockNumber right = j + 1 < nrecords ? records[j + 1] : InvalidBlockNumber;
+	Size		list_end;
+	LearnedFence first;
+
+	if (learned_record_level(page) != level)
+		learned_corrupt(index, blkno, "record %u of level %u has level %u",
+						j, level, learned_record_level(page));
+	if (opaque->left != left || opaque->right != right)
+		learned_corrupt(index, blkno,
+						"record %u of level %u links to blocks %u and %u, not to its neighbours %u and %u in %s",
+						j, level, opaque->left, opaque->right, left, right,
+						top ? "the metapage" : "the lists of the level above");
+	if (header->capacity > LEARNED_RECORD_CAPACITY ||
+		header->npages > header->capacity || header->npages == 0)
+		learned_corrupt(index, blkno,
+						"record of level %u lists %u entries with capacity %u (at most %u fit)",
+						level, header->npages, header->capacity,
+						(uint32) LEARNED_RECORD_CAPACITY);
+
+	/* The list must lie outside the hole that WAL leaves out. */
+	list_end = (char *) (LearnedRecordTids(page) + header->npages) - (char *) page;
+	if (((PageHeader) page)->pd_lower < list_end)
+		learned_corrupt(index, blkno,
+						"record list ends at offset %zu, past pd_lower %u, so WAL does not cover it",
+						list_end, ((PageHeader) page)->pd_lower);
+
+	first = learned_record_first_fence(page);
+	for (int slot = 0; slot < 2; slot++)
+		if (j > 0 && first.key != header->fits[slot].first_key)
+			learned_corrupt(index, blkno,
+							"first listed fence key %lld differs from first_key %lld of fit %d",
+							(long long) first.key,
+							(long long) header->fits[slot].first_key, slot);
+	if (j > 0 && *has_high && learned_fence_cmp(high, &first) != 0)
+		learned_corrupt(index, blkno,
+						"record %u of level %u starts at fence " FENCE_FMT ", but the record before it keeps " FENCE_FMT " as its high fence",
+						j, level, FENCE_ARGS(first), FENCE_ARGS(*high));
+	*has_high = learned_record_high_fence(page, high);
+
+	if (fits != NULL)
+		fits[j] = *LearnedRecordFit(header, state->meta->model_version);
+}
+
+/*
  * The records of level 1 in the order given (the metapage's, or the lists
  * of level 2 joined): model pages chained in that order;
  * each list within its capacity, inside the WAL-covered part of the page,
@@ -703,20 +767,18 @@ learned_check_level1(LearnedCheckState *state, const BlockNumber *records,
 	int32		last_pos = -1;
 	uint64		listed = 0;
 	uint64		unlisted_splits = 0;
+	LearnedFence high;
+	bool		has_high = false;
 
 	for (uint32 j = 0; j < nrecords; j++)
 	{
 		BlockNumber blkno = records[j];
-		BlockNumber left = j > 0 ? records[j - 1] : InvalidBlockNumber;
-		BlockNumber right = j + 1 < nrecords ? records[j + 1] : InvalidBlockNumber;
 		Buffer		buf;
 		Page		page;
-		LearnedPageOpaque opaque;
 		LearnedRecordHeader *header;
 		int64	   *fence_keys;
 		ItemPointer fence_tids;
 		BlockNumber *blocks;
-		Size		list_end;
 		bool		have_prev_fence = false;
 		LearnedFence prev_fence;
 
@@ -739,46 +801,12 @@ learned_check_level1(LearnedCheckState *state, const BlockNumber *records,
 		LockBuffer(buf, BUFFER_LOCK_SHARE);
 		learned_check_page(index, buf, LEARNED_PAGE_RECORD);
 		page = BufferGetPage(buf);
-		opaque = LearnedPageGetOpaque(page);
 		header = LearnedRecordGetHeader(page);
-
-		if (learned_record_level(page) != 1)
-			learned_corrupt(index, blkno,
-							"record %u of level 1 has level %u",
-							j, learned_record_level(page));
-		if (opaque->left != left || opaque->right != right)
-			learned_corrupt(index, blkno,
-							"record %u links to blocks %u and %u, not to its neighbours %u and %u in %s",
-							j, opaque->left, opaque->right, left, right,
-							top ? "the metapage" : "the lists of level 2");
-		if (header->capacity > LEARNED_RECORD_CAPACITY ||
-			header->npages > header->capacity)
-			learned_corrupt(index, blkno,
-							"record lists %u pages with capacity %u (at most %u fit)",
-							header->npages, header->capacity,
-							(uint32) LEARNED_RECORD_CAPACITY);
-		if (header->npages == 0)
-			learned_corrupt(index, blkno, "record lists no pages");
-
-		/* The list must lie outside the hole that WAL leaves out. */
-		list_end = (char *) (LearnedRecordTids(page) + header->npages) - (char *) page;
-		if (((PageHeader) page)->pd_lower < list_end)
-			learned_corrupt(index, blkno,
-							"record list ends at offset %zu, past pd_lower %u, so WAL does not cover it",
-							list_end, ((PageHeader) page)->pd_lower);
-
+		learned_check_record_page(state, blkno, page, j, records, nrecords,
+								  1, top, fits, &high, &has_high);
 		fence_keys = LearnedRecordKeys(page);
 		fence_tids = LearnedRecordTids(page);
 		blocks = LearnedRecordBlocks(page);
-
-		if (fits != NULL)
-			fits[j] = *LearnedRecordFit(header, meta->model_version);
-		for (int slot = 0; slot < 2; slot++)
-			if (j > 0 && fence_keys[0] != header->fits[slot].first_key)
-				learned_corrupt(index, blkno,
-								"first listed fence key %lld differs from first_key %lld of fit %d",
-								(long long) fence_keys[0],
-								(long long) header->fits[slot].first_key, slot);
 
 		for (uint32 i = 0; i < header->npages; i++)
 		{
@@ -880,20 +908,18 @@ learned_check_upper_level(LearnedCheckState *state, const BlockNumber *records,
 	BlockNumber *children = palloc(Max(nrecords, 1) * LEARNED_RECORD_CAPACITY *
 								   sizeof(BlockNumber));
 	uint32		nchild = 0;
+	LearnedFence high;
+	bool		has_high = false;
 
 	for (uint32 j = 0; j < nrecords; j++)
 	{
 		BlockNumber blkno = records[j];
-		BlockNumber left = j > 0 ? records[j - 1] : InvalidBlockNumber;
-		BlockNumber right = j + 1 < nrecords ? records[j + 1] : InvalidBlockNumber;
 		Buffer		buf;
 		Page		page;
-		LearnedPageOpaque opaque;
 		LearnedRecordHeader *header;
 		int64	   *fence_keys;
 		ItemPointer fence_tids;
 		BlockNumber *blocks;
-		Size		list_end;
 
 		CHECK_FOR_INTERRUPTS();
 		if (blkno == LEARNED_METAPAGE_BLKNO || blkno >= state->nblocks ||
@@ -912,40 +938,12 @@ learned_check_upper_level(LearnedCheckState *state, const BlockNumber *records,
 		LockBuffer(buf, BUFFER_LOCK_SHARE);
 		learned_check_page(index, buf, LEARNED_PAGE_RECORD);
 		page = BufferGetPage(buf);
-		opaque = LearnedPageGetOpaque(page);
 		header = LearnedRecordGetHeader(page);
-
-		if (learned_record_level(page) != level)
-			learned_corrupt(index, blkno, "record %u of level %u has level %u",
-							j, level, learned_record_level(page));
-		if (opaque->left != left || opaque->right != right)
-			learned_corrupt(index, blkno,
-							"record %u of level %u links to blocks %u and %u, not to its neighbours %u and %u in %s",
-							j, level, opaque->left, opaque->right, left, right,
-							top ? "the metapage" : "the lists of the level above");
-		if (header->capacity > LEARNED_RECORD_CAPACITY ||
-			header->npages > header->capacity || header->npages == 0)
-			learned_corrupt(index, blkno,
-							"record of level %u lists %u entries with capacity %u (at most %u fit)",
-							level, header->npages, header->capacity,
-							(uint32) LEARNED_RECORD_CAPACITY);
-		list_end = (char *) (LearnedRecordTids(page) + header->npages) - (char *) page;
-		if (((PageHeader) page)->pd_lower < list_end)
-			learned_corrupt(index, blkno,
-							"record list ends at offset %zu, past pd_lower %u, so WAL does not cover it",
-							list_end, ((PageHeader) page)->pd_lower);
-
+		learned_check_record_page(state, blkno, page, j, records, nrecords,
+								  level, top, fits, &high, &has_high);
 		fence_keys = LearnedRecordKeys(page);
 		fence_tids = LearnedRecordTids(page);
 		blocks = LearnedRecordBlocks(page);
-		if (fits != NULL)
-			fits[j] = *LearnedRecordFit(header, meta->model_version);
-		for (int slot = 0; slot < 2; slot++)
-			if (j > 0 && fence_keys[0] != header->fits[slot].first_key)
-				learned_corrupt(index, blkno,
-								"first listed fence key %lld differs from first_key %lld of fit %d",
-								(long long) fence_keys[0],
-								(long long) header->fits[slot].first_key, slot);
 
 		for (uint32 i = 0; i < header->npages; i++)
 		{

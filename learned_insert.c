@@ -312,11 +312,16 @@ learned_grow_level(Relation index)
 									  capacity);
 			LearnedPageGetOpaque(page)->left =
 				BufferIsValid(prevbuf) ? BufferGetBlockNumber(prevbuf) : InvalidBlockNumber;
+			learned_record_set_high_fence(page, NULL);
 			if (BufferIsValid(prevbuf))
 			{
 				Page		prevpage = GenericXLogRegisterBuffer(xlog, prevbuf, 0);
+				LearnedFence first;
 
+				first.key = keys[start];
+				first.tid = tids[start];
 				LearnedPageGetOpaque(prevpage)->right = newblocks[r];
+				learned_record_set_high_fence(prevpage, &first);
 			}
 			segments[r] = LearnedRecordGetHeader(page)->fits[0];
 			GenericXLogFinish(xlog);
@@ -544,16 +549,26 @@ learned_record_split(Relation index, BlockNumber recblock,
 		header->npages = nkeep;
 		learned_record_refit(recpage, 3);
 
+		/*
+		 * Links, and both high fences: the new record ends where the old one
+		 * did (at its right neighbour's first fence, locked here), the old
+		 * one where the new one starts.
+		 */
 		recopaque = LearnedPageGetOpaque(recpage);
 		LearnedPageGetOpaque(newpage)->left = BufferGetBlockNumber(recbuf);
 		LearnedPageGetOpaque(newpage)->right = recopaque->right;
 		recopaque->right = newblock;
+		learned_record_set_high_fence(recpage, &newfence);
 		if (BufferIsValid(nextbuf))
 		{
 			Page		nextpage = GenericXLogRegisterBuffer(xlog, nextbuf, 0);
+			LearnedFence next_first = learned_record_first_fence(nextpage);
 
 			LearnedPageGetOpaque(nextpage)->left = newblock;
+			learned_record_set_high_fence(newpage, &next_first);
 		}
+		else
+			learned_record_set_high_fence(newpage, NULL);
 
 		if (BufferIsValid(parentbuf))
 		{

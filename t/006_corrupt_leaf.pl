@@ -1,4 +1,6 @@
 
+# Pages whose contents break the index's rules (torn or overwritten).
+#
 # A leaf whose packing format is not one the code writes (a torn or
 # overwritten page): every reader divides by the format's widths, so each
 # must refuse the page with ERRCODE_INDEX_CORRUPTED and a REINDEX hint, and
@@ -122,6 +124,57 @@ for my $case (
 ok($node->safe_psql('postgres', 'SELECT 1') eq '1', 'the server did not crash');
 sql('REINDEX INDEX c_idx');
 is(sql(q{SELECT learned_index_check('c_idx', true)}), '', 'REINDEX repairs it again');
+
+# A record whose high fence (the next record's first fence, which lookups
+# route by: README, "The model") lies inside its own range: a lookup of a
+# key between it and the next record's true first fence would land right
+# of its leaf and miss it.  The check names the pair; a fresh backend's
+# lookup of such a key refuses the index rather than answer from the wrong
+# leaf, and so does one that reads the two records the other way round.
+sql(q{
+	CREATE TABLE h (id int8) WITH (autovacuum_enabled = off);
+	INSERT INTO h SELECT g FROM generate_series(1, 100000) g;
+	CREATE INDEX h_idx ON h USING learned (id) WITH (pages_per_record = 8);
+});
+# The records follow the leaves (no NULL pages here); record 0 is the first.
+my $record0 = sql(q{SELECT leaf_pages + 1 FROM learned_index_info('h_idx')});
+my $high_offset = $record0 * $block_size + $block_size - $special_size + 16;
+$file = $node->data_dir . '/' . sql(q{SELECT pg_relation_filepath('h_idx')});
+$node->stop;
+open($fh, '+<', $file) or die "open $file: $!";
+binmode $fh;
+sysseek($fh, $high_offset, 0) or die "seek: $!";
+sysread($fh, my $high, 8) == 8 or die "read: $!";
+my $next_first = unpack('q<', $high);
+cmp_ok($next_first, '>', 1000, "record 0 keeps record 1's first key $next_first as its high fence");
+sysseek($fh, $high_offset, 0) or die "seek: $!";
+syswrite($fh, pack('q<', $next_first - 1000), 8) == 8 or die "write: $!";
+close($fh);
+$node->start;
+
+my $between = $next_first - 500;
+for my $case (
+	[ 'lookup', "SELECT id FROM h WHERE id = $between" ],
+	[ 'lookup after record 1', "SELECT id FROM h WHERE id = $next_first + 10; SELECT id FROM h WHERE id = $between" ],
+	[ 'learned_index_check', q{SELECT learned_index_check('h_idx')} ])
+{
+	my ($name, $query) = @$case;
+	my ($ret, $stdout, $stderr) = $node->psql('postgres',
+		"SET enable_seqscan = off; SET enable_bitmapscan = off; $query",
+		extra_params => [ '-v', 'VERBOSITY=verbose' ]);
+	isnt($ret, 0, "high fence: $name fails");
+	like($stderr, qr/XX002/, "high fence: $name: index corrupted (SQLSTATE XX002)");
+	like($stderr,
+		$name eq 'learned_index_check'
+		? qr/record 1 of level 1 starts at fence \($next_first,.*but the record before it keeps \(@{[$next_first - 1000]},/
+		: qr/disagree on where it starts \(keys $next_first and @{[$next_first - 1000]}\)|disagree on where it starts \(keys @{[$next_first - 1000]} and $next_first\)/,
+		"high fence: $name names the two fences");
+	like($stderr, qr/REINDEX/, "high fence: $name hints at REINDEX");
+}
+sql('REINDEX INDEX h_idx');
+is(sql(q{SELECT learned_index_check('h_idx', true)}), '', 'REINDEX repairs the high fence');
+is(sql("SET enable_seqscan = off; SET enable_bitmapscan = off; SELECT id FROM h WHERE id = $between"),
+	$between, 'a lookup after REINDEX');
 
 $node->stop;
 done_testing();
