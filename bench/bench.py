@@ -1772,8 +1772,9 @@ class Growth(Bench):
         self.start = int(os.environ.get("BENCH_GROWTH_START", 1000000))
         self.final = int(os.environ.get("BENCH_GROWTH_ROWS", 100000000))
         self.final_random = int(os.environ.get("BENCH_GROWTH_RANDOM_ROWS", 10 * self.start))
-        # Rows per INSERT: 1M, or a fortieth of the smallest growth if less
-        # (so a small trial still has batches for autovacuum to run between).
+        # Rows per INSERT: a fortieth of the smaller growth (225K at the
+        # defaults), at most 1M: a small trial still has batches for
+        # autovacuum to run between.
         smallest = max(1, min(self.final, self.final_random) - self.start)
         self.batch = int(os.environ.get("BENCH_GROWTH_BATCH", max(1000, min(1000000, smallest // 40))))
         self.pages_probes = int(os.environ.get("BENCH_GROWTH_PROBES", 10000))

@@ -1104,7 +1104,7 @@ def write_growth_report(res, out):
              "new backend per index runs them once as a nested-loop index-only join to warm its model cache, then "
              "again, counting the index's buffer hits + reads (as the scale mode counts pages per lookup, but from "
              "the backend's own transaction counters, `pg_stat_get_xact_blocks_fetched`, so that an autovacuum "
-             "reading the index meanwhile is not counted) divided by the probes; every probe must be found. "
+             "reading the index meanwhile is not counted) divided by the probes; both joins must find the same rows, at least one per probe. "
              "`learned_index_info` is read in the learned backend after its probes (so `cached_bytes` is what "
              "those lookups loaded)." % fmt(env.get("growth_probes")))
     L.append("- Retrains: the metapage's `model_version`, which only a retrain bumps, read with `pageinspect` "
@@ -1114,6 +1114,10 @@ def write_growth_report(res, out):
              "rows inserts). Autovacuums: `pg_stat_user_tables.autovacuum_count` of each table, which counts a VACUUM "
              "when it ends (its statistics reach the server later still), so a retrain in a VACUUM's cleanup can "
              "show at a mark before that VACUUM does.")
+    L.append("- Learned expected pages per lookup: `learned_index_info`'s `expected_pages_per_lookup`, an estimate "
+             "by the cost model, which it applies with `cache_budget`, the budget CREATE INDEX assumed (1% of the "
+             "index then); a backend's cache budget follows the index's size now (`learned.cache_budget_kb = -1`), "
+             "so on a grown index the estimate can exceed the pages counted.")
     L.append("- Insert rows/s: rows inserted since the previous mark over the seconds the INSERTs into that table "
              "took (each INSERT reads the staging table, so the figure includes that read and the heap insert).")
     L.append("- At the end: %s sample queries (points present, absent, at both ends, ranges, the newest keys, "

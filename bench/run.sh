@@ -56,12 +56,13 @@
 # BENCH_GROWTH_START (--growth: rows at CREATE INDEX, 1M), BENCH_GROWTH_ROWS
 # (--growth: rows after the appends, 100M), BENCH_GROWTH_RANDOM_ROWS
 # (--growth: rows after the random inserts, 10x the start),
-# BENCH_GROWTH_BATCH (--growth: rows per INSERT, 1M or a fortieth of the
-# smallest growth), BENCH_GROWTH_PROBES (--growth: probes per pages-per-
-# lookup count, 10K), BENCH_GROWTH_NAPTIME (--growth: autovacuum_naptime
-# for a short trial; unset, the server's default), BENCH_GROWTH_RUNS (--growth: comma-separated subset of
-# ascending,timestamps,random; smaller sizes try the mode out, and the
-# report says so),
+# BENCH_GROWTH_BATCH (--growth: rows per INSERT, a fortieth of the
+# smaller growth, at most 1M), BENCH_GROWTH_PROBES (--growth: probes per
+# pages-per-lookup count, 10K), BENCH_GROWTH_NAPTIME (--growth:
+# autovacuum_naptime for a short trial; unset, the server's default),
+# BENCH_GROWTH_RUNS
+# (--growth: comma-separated subset of ascending,timestamps,random; smaller
+# sizes try the mode out, and the report says so),
 # BENCH_OUT (where the results go; a subset run should not overwrite bench/),
 # BENCH_SKIP_BUILD=1 (use the extension already installed), LRN_KEEP=1 (keep
 # the cluster directory).
