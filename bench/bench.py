@@ -1709,6 +1709,373 @@ class Scale(Bench):
                 s.close()
 
 
+# --------------------------------------------------------------------------
+# --growth (issue 13): an index built small that grows by inserts.
+# --------------------------------------------------------------------------
+# The growth runs: (name, description, column type, key generator).  A
+# generator returns the SELECT of rows lo..hi (1-based, inclusive) as
+# (id, val); prev is the largest key so far in its int8 form (timestamps:
+# microseconds since the Unix epoch), or None before the first batch.
+TS_BASE = 1700000000000000  # the timestamps data set's origin, us since 1970
+
+
+def growth_ascending(lo, hi, prev):
+    return "SELECT i::int8 AS id, i % 1000 AS val FROM generate_series({0}, {1}) AS i".format(lo, hi)
+
+
+def growth_timestamps(lo, hi, prev):
+    # The timestamps data set's gaps (0-40 us inside bursts, 1 s to 10 min
+    # between them, 1 gap in 2000), continued from the largest key so far.
+    return ("SELECT timestamptz 'epoch' + x::float8 * interval '1 microsecond' AS id, x % 1000 AS val FROM ("
+            " SELECT ({0} + sum(g) OVER (ORDER BY i))::int8 AS x FROM ("
+            "  SELECT i, CASE WHEN random() < 0.0005 THEN (1e6 + random() * 600e6)::int8"
+            "                 ELSE (random() * random() * 40)::int8 END AS g"
+            "  FROM generate_series({1}, {2}) AS i) AS s) AS s2").format(TS_BASE if prev is None else prev, lo, hi)
+
+
+def growth_random(lo, hi, prev):
+    # The sparse data set's keys: a 64-bit hash of i, uniform over int8.
+    return "SELECT hashint8extended(i, 7) AS id, i % 1000 AS val FROM generate_series({0}, {1}) AS i".format(lo, hi)
+
+
+GROWTH_RUNS = [
+    ("ascending", "ascending int8 ids 1, 2, 3, ... appended in order (a bigserial column)", "int8",
+     growth_ascending, "append"),
+    ("timestamps", "bursty timestamptz appended in time order (the timestamps data set's generator: gaps of "
+     "0-40 us inside bursts, 1 s to 10 min between bursts, 1 gap in 2000)", "timestamptz", growth_timestamps,
+     "append"),
+    ("random", "random int8 inserts (the sparse data set's keys: a 64-bit hash of i, uniform over the int8 range), "
+     "inserted in random key order", "int8", growth_random, "random"),
+]
+
+
+class Growth(Bench):
+    """--mode growth (issue 13's growth target; not run by CI): per run one
+    table per index (learned, btree) with the same rows, built on
+    BENCH_GROWTH_START rows and grown by INSERTs of the same batches, with
+    autovacuum on at the server's defaults and no retrain run by hand: the
+    ascending and timestamps runs append up to BENCH_GROWTH_ROWS rows, the
+    random run inserts up to BENCH_GROWTH_RANDOM_ROWS (10x the start).  At
+    marks along the way (each 10x of the start and each quarter of the
+    growth) it measures warm index pages per lookup, size, the learned
+    index's learned_index_info, the retrains and autovacuums so far and the
+    insert rate since the last mark; at the end every index answers sample
+    queries as a sequential scan does and learned_index_check passes.
+    Writes results-growth.json and RESULTS-growth.md into --out (report.py's
+    write_growth_report)."""
+
+    KINDS = ("learned", "btree")
+    QUIET_PHASES = ("generate batches", "insert")  # once per batch: not logged
+
+    def __init__(self, args):
+        super().__init__(args)
+        self.start = int(os.environ.get("BENCH_GROWTH_START", 1000000))
+        self.final = int(os.environ.get("BENCH_GROWTH_ROWS", 100000000))
+        self.final_random = int(os.environ.get("BENCH_GROWTH_RANDOM_ROWS", 10 * self.start))
+        # Rows per INSERT: a fortieth of the smaller growth (225K at the
+        # defaults), at most 1M: a small trial still has batches for
+        # autovacuum to run between.
+        smallest = max(1, min(self.final, self.final_random) - self.start)
+        self.batch = int(os.environ.get("BENCH_GROWTH_BATCH", max(1000, min(1000000, smallest // 40))))
+        self.pages_probes = int(os.environ.get("BENCH_GROWTH_PROBES", 10000))
+        if self.start < 1000 or self.final <= self.start or self.final_random <= self.start:
+            raise BenchError("BENCH_GROWTH_START must be at least 1000 and below BENCH_GROWTH_ROWS and "
+                             "BENCH_GROWTH_RANDOM_ROWS")
+        wanted = os.environ.get("BENCH_GROWTH_RUNS")
+        self.runs = [g_ for g_ in GROWTH_RUNS if not wanted or g_[0] in wanted.split(",")]
+        self.results = {"runs": {}, "notes": [], "order": [g_[0] for g_ in self.runs], "growth": True}
+
+    def run(self):
+        self.setup()
+        a = self.admin
+        a.q("CREATE EXTENSION IF NOT EXISTS pageinspect")
+        self.results["setup_seconds"] = round(time.time() - self.t_start, 1)
+        env = self.results["env"]
+        env.update({"loadavg_start": round(os.getloadavg()[0], 2), "start_rows": self.start,
+                    "final_rows": self.final, "random_rows": self.final_random, "batch_rows": self.batch,
+                    "growth_probes": self.pages_probes})
+        for k in ("rows", "probes", "probes_other", "range_rows", "range_rows_index", "pgbench", "pgbench_other"):
+            env.pop(k, None)
+        for name in ("autovacuum_naptime", "autovacuum_vacuum_insert_threshold",
+                     "autovacuum_vacuum_insert_scale_factor", "autovacuum_vacuum_threshold",
+                     "autovacuum_vacuum_scale_factor", "autovacuum_vacuum_cost_delay",
+                     "autovacuum_vacuum_cost_limit", "vacuum_cost_limit", "learned.cache_budget_kb"):
+            env["settings"][name] = a.one("SHOW %s" % name)
+        changed = a.q("SELECT name, setting || coalesce(unit, ''), boot_val || coalesce(unit, '') FROM pg_settings"
+                      " WHERE name LIKE 'autovacuum%' AND setting IS DISTINCT FROM boot_val ORDER BY name")
+        if changed:
+            self.results["notes"].append(
+                "autovacuum settings that are not the server's defaults: " + ", ".join(
+                    "`%s = %s` (default %s)" % tuple(row) for row in changed)
+                + (" (BENCH_GROWTH_NAPTIME: a short trial would end before autovacuum's first look)"
+                   if any(row[0] == "autovacuum_naptime" for row in changed) else ""))
+        if env["settings"].get("autovacuum") != "on":
+            self.results["notes"].append("autovacuum is off in this server: no retrain can happen")
+        for name, desc, typ, gen, kind in self.runs:
+            t0 = time.time()
+            final = self.final_random if kind == "random" else self.final
+            log("growth: %s, %d -> %d rows" % (name, self.start, final))
+            r = self.results["runs"][name] = {"description": desc, "type": typ, "start": self.start,
+                                              "final": final, "batch": self.batch}
+            self.growth_run(name, typ, gen, final, r)
+            r["seconds"] = round(time.time() - t0, 1)
+            log("growth: %s done in %.0f s" % (name, r["seconds"]))
+            self.save_json()
+        self.results["total_seconds"] = round(time.time() - self.t_start, 1)
+        self.save_json()
+        from report import write_growth_report  # bench/report.py
+        write_growth_report(self.results, self.out)
+        a.close()
+        if self.results.get("failures"):
+            raise BenchError("%d failure(s):\n" % len(self.results["failures"]) + "\n".join(self.results["failures"]))
+
+    def phase(self, what):
+        """Bench.phase, but the phases of every batch are not logged."""
+        now = time.time()
+        if getattr(self, "_phase", None):
+            name, t0, into = self._phase
+            if name not in self.QUIET_PHASES:
+                log("  %-28s %6.1f s" % (name, now - t0))
+            into.append([name, round(now - t0, 1)])
+        self._phase = (what, now, self._phases) if what else None
+
+    def save_json(self):
+        with open(os.path.join(self.out, "results-growth.json"), "w") as f:
+            json.dump(self.results, f, indent=1, sort_keys=True)
+
+    def marks(self, final):
+        """Row counts after which to measure: each 10x of the start and each
+        quarter of the growth (measured after the first batch that reaches
+        each)."""
+        m = set(self.start + q * (final - self.start) // 4 for q in range(1, 5))
+        x = self.start * 10
+        while x < final:
+            m.add(x)
+            x *= 10
+        return sorted(m)
+
+    def make_batch(self, gen, lo, hi, prev):
+        """The rows lo..hi into g_batch, from which both tables get them."""
+        a = self.admin
+        a.q("TRUNCATE g_batch")
+        a.q("INSERT INTO g_batch " + gen(lo, hi, prev))
+
+    def batch_max(self, typ):
+        """The largest key of g_batch in its int8 form."""
+        if typ == "timestamptz":
+            return int(self.admin.one("SELECT (extract(epoch FROM max(id)) * 1000000)::int8 FROM g_batch"))
+        return int(self.admin.one("SELECT max(id) FROM g_batch"))
+
+    def growth_run(self, name, typ, gen, final, r):
+        a = self.admin
+        self._phases = r["phases"] = []
+        self.phase("load %s rows, build" % fmt_int(self.start))
+        a.q("DROP TABLE IF EXISTS g_batch, g_probes, t_learned, t_btree CASCADE")
+        a.q("SET work_mem = '1GB'")
+        a.q("SELECT setseed(0.4242)")
+        a.q("CREATE UNLOGGED TABLE g_batch (id %s, val int8)" % typ)
+        self.make_batch(gen, 1, self.start, None)
+        prev = self.batch_max(typ)
+        for k in self.KINDS:
+            a.q("CREATE TABLE t_%s (id %s, val int8)" % (k, typ))
+            a.q("INSERT INTO t_%s SELECT * FROM g_batch" % k)
+            # Start all-visible and analyzed, as a table that has been
+            # vacuumed before its index was made.
+            a.q("VACUUM (FREEZE, ANALYZE) t_%s" % k)
+        r["build_ms"] = {}
+        for k in self.KINDS:
+            a.q("CHECKPOINT")
+            r["build_ms"][k] = float(a.q("SELECT ms FROM bench_exec('CREATE INDEX i_%s ON t_%s USING %s (id)')"
+                                         % (k, k, k))[0][0])
+        a.q("RESET work_mem")
+        r["model_version_build"] = self.model_version()
+        r["marks"] = []
+        self.phase("measure")
+        self.measure(r, self.start, {k: 0 for k in self.KINDS}, 0)
+        rows = self.start
+        marks = self.marks(final)
+        ins_ms = {k: 0.0 for k in self.KINDS}
+        ins_rows = 0
+        nbatch = 0
+        while rows < final:
+            self.phase("generate batches")
+            hi = min(final, rows + self.batch)
+            self.make_batch(gen, rows + 1, hi, prev)
+            if typ == "timestamptz":
+                prev = self.batch_max(typ)
+            self.phase("insert")
+            for k in self.order(self.KINDS, nbatch):
+                ins_ms[k] += float(a.q("SELECT ms FROM bench_exec('INSERT INTO t_%s SELECT * FROM g_batch')"
+                                       % k)[0][0])
+            nbatch += 1
+            ins_rows += hi - rows
+            rows = hi
+            if marks and rows >= marks[0]:
+                while marks and rows >= marks[0]:
+                    marks.pop(0)
+                self.phase("measure")
+                log("growth: %s at %s rows" % (name, fmt_int(rows)))
+                self.measure(r, rows, ins_ms, ins_rows)
+                ins_ms = {k: 0.0 for k in self.KINDS}
+                ins_rows = 0
+                self.save_json()
+        r["batches"] = nbatch
+        self.phase("final checks")
+        self.growth_correctness(r, typ)
+        self.check_learned(r, "at the end", heapallindexed=True)
+        self.phase("drop")
+        a.q("DROP TABLE t_learned, t_btree, g_batch, g_probes")
+        a.q("CHECKPOINT")
+        self.phase(None)
+
+    def model_version(self):
+        """The metapage's model_version (learned.h, LearnedMetaPageData),
+        which only a retrain bumps, read with pageinspect: learned_index_info
+        does not show it.  The generation read beside it must equal
+        learned_index_info's, else the layout is not the one assumed here
+        and the answer is None."""
+        import struct
+        for _ in range(3):
+            raw, gen = self.admin.q("SELECT encode(substr(get_raw_page('i_learned', 0), 25, 72), 'hex'),"
+                                    " (learned_index_info('i_learned')).generation")[0]
+            b = bytes.fromhex(raw)
+            generation, = struct.unpack_from("<I", b, 8)
+            model_version, = struct.unpack_from("<I", b, 68)
+            if generation == int(gen):
+                return model_version
+        return None
+
+    def index_pages_own(self, s, idx, q):
+        """Index pages per run of q, as count_pages counts them (the index's
+        buffer hits + reads) but from this backend's own counters of the
+        transaction (pg_stat_get_xact_blocks_fetched): with autovacuum on,
+        pg_statio_user_indexes would also count a concurrent VACUUM's reads
+        of the index."""
+        # Counts the backend has not flushed yet (it flushes at most once a
+        # second) are in the same counter: take the difference.
+        fetched = "SELECT pg_stat_get_xact_blocks_fetched('%s'::regclass)" % idx
+        s.q("BEGIN")
+        before = int(s.one(fetched))
+        s.q("SELECT bench_run(%s)" % lit(q))
+        n = int(s.one(fetched)) - before
+        s.q("COMMIT")
+        return n
+
+    def measure(self, r, rows, ins_ms, ins_rows):
+        a = self.admin
+        m = {"rows": rows, "seconds": round(time.time() - self.t_start, 1), "loadavg": round(os.getloadavg()[0], 2)}
+        # Bounds the WAL a 100M-row run keeps (max_wal_size is 64GB and
+        # checkpoint_timeout 1h), outside the timed INSERTs.
+        a.q("CHECKPOINT")
+        a.q("DROP TABLE IF EXISTS g_probes")
+        a.q("SELECT setseed(0.17)")
+        a.q("CREATE UNLOGGED TABLE g_probes AS SELECT id AS k FROM t_btree TABLESAMPLE BERNOULLI (%f)"
+            " REPEATABLE (17) ORDER BY random() LIMIT %d"
+            % (min(100.0, 100.0 * 1.5 * self.pages_probes / rows), self.pages_probes))
+        a.q("ANALYZE g_probes")
+        n = int(a.one("SELECT count(*) FROM g_probes"))
+        m["probes"] = n
+        found = {}
+        for k in self.KINDS:
+            e = m[k] = {}
+            e["size"] = int(a.one("SELECT pg_relation_size('i_%s')" % k))
+            if ins_rows:
+                e["insert_rows_per_s"] = ins_rows / (ins_ms[k] / 1000.0) if ins_ms[k] > 0 else None
+                e["insert_ms"] = ins_ms[k]
+            st = a.q("SELECT autovacuum_count, autoanalyze_count, vacuum_count, coalesce(last_autovacuum::text, '')"
+                     " FROM pg_stat_user_tables WHERE relname = 't_%s'" % k)[0]
+            e["autovacuums"], e["autoanalyzes"], e["vacuums"] = int(st[0]), int(st[1]), int(st[2])
+            e["last_autovacuum"] = st[3] or None
+            s = Session("growth-" + k)
+            s.q(MEASURE_SETTINGS)
+            q = "SELECT count(*) FROM g_probes p JOIN t_%s t ON t.id = p.k" % k
+            ok, plan = self.plan_ok(s, q, ["Nested Loop", "Index Only Scan using i_" + k])
+            if not ok:
+                self.failed(r, "probes on %s at %d rows: not a nested-loop index-only scan: %s" % (k, rows, plan))
+                s.close()
+                continue
+            s.q("SELECT bench_run(%s)" % lit(q))  # warm the model cache
+            # Rows matching the probes (more than the probes where keys
+            # repeat): both tables hold the same rows, so the same count.
+            found[k] = int(s.one(q))
+            if found[k] < n:
+                self.failed(r, "WRONG RESULT (probes on %s at %d rows): %d rows for %d present keys"
+                            % (k, rows, found[k], n))
+            e["pages_per_lookup"] = self.index_pages_own(s, "i_" + k, q) / n if n else None
+            if k == "learned":
+                e["info"] = json.loads(s.one("SELECT row_to_json(i) FROM learned_index_info('i_learned') AS i"))
+            s.close()
+        if len(set(found.values())) > 1:
+            self.failed(r, "WRONG RESULT (probes at %d rows): rows found %r" % (rows, found))
+        mv = self.model_version()
+        b0 = r.get("model_version_build")
+        m["learned"]["retrains"] = mv - b0 if mv is not None and b0 is not None else None
+        m["btree"]["levels"] = int(a.one("SELECT level + 1 FROM bt_metap('i_btree')"))
+        r["marks"].append(m)
+        e = m["learned"]
+        log("  %s rows: pages/lookup learned %s btree %s; retrains %s; autovacuums %s/%s; levels %s"
+            % (fmt_int(rows), fmt_ratio(e.get("pages_per_lookup")), fmt_ratio(m["btree"].get("pages_per_lookup")),
+               e.get("retrains"), e.get("autovacuums"), m["btree"].get("autovacuums"),
+               g_(e, "info", "levels")))
+
+    def growth_correctness(self, r, typ):
+        """Sample queries through each index (index, index-only and bitmap
+        scans) equal a sequential scan of the same table, and the two
+        tables' sequential scans agree (they hold the same rows)."""
+        a = self.admin
+        one = "interval '1 microsecond'" if typ == "timestamptz" else "1"
+        keys = [row[0] for row in a.q("SELECT k FROM g_probes LIMIT 3")]
+        a.q("SET enable_seqscan = off; SET enable_bitmapscan = off")
+        lo = a.one("SELECT id FROM t_btree ORDER BY id LIMIT 1")
+        hi = a.one("SELECT id FROM t_btree ORDER BY id DESC LIMIT 1")
+        W = max(1000, r["final"] // 1000)
+        k1 = keys[0]
+        k1w = a.one("SELECT id FROM t_btree WHERE id >= %s::%s ORDER BY id OFFSET %d LIMIT 1" % (lit(k1), typ, W)) or hi
+        top = a.one("SELECT id FROM t_btree ORDER BY id DESC OFFSET %d LIMIT 1" % W) or lo
+        a.q("RESET enable_seqscan; RESET enable_bitmapscan")
+
+        def v(x):
+            return "%s::%s" % (lit(x), typ)
+        conds = [("point present", "id = %s" % v(k1)),
+                 ("point next", "id = %s + %s" % (v(keys[1 % len(keys)]), one)),
+                 ("point below the smallest", "id = %s - %s" % (v(lo), one)),
+                 ("point largest", "id = %s" % v(hi)),
+                 ("range", "id >= %s AND id < %s" % (v(k1), v(k1w))),
+                 ("range open (the newest keys)", "id > %s" % v(top)),
+                 ("in list", "id = ANY(ARRAY[%s])" % ", ".join(v(x) for x in keys + [lo, hi])),
+                 ("is null", "id IS NULL")]
+        qs = [(cname, "SELECT count(*) || ':' || coalesce(sum(val), 0) FROM {t} WHERE " + c, False)
+              for cname, c in conds]
+        qs += [("order desc limit", "SELECT string_agg(id::text, ',') FROM"
+                " (SELECT id FROM {t} ORDER BY id DESC LIMIT 20) s", True),
+               ("order asc from", "SELECT string_agg(id::text, ',') FROM"
+                " (SELECT id FROM {t} WHERE id >= %s ORDER BY id LIMIT 20) s" % v(k1), True)]
+        s = Session("check")
+        s.q("SET max_parallel_workers_per_gather = 0")
+        for qname, q, ordered in qs:
+            want = {}
+            for k in self.KINDS:
+                s.q("RESET ALL; SET enable_indexscan = off; SET enable_indexonlyscan = off; SET enable_bitmapscan = off")
+                want[k] = s.one(q.format(t="t_" + k))
+                for mode in ("index", "indexonly", "bitmap"):
+                    s.q("RESET ALL; SET enable_seqscan = off; SET enable_indexscan = %s; SET enable_indexonlyscan = %s;"
+                        " SET enable_bitmapscan = %s; SET enable_sort = %s"
+                        % ("on" if mode == "index" else "off", "on" if mode == "indexonly" else "off",
+                           "on" if mode == "bitmap" else "off", "off" if ordered else "on"))
+                    got = s.one(q.format(t="t_" + k))
+                    if got != want[k]:
+                        plan = "\n".join(x[0] for x in s.q("EXPLAIN (COSTS OFF) " + q.format(t="t_" + k)))
+                        self.failed(r, "WRONG RESULT (growth %s, %s index %s, %s): got %r, seq scan says %r\n%s"
+                                    % (r["description"][:20], k, mode, qname, got, want[k], plan))
+            if want["learned"] != want["btree"]:
+                self.failed(r, "the tables differ (%s): t_learned %r, t_btree %r" % (qname, want["learned"], want["btree"]))
+        s.close()
+        r["check_queries"] = len(qs)
+        r.setdefault("checks", []).append("%d queries x each index x index, index-only and bitmap scans equal a "
+                                          "sequential scan of the same table at the end (and both tables' "
+                                          "sequential scans agree)" % len(qs))
+
+
 def seg_predict(rec, x):
     """rmi_segment_predict in Python doubles (IEEE, as in rmi.c): the leaf
     page within the record, floor(intercept + slope * (x - first_key)),
@@ -1725,6 +2092,18 @@ def seg_predict(rec, x):
     return int(min(max(p, 0), count - 1))
 
 
+def fmt_ratio(x):
+    return "-" if x is None else "%.3f" % x
+
+
+def g_(d, *path):
+    for p in path:
+        if not isinstance(d, dict):
+            return None
+        d = d.get(p)
+    return d
+
+
 def lit(s):
     return "'" + str(s).replace("'", "''") + "'"
 
@@ -1739,15 +2118,15 @@ def shq(s):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--mode", choices=["quick", "full", "scale"], default="quick")
+    ap.add_argument("--mode", choices=["quick", "full", "scale", "growth"], default="quick")
     ap.add_argument("--out", required=True)
     ap.add_argument("--work", required=True)
     ap.add_argument("--bench-dir", required=True)
     ap.add_argument("--src", default="")
     args = ap.parse_args()
     sys.path.insert(0, args.bench_dir)
-    b = Scale(args) if args.mode == "scale" else Bench(args)
     try:
+        b = {"scale": Scale, "growth": Growth}.get(args.mode, Bench)(args)
         b.run()
     except BenchError as e:
         print("bench: " + str(e), file=sys.stderr)

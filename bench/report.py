@@ -543,6 +543,8 @@ def machine_table(env):
                      ("probes_other", "point-lookup probes per run, figures no target uses")):
         if k == "probes_other" and env.get(k) in (None, env.get("probes")):
             continue
+        if env.get(k) is None and env.get("mode") == "growth":
+            continue  # what the growth mode does not record (it names its sizes below)
         L.append("| %s | %s |" % (label, fmt(env.get(k)) if isinstance(env.get(k), (int, float)) else env.get(k)))
     return L
 
@@ -975,4 +977,188 @@ def write_scale_report(res, out):
         L.append("")
     L.extend(phase_table(res, names))
     with open(os.path.join(out, "RESULTS-scale.md"), "w") as f:
+        f.write("\n".join(L) + "\n")
+
+
+# --------------------------------------------------------------------------
+# --growth (issue 13's growth target)
+# --------------------------------------------------------------------------
+GROWTH_START = 1000000  # the issue's sizes; a run at other sizes says so
+GROWTH_ROWS = 100000000
+GROWTH_PAGES_TARGET = 1.05
+
+
+def growth_max_pages(r, k):
+    vals = [g(m, k, "pages_per_lookup") for m in r.get("marks", [])]
+    vals = [v for v in vals if v is not None]
+    return max(vals) if vals else None
+
+
+def growth_targets(r):
+    """[(target, shown, met)] for one growth run."""
+    marks = r.get("marks", [])
+    pl = growth_max_pages(r, "learned")
+    pb = growth_max_pages(r, "btree")
+    last = marks[-1] if marks else {}
+    return [
+        ("index pages per lookup <= %.2f at every mark (largest seen)" % GROWTH_PAGES_TARGET,
+         "–" if pl is None else "%.3f (btree %s)" % (pl, "–" if pb is None else "%.3f" % pb),
+         None if pl is None else pl <= GROWTH_PAGES_TARGET),
+        ("retrains, all by VACUUM (the harness runs none)",
+         "%s (autovacuums of the table: %s)" % (fmt(g(last, "learned", "retrains")), fmt(g(last, "learned", "autovacuums"))),
+         None),
+        ("answers equal a sequential scan; learned_index_check passes at the end",
+         "yes" if r.get("checks") and not any(c.startswith("FAILED") for c in r["checks"]) else "no",
+         bool(r.get("checks")) and not any(c.startswith("FAILED") for c in r["checks"])),
+    ]
+
+
+def growth_tables(r):
+    marks = r.get("marks", [])
+    mb = 1048576.0
+
+    def ppl(m, k):
+        v = g(m, k, "pages_per_lookup")
+        return "–" if v is None else "%.3f" % v
+
+    L = ["| rows | learned pages per lookup | btree pages per lookup | learned levels of records | btree levels "
+         "| learned size, MB | btree size, MB | learned/btree size | learned expected pages per lookup |",
+         "|---|---|---|---|---|---|---|---|---|"]
+    for m in marks:
+        sl, sb = g(m, "learned", "size"), g(m, "btree", "size")
+        L.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            fmt(m["rows"]), ppl(m, "learned"), ppl(m, "btree"), fmt(g(m, "learned", "info", "levels")),
+            fmt(g(m, "btree", "levels")), fmt(sl / mb if sl is not None else None),
+            fmt(sb / mb if sb is not None else None), fmt(ratio(sl, sb)),
+            fmt(g(m, "learned", "info", "expected_pages_per_lookup"))))
+    L.append("")
+    L.append("| rows | records | leaf pages | splits since the fits | unlisted splits | generation | retrains so far "
+             "| autovacuums so far, learned / btree table | mean / max window, pages | cached_bytes | cache_budget |")
+    L.append("|---|---|---|---|---|---|---|---|---|---|---|")
+    for m in marks:
+        i = g(m, "learned", "info") or {}
+        L.append("| %s | %s | %s | %s | %s | %s | %s | %s / %s | %s / %s | %s | %s |" % (
+            fmt(m["rows"]), fmt(i.get("records")), fmt(i.get("leaf_pages")), fmt(i.get("splits")),
+            fmt(i.get("unlisted_splits")), fmt(i.get("generation")), fmt(g(m, "learned", "retrains")),
+            fmt(g(m, "learned", "autovacuums")), fmt(g(m, "btree", "autovacuums")),
+            fmt(i.get("mean_window")), fmt(i.get("max_window")), fmt(i.get("cached_bytes")), fmt(i.get("cache_budget"))))
+    L.append("")
+    L.append("| rows | inserted since the last mark | learned rows/s | btree rows/s | learned/btree "
+             "| load average (1 min) at the mark |")
+    L.append("|---|---|---|---|---|---|")
+    prev = None
+    for m in marks:
+        if prev is not None:
+            rl, rb = g(m, "learned", "insert_rows_per_s"), g(m, "btree", "insert_rows_per_s")
+            L.append("| %s | %s | %s | %s | %s | %s |" % (fmt(m["rows"]), fmt(m["rows"] - prev), fmt(rl), fmt(rb),
+                                                     fmt(ratio(rl, rb)), fmt(m.get("loadavg"))))
+        prev = m["rows"]
+    L.append("")
+    return L
+
+
+def write_growth_report(res, out):
+    env = res.get("env", {})
+    names = [n for n in res.get("order", []) if n in res["runs"]] or list(res["runs"])
+    start, final, rnd = env.get("start_rows"), env.get("final_rows"), env.get("random_rows")
+    L = ["# Growth benchmark: learned against btree, built on %s rows and grown by inserts" % fmt(start), ""]
+    L.append("Written by `bench/run.sh --growth` on %s; nothing here is typed by hand (raw figures: "
+             "`results-growth.json`). The other figures: [RESULTS.md](RESULTS.md)." % env.get("date"))
+    if (start, final, rnd) != (GROWTH_START, GROWTH_ROWS, 10 * GROWTH_START):
+        L.append("")
+        L.append("**This run grew from %s rows to %s (appends) and %s (random inserts), not the %s to %s and %s "
+                 "the target is set for (BENCH_GROWTH_START, BENCH_GROWTH_ROWS, BENCH_GROWTH_RANDOM_ROWS): a "
+                 "trial of the mode.**" % (fmt(start), fmt(final), fmt(rnd), fmt(GROWTH_START), fmt(GROWTH_ROWS),
+                                            fmt(10 * GROWTH_START)))
+    la = env.get("loadavg_start")
+    cores = env.get("cores") or 1
+    busy = [x for x in [la] + [m.get("loadavg") for n in names for m in res["runs"][n].get("marks", [])]
+            if x is not None and x > 0.5 * cores]
+    if busy:
+        L.append("")
+        L.append("**The machine was busy during this run (1-minute load average up to %s on %s cores, other work "
+                 "than this run's included): its timings (CREATE INDEX ms, insert rows/s) are noise; page counts, "
+                 "sizes and the model's figures are not timings and stand.**" % (fmt(max(busy)), fmt(cores)))
+    L.append("")
+    L.extend(machine_table(env))
+    L.append("| rows at the start | %s |" % fmt(start))
+    L.append("| rows at the end: appends / random inserts | %s / %s |" % (fmt(final), fmt(rnd)))
+    L.append("| rows per INSERT (batch) | %s |" % fmt(env.get("batch_rows")))
+    L.append("| probes per pages-per-lookup count | %s |" % fmt(env.get("growth_probes")))
+    L.append("| 1-minute load average at the start | %s |" % fmt(env.get("loadavg_start")))
+    L.append("| total run time | %s s ([where it goes](#where-the-time-goes)) |" % fmt(res.get("total_seconds")))
+    L.append("")
+    L.append("Server settings: " + ", ".join("`%s = %s`" % (k, v) for k, v in sorted(env.get("settings", {}).items()))
+             + ". Autovacuum runs at the server's defaults; the harness never runs VACUUM or "
+             "`learned_index_retrain` on an index.")
+    L.append("")
+    L.append("## Method")
+    L.append("")
+    L.append("- Per run two tables, `t_learned` and `t_btree` (`id` of the run's type, `val int8`), each with one index on "
+             "`id`, given "
+             "the same rows in the same order: the first %s rows, then `VACUUM (FREEZE, ANALYZE)` and CREATE INDEX; "
+             "then INSERT ... SELECT batches of %s rows from one staging table into each (learned and btree "
+             "alternating which goes first), timed per index." % (fmt(start), fmt(env.get("batch_rows"))))
+    L.append("- Marks: after the first batch that reaches each 10x of the start and each quarter of the growth "
+             "(and once after the build). At each: %s present keys sampled from the table (`TABLESAMPLE`), one "
+             "new backend per index runs them once as a nested-loop index-only join to warm its model cache, then "
+             "again, counting the index's buffer hits + reads (as the scale mode counts pages per lookup, but from "
+             "the backend's own transaction counters, `pg_stat_get_xact_blocks_fetched`, so that an autovacuum "
+             "reading the index meanwhile is not counted) divided by the probes; both joins must find the same rows, at least one per probe. "
+             "`learned_index_info` is read in the learned backend after its probes (so `cached_bytes` is what "
+             "those lookups loaded)." % fmt(env.get("growth_probes")))
+    L.append("- Retrains: the metapage's `model_version`, which only a retrain bumps, read with `pageinspect` "
+             "(checked against `learned_index_info`'s generation read beside it), less its value after the build. "
+             "No retrain is run by hand, so each one is VACUUM's cleanup, here autovacuum's (an insert-only table is "
+             "vacuumed after `autovacuum_vacuum_insert_threshold` + `autovacuum_vacuum_insert_scale_factor` x "
+             "rows inserts). Autovacuums: `pg_stat_user_tables.autovacuum_count` of each table, which counts a VACUUM "
+             "when it ends (its statistics reach the server later still), so a retrain in a VACUUM's cleanup can "
+             "show at a mark before that VACUUM does.")
+    L.append("- Learned expected pages per lookup: `learned_index_info`'s `expected_pages_per_lookup`, an estimate "
+             "by the cost model, which it applies with `cache_budget`, the budget CREATE INDEX assumed (1% of the "
+             "index then); a backend's cache budget follows the index's size now (`learned.cache_budget_kb = -1`), "
+             "so on a grown index the estimate can exceed the pages counted.")
+    L.append("- Insert rows/s: rows inserted since the previous mark over the seconds the INSERTs into that table "
+             "took (each INSERT reads the staging table, so the figure includes that read and the heap insert).")
+    L.append("- At the end: %s sample queries (points present, absent, at both ends, ranges, the newest keys, "
+             "`= ANY`, ordered scans both ways) through each index as index, index-only and bitmap scans equal a "
+             "sequential scan of the same table, and both tables' sequential scans agree; then "
+             "`learned_index_check(heapallindexed => true)`."
+             % fmt(max([res["runs"][n].get("check_queries") or 0 for n in names] or [0])))
+    for note in res.get("notes", []):
+        L.append("- **Note**: " + note)
+    L.extend(failure_lines(res))
+    L.append("")
+    L.append("## Targets")
+    L.append("")
+    per = {n: growth_targets(res["runs"][n]) for n in names}
+    L.append("| target | " + " | ".join(names) + " |")
+    L.append("|---|" + "---|" * len(names))
+    if names:
+        for i, (label, _, _) in enumerate(per[names[0]]):
+            L.append("| %s | %s |" % (label, " | ".join(per[n][i][1] + mark(per[n][i][2]) for n in names)))
+    L.append("")
+    for n in names:
+        r = res["runs"][n]
+        L.append("## Run `%s`" % n)
+        L.append("")
+        L.append("%s; `id %s`; %s to %s rows in %s batches; CREATE INDEX on %s rows: learned %s ms, btree %s ms; "
+                 "the run took %s s." % (r["description"][0].upper() + r["description"][1:], r.get("type"),
+                                         fmt(r.get("start")), fmt(r.get("final")), fmt(r.get("batches")),
+                                         fmt(r.get("start")), fmt(g(r, "build_ms", "learned")),
+                                         fmt(g(r, "build_ms", "btree")), fmt(r.get("seconds"))))
+        L.append("")
+        L.extend(growth_tables(r))
+        marks = r.get("marks", [])
+        info = g(marks[-1], "learned", "info") if marks else None
+        if info:
+            L.append("`learned_index_info` at the end: " + ", ".join(
+                "%s %s" % (k, info_value(v)) for k, v in info.items()) + ".")
+            L.append("")
+        for c in r.get("checks", []):
+            L.append("- " + c)
+        L.append("")
+    L.extend(phase_table({"datasets": res["runs"], "setup_seconds": res.get("setup_seconds"),
+                          "total_seconds": res.get("total_seconds")}, names))
+    with open(os.path.join(out, "RESULTS-growth.md"), "w") as f:
         f.write("\n".join(L) + "\n")

@@ -23,6 +23,18 @@
 #                                    2 workers, cached_bytes; writes
 #                                    bench/RESULTS-scale.md and
 #                                    bench/results-scale.json
+#   sudo bash bench/run.sh --growth  issue 13's growth mode (not run by CI):
+#                                    learned against btree built on 1M rows
+#                                    and grown by inserts, autovacuum on at
+#                                    the server's defaults, no retrain run
+#                                    by hand: ascending ids and bursty
+#                                    timestamps appended to 100M rows,
+#                                    random int8 inserted to 10M; pages per
+#                                    lookup, size, learned_index_info,
+#                                    retrains and insert rows/s at marks
+#                                    along the way; writes
+#                                    bench/RESULTS-growth.md and
+#                                    bench/results-growth.json
 #
 # Environment (full-mode defaults in parentheses): LRN_PGPORT (55450),
 # LRN_PGBIN (bin directory of the PostgreSQL to build against and run),
@@ -41,6 +53,16 @@
 # tries the mode out, and the report says so), BENCH_SCALE_PROBES (--scale:
 # probes per run, 1M), BENCH_SCALE_BUILD_WORKERS (--scale: the
 # max_parallel_maintenance_workers of its builds, 0,1,2),
+# BENCH_GROWTH_START (--growth: rows at CREATE INDEX, 1M), BENCH_GROWTH_ROWS
+# (--growth: rows after the appends, 100M), BENCH_GROWTH_RANDOM_ROWS
+# (--growth: rows after the random inserts, 10x the start),
+# BENCH_GROWTH_BATCH (--growth: rows per INSERT, a fortieth of the
+# smaller growth, at most 1M), BENCH_GROWTH_PROBES (--growth: probes per
+# pages-per-lookup count, 10K), BENCH_GROWTH_NAPTIME (--growth:
+# autovacuum_naptime for a short trial; unset, the server's default),
+# BENCH_GROWTH_RUNS
+# (--growth: comma-separated subset of ascending,timestamps,random; smaller
+# sizes try the mode out, and the report says so),
 # BENCH_OUT (where the results go; a subset run should not overwrite bench/),
 # BENCH_SKIP_BUILD=1 (use the extension already installed), LRN_KEEP=1 (keep
 # the cluster directory).
@@ -58,11 +80,12 @@ for arg in "$@"; do
 	--quick) mode=quick ;;
 	--full) mode=full ;;
 	--scale) mode=scale ;;
+	--growth) mode=growth ;;
 	-h | --help)
 		sed -n '2,/^$/ s/^# \{0,1\}//p' "$0"
 		exit 0
 		;;
-	*) lrn_die "unknown argument: $arg (use --quick, --scale or nothing)" ;;
+	*) lrn_die "unknown argument: $arg (use --quick, --scale, --growth or nothing)" ;;
 	esac
 done
 
@@ -99,13 +122,23 @@ else
 fi
 # The same settings for every index: one process per query (no parallel
 # workers, also not for CREATE INDEX; the scale mode sets them per statement
-# where a figure names them), no JIT, no autovacuum, no checkpoint
+# where a figure names them), no JIT, no autovacuum (but in the growth
+# mode), no checkpoint
 # in the middle of a measurement (the harness checkpoints before each COPY).
+# The growth mode keeps autovacuum on at the server's defaults: its claim is
+# that VACUUM's cleanup, run by autovacuum, retrains what inserts drift.
+# BENCH_GROWTH_NAPTIME (e.g. 5s) shortens autovacuum_naptime for a short
+# trial, which otherwise ends before autovacuum's first look; the report
+# then names the setting that is not the server's default.
+if [ "$mode" != growth ]; then
+	conf+=("autovacuum = off")
+elif [ -n "${BENCH_GROWTH_NAPTIME:-}" ]; then
+	conf+=("autovacuum_naptime = '$BENCH_GROWTH_NAPTIME'")
+fi
 conf+=(
 	"max_parallel_workers_per_gather = 0"
 	"max_parallel_maintenance_workers = 0"
 	"jit = off"
-	"autovacuum = off"
 	"max_wal_size = 64GB"
 	"checkpoint_timeout = 1h"
 	"track_io_timing = off"
