@@ -391,9 +391,11 @@ learned_index_info(PG_FUNCTION_ARGS)
 	/*
 	 * A lookup whose record list does not fit in the cache's budget reads
 	 * the record's page first: the cost model CREATE INDEX chose with
-	 * (rmi_expected_pages), applied to the index as it is now.
+	 * (rmi_expected_pages), applied to the index as it is now and to this
+	 * backend's budget now (1% of the index's current size, or the GUC),
+	 * not the build's.
 	 */
-	cm.budget_bytes = (double) meta->cache_budget;
+	cm.budget_bytes = (double) learned_cache_budget(index);
 	cm.fixed_bytes = LEARNED_CACHE_FIXED_BYTES;
 	cm.bytes_per_record = LEARNED_CACHE_BYTES_PER_RECORD;
 	cm.bytes_per_leaf = LEARNED_CACHE_BYTES_PER_LEAF;

@@ -1115,9 +1115,8 @@ def write_growth_report(res, out):
              "when it ends (its statistics reach the server later still), so a retrain in a VACUUM's cleanup can "
              "show at a mark before that VACUUM does.")
     L.append("- Learned expected pages per lookup: `learned_index_info`'s `expected_pages_per_lookup`, an estimate "
-             "by the cost model, which it applies with `cache_budget`, the budget CREATE INDEX assumed (1% of the "
-             "index then); a backend's cache budget follows the index's size now (`learned.cache_budget_kb = -1`), "
-             "so on a grown index the estimate can exceed the pages counted.")
+             "by the cost model with the backend's cache budget now (1% of the index as it is at that mark, at most "
+             "4 MB), not the build's `cache_budget`.")
     L.append("- Insert rows/s: rows inserted since the previous mark over the seconds the INSERTs into that table "
              "took (each INSERT reads the staging table, so the figure includes that read and the heap insert).")
     L.append("- At the end: %s sample queries (points present, absent, at both ends, ranges, the newest keys, "
