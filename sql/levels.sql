@@ -122,10 +122,46 @@ SELECT learned_index_check('lv_build_idx', true);
 SELECT * FROM pg_temp.shape('lv_build_idx');
 SELECT * FROM pg_temp.answers('lv_build', 5, 140000);
 
+-- 5. A unique index of several levels: a duplicate of a key anywhere,
+-- the ends and keys spread over every record included, is refused as a
+-- btree twin refuses it (23505, the same message); new keys between and
+-- past the old ones go in, and their duplicates are refused in turn.
+CREATE TABLE lv_u_learned (id int8) WITH (autovacuum_enabled = off);
+CREATE TABLE lv_u_btree (id int8) WITH (autovacuum_enabled = off);
+CREATE UNIQUE INDEX lv_u_learned_key ON lv_u_learned USING learned (id);
+CREATE UNIQUE INDEX lv_u_btree_key ON lv_u_btree USING btree (id);
+INSERT INTO lv_u_learned SELECT g * 2 FROM generate_series(1, 60000) g;
+INSERT INTO lv_u_btree SELECT g * 2 FROM generate_series(1, 60000) g;
+SELECT * FROM pg_temp.shape('lv_u_learned_key');
+CREATE FUNCTION pg_temp.insert_outcome(am text, k int8) RETURNS text
+LANGUAGE plpgsql AS $fn$
+BEGIN
+	EXECUTE format('INSERT INTO %I VALUES (%s)', 'lv_u_' || am, k);
+	RETURN 'inserted';
+EXCEPTION WHEN OTHERS THEN
+	RETURN SQLSTATE || ': ' || replace(SQLERRM, am, '@');
+END
+$fn$;
+SELECT count(*) AS keys, count(*) FILTER (WHERE l = b) AS same_as_btree,
+	   count(*) FILTER (WHERE l LIKE '23505: duplicate key value violates unique constraint "lv_u_@_key"') AS refused
+FROM generate_series(2, 120000, 1198) k,
+	 LATERAL (SELECT pg_temp.insert_outcome('learned', k) AS l,
+					 pg_temp.insert_outcome('btree', k) AS b) o;
+SELECT k, l AS learned, l = b AS same_as_btree
+FROM unnest(ARRAY[1, 120001, 120002, 7, 1, 120002, 120000, 2]::int8[]) WITH ORDINALITY u(k, n),
+	 LATERAL (SELECT pg_temp.insert_outcome('learned', k) AS l,
+					 pg_temp.insert_outcome('btree', k) AS b) o
+ORDER BY n;
+SELECT learned_index_check('lv_u_learned_key', true);
+SELECT * FROM pg_temp.answers('lv_u_learned', 1, 120002);
+SELECT count(*) AS rows_differing FROM
+	((TABLE lv_u_learned EXCEPT ALL TABLE lv_u_btree)
+	 UNION ALL (TABLE lv_u_btree EXCEPT ALL TABLE lv_u_learned)) d;
+
 -- Without the cap, the same data needs one level again.
 RESET learned.test_directory_capacity;
 REINDEX INDEX lv_build_idx;
 SELECT learned_index_check('lv_build_idx', true);
 SELECT * FROM pg_temp.shape('lv_build_idx');
 
-DROP TABLE lv_asc, lv_dup, lv_build;
+DROP TABLE lv_asc, lv_dup, lv_build, lv_u_learned, lv_u_btree;
