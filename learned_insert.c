@@ -449,12 +449,25 @@ learned_record_split(Relation index, BlockNumber recblock,
 		newfence.key = LearnedRecordKeys(recpage)[nkeep];
 		newfence.tid = LearnedRecordTids(recpage)[nkeep];
 
-		/* Records, then the metapage: the lock order allows this. */
+		/*
+		 * Records, then the metapage: the lock order allows this.  Only a
+		 * record of the top level changes the metapage (its directory), so
+		 * only then is it locked exclusively; the level is read again under
+		 * that lock, a level having maybe grown in between.
+		 */
 		metabuf = ReadBuffer(index, LEARNED_METAPAGE_BLKNO);
-		LockBuffer(metabuf, BUFFER_LOCK_EXCLUSIVE);
+		LockBuffer(metabuf, BUFFER_LOCK_SHARE);
 		learned_check_page(index, metabuf, LEARNED_PAGE_META);
+		directory_level =
+			LearnedMetaDirectoryLevel(LearnedPageGetMeta(BufferGetPage(metabuf)));
+		if (level >= directory_level)
+		{
+			LockBuffer(metabuf, BUFFER_LOCK_UNLOCK);
+			LockBuffer(metabuf, BUFFER_LOCK_EXCLUSIVE);
+			directory_level =
+				LearnedMetaDirectoryLevel(LearnedPageGetMeta(BufferGetPage(metabuf)));
+		}
 		meta = LearnedPageGetMeta(BufferGetPage(metabuf));
-		directory_level = LearnedMetaDirectoryLevel(meta);
 		if (level >= directory_level)
 		{
 			for (uint32 j = 0; j < meta->nrecords; j++)

@@ -247,6 +247,32 @@ learned_directory_grew_from(LearnedMetaPage meta, const LearnedDirectory *old)
 }
 
 /*
+ * Give a record page (exclusively locked, so its right link cannot change)
+ * its high fence: its right neighbour's first fence, which never changes.
+ * Records written by a version before high fences get them here.
+ */
+static void
+learned_retrain_high_fence(Relation index, Page page)
+{
+	BlockNumber right = LearnedPageGetOpaque(page)->right;
+	Buffer		buf;
+	LearnedFence first;
+
+	if (right == InvalidBlockNumber)
+	{
+		learned_record_set_high_fence(page, NULL);
+		return;
+	}
+	/* Left to right along a level: the lock order allows it. */
+	buf = ReadBuffer(index, right);
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	learned_check_page(index, buf, LEARNED_PAGE_RECORD);
+	first = learned_record_first_fence(BufferGetPage(buf));
+	UnlockReleaseBuffer(buf);
+	learned_record_set_high_fence(page, &first);
+}
+
+/*
  * Retrain the model.  The caller holds a lock that keeps other retrains out
  * (ShareUpdateExclusiveLock on the index).  Returns false if the
  * directory changed in a way no record split makes: a level grew (*level_grew
@@ -342,6 +368,7 @@ learned_retrain_attempt(Relation index, bool *level_grew)
 		header = LearnedRecordGetHeader(page);
 		learned_record_refit(page, 1 << slot);
 		header->splits = 0;
+		learned_retrain_high_fence(index, page);
 		fit = &header->fits[slot];
 		for (i = 0; is_level1 && i < header->npages; i++)
 		{
