@@ -31,6 +31,7 @@
 #include "storage/bufmgr.h"
 #include "storage/bufpage.h"
 #include "storage/itemptr.h"
+#include "utils/hsearch.h"
 #include "utils/relcache.h"
 
 #include "rmi.h"
@@ -640,6 +641,22 @@ typedef struct LearnedCachedRecord
 } LearnedCachedRecord;
 
 /*
+ * The list of a record below the top level (an index of several levels),
+ * kept by block while the budget allows.  Like a top-level record's list it
+ * may be stale, never wrong: lists only gain entries, so it names true
+ * (fence, page) pairs, at or left of where a search must go on.
+ */
+typedef struct LearnedCachedList
+{
+	BlockNumber block;			/* hash key: the record's model page */
+	uint32		npages;
+	RmiRecord	fit;			/* the fit in force when read */
+	int64	   *fence_keys;		/* one allocation: keys, then blocks, */
+	BlockNumber *blocks;		/* then TIDs */
+	ItemPointerData *fence_tids;
+} LearnedCachedList;
+
+/*
  * What the cache spends, as its budget counts it and as the cost model that
  * chooses pages_per_record at build (rmi_choose) expects: a fixed part (the
  * LearnedCache and its context's first block); per record, its directory
@@ -669,6 +686,9 @@ typedef struct LearnedCache
 	uint32		directory_level;	/* level of the records below */
 	uint32		nrecords;
 	LearnedCachedRecord *records;	/* the directory, in key order */
+	HTAB	   *lower;			/* block -> LearnedCachedList of records
+								 * below the top level; NULL until one is
+								 * kept */
 	Size		charged;		/* what the budget counts (see above) */
 } LearnedCache;
 
@@ -692,10 +712,20 @@ typedef struct LearnedSearchKey
 } LearnedSearchKey;
 
 /* Where the model says to start: the leaf and the record listing it. */
+/*
+ * Where the model sent a search: the leaf, the record of the top level it
+ * went through, and the records of lower levels, top down (path[0..npath),
+ * npath > LEARNED_TARGET_PATH when there were more than it holds), so that
+ * a search that had to move right can refresh every list it used.
+ */
+#define LEARNED_TARGET_PATH		8
+
 typedef struct LearnedTarget
 {
 	BlockNumber block;
 	uint32		record;			/* index in the cache's records */
+	uint32		npath;
+	BlockNumber path[LEARNED_TARGET_PATH];
 } LearnedTarget;
 
 /*
@@ -732,7 +762,7 @@ extern void learned_cache_init(void);
 extern LearnedCache *learned_cache_get(Relation index);
 extern LearnedTarget learned_cache_locate(Relation index,
 										  const LearnedSearchKey *skey);
-extern void learned_cache_refresh_record(Relation index, uint32 record);
+extern void learned_cache_refresh(Relation index, const LearnedTarget *target);
 extern void learned_cache_reset(Relation index);
 extern BlockNumber learned_cache_descend(Relation index,
 										 const LearnedSearchKey *skey,

@@ -182,6 +182,7 @@ learned_cache_load(Relation index, LearnedCache *cache)
 	cache->directory_level = LearnedMetaDirectoryLevel(meta);
 	cache->nrecords = meta->nrecords;
 	cache->records = records;
+	cache->lower = NULL;
 	cache->charged = LEARNED_CACHE_FIXED_BYTES +
 		(Size) meta->nrecords * sizeof(LearnedCachedRecord);
 	cache->context = context;
@@ -579,21 +580,97 @@ learned_record_search_page(Page recpage, uint32 model_version,
 }
 
 /*
+ * Keep the list of a record below the top level (its page share locked by
+ * the caller) if the budget has room for it.
+ */
+static void
+learned_cache_keep_list(LearnedCache *cache, BlockNumber block, Page page)
+{
+	LearnedRecordHeader *header = LearnedRecordGetHeader(page);
+	uint32		n = header->npages;
+	LearnedCachedList *list;
+	int64	   *fence_keys;
+	bool		found;
+
+	if (!learned_cache_has_room(cache, n))
+		return;
+	fence_keys = MemoryContextAlloc(cache->context,
+									n * LEARNED_CACHE_BYTES_PER_LEAF);
+	if (cache->lower == NULL)
+	{
+		HASHCTL		ctl;
+
+		ctl.keysize = sizeof(BlockNumber);
+		ctl.entrysize = sizeof(LearnedCachedList);
+		ctl.hcxt = cache->context;
+		cache->lower = hash_create("learned lower record lists", 64, &ctl,
+								   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
+	list = hash_search(cache->lower, &block, HASH_ENTER, &found);
+	Assert(!found);
+	list->npages = n;
+	list->fit = *LearnedRecordFit(header, cache->model_version);
+	list->fence_keys = fence_keys;
+	list->blocks = (BlockNumber *) (list->fence_keys + n);
+	list->fence_tids = (ItemPointer) (list->blocks + n);
+	memcpy(list->fence_keys, LearnedRecordKeys(page), n * sizeof(int64));
+	memcpy(list->blocks, LearnedRecordBlocks(page), n * sizeof(BlockNumber));
+	memcpy(list->fence_tids, LearnedRecordTids(page),
+		   n * sizeof(ItemPointerData));
+	cache->charged += learned_cache_list_charge(n) + sizeof(LearnedCachedList);
+}
+
+/* Forget the kept list of the record at block, if there is one. */
+static void
+learned_cache_drop_lower(LearnedCache *cache, BlockNumber block)
+{
+	LearnedCachedList *list;
+
+	if (cache->lower == NULL)
+		return;
+	list = hash_search(cache->lower, &block, HASH_FIND, NULL);
+	if (list == NULL)
+		return;
+	pfree(list->fence_keys);
+	cache->charged -= learned_cache_list_charge(list->npages) +
+		sizeof(LearnedCachedList);
+	hash_search(cache->lower, &block, HASH_REMOVE, NULL);
+}
+
+/*
  * From the record of the given level at block, the page of the level below
- * (a leaf below level 1) its list names for skey: read under a share lock.
+ * (a leaf below level 1) its list names for skey: from the list kept in
+ * the cache, or read under a share lock (and kept, if the budget allows).
  * Records of two levels are never locked at once.
  * The answer is at or left of the record whose range holds skey (README
- * invariant 2 one level up): a stale read only costs moving right later.
+ * invariant 2 one level up): a stale list only costs moving right later.
  */
 static BlockNumber
-learned_cache_step_down(Relation index, BlockNumber block, uint32 level,
-						uint32 model_version, const LearnedSearchKey *skey)
+learned_cache_step_down(Relation index, LearnedCache *cache,
+						BlockNumber block, uint32 level,
+						const LearnedSearchKey *skey)
 {
-	Buffer		buf = ReadBuffer(index, block);
+	LearnedCachedList *list = NULL;
+	Buffer		buf;
 	Page		page;
 	uint32		npages;
 	BlockNumber child;
 
+	if (cache->lower != NULL)
+		list = hash_search(cache->lower, &block, HASH_FIND, NULL);
+	if (list != NULL)
+	{
+		LearnedListSearch ls;
+
+		ls.skey = skey;
+		ls.fence_keys = list->fence_keys;
+		ls.fence_tids = list->fence_tids;
+		return list->blocks[rmi_record_search(&list->fit, skey->key,
+											  list->npages,
+											  list_fence_at_or_before, &ls)];
+	}
+
+	buf = ReadBuffer(index, block);
 	LockBuffer(buf, BUFFER_LOCK_SHARE);
 	learned_check_page(index, buf, LEARNED_PAGE_RECORD);
 	page = BufferGetPage(buf);
@@ -606,7 +683,8 @@ learned_cache_step_down(Relation index, BlockNumber block, uint32 level,
 						RelationGetRelationName(index), block,
 						learned_record_level(page), npages, level),
 				 errhint("Please REINDEX it.")));
-	child = LearnedRecordBlocks(page)[learned_record_search_page(page, model_version, skey)];
+	child = LearnedRecordBlocks(page)[learned_record_search_page(page, cache->model_version, skey)];
+	learned_cache_keep_list(cache, block, page);
 	UnlockReleaseBuffer(buf);
 	return child;
 }
@@ -626,7 +704,6 @@ learned_cache_descend(Relation index, const LearnedSearchKey *skey,
 	bool		stale = false;
 	uint32		r;
 	uint32		current;
-	uint32		model_version;
 	BlockNumber block;
 
 	if (cache->directory_level < level)
@@ -646,11 +723,9 @@ learned_cache_descend(Relation index, const LearnedSearchKey *skey,
 	r = learned_cache_route(index, cache, skey, &stale);
 	block = cache->records[r].block;
 	current = cache->directory_level;
-	model_version = cache->model_version;
 	while (current > level)
 	{
-		block = learned_cache_step_down(index, block, current,
-										model_version, skey);
+		block = learned_cache_step_down(index, cache, block, current, skey);
 		current--;
 	}
 	return block;
@@ -677,19 +752,22 @@ learned_cache_locate(Relation index, const LearnedSearchKey *skey)
 	{
 		LearnedCache *cache = learned_cache_get(index);
 		uint32		level = cache->directory_level;
-		uint32		model_version = cache->model_version;
 
 		target.record = learned_cache_route(index, cache, skey, &stale);
 		target.block = learned_cache_search_record(index, cache,
 												   target.record, skey,
 												   &stale);
 
-		/* Below the top level, one record page a level (README, "Limits"). */
+		/* Below the top level, a list a level: kept, or on its page. */
+		target.npath = 0;
 		while (level > 1)
 		{
 			level--;
-			target.block = learned_cache_step_down(index, target.block, level,
-												   model_version, skey);
+			if (target.npath < LEARNED_TARGET_PATH)
+				target.path[target.npath] = target.block;
+			target.npath++;
+			target.block = learned_cache_step_down(index, cache, target.block,
+												   level, skey);
 		}
 
 		/*
@@ -711,13 +789,15 @@ learned_cache_reset(Relation index)
 }
 
 /*
- * Reread one record after a search met a split this backend's cache does
- * not know.  If the model changed meanwhile (a record split or a retrain
- * bumped the generation), drop the cache instead: the next lookup reads
- * the new directory.
+ * After a search met a split this backend's cache does not know: reread
+ * the record of the top level it went through, and forget the lists of the
+ * lower records on its path (the next search through them rereads them).
+ * If the model changed meanwhile (a record split or a retrain bumped the
+ * generation), drop the cache instead: the next lookup reads the new
+ * directory.
  */
 void
-learned_cache_refresh_record(Relation index, uint32 record)
+learned_cache_refresh(Relation index, const LearnedTarget *target)
 {
 	LearnedCache *cache;
 	Buffer		buf;
@@ -731,15 +811,19 @@ learned_cache_refresh_record(Relation index, uint32 record)
 	UnlockReleaseBuffer(buf);
 
 	cache = learned_cache_get(index);
-	if (generation != cache->generation)
+	if (generation != cache->generation ||
+		target->npath > LEARNED_TARGET_PATH)
 	{
 		learned_cache_reset(index);
 		return;
 	}
-	if (record >= cache->nrecords || !cache->records[record].loaded)
+	for (uint32 i = 0; i < target->npath; i++)
+		learned_cache_drop_lower(cache, target->path[i]);
+	if (target->record >= cache->nrecords ||
+		!cache->records[target->record].loaded)
 		return;
-	UnlockReleaseBuffer(learned_cache_read_record(index, cache, record,
-												  &stale));
+	UnlockReleaseBuffer(learned_cache_read_record(index, cache,
+												  target->record, &stale));
 	if (stale)
 		learned_cache_reset(index);
 }

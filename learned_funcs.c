@@ -393,17 +393,26 @@ learned_index_info(PG_FUNCTION_ARGS)
 	 * the record's page first: the cost model CREATE INDEX chose with
 	 * (rmi_expected_pages), applied to the index as it is now and to this
 	 * backend's budget now (1% of the index's current size, or the GUC),
-	 * not the build's.
+	 * not the build's.  With several levels a lookup goes through a list a
+	 * level, and the lists of every level share the budget: every page
+	 * below the top is an entry of one list.
 	 */
 	cm.budget_bytes = (double) learned_cache_budget(index);
 	cm.fixed_bytes = LEARNED_CACHE_FIXED_BYTES;
 	cm.bytes_per_record = LEARNED_CACHE_BYTES_PER_RECORD;
 	cm.bytes_per_leaf = LEARNED_CACHE_BYTES_PER_LEAF;
-	expected_pages += rmi_expected_pages(&cm, (double) leaf_pages,
-										 meta->nrecords) - 1.0;
+	{
+		uint32		levels = LearnedMetaDirectoryLevel(meta);
+		double		entries = (double) leaf_pages;
+		uint32		lists = meta->nrecords;
 
-	/* Below the top level, a lookup reads one record page a level. */
-	expected_pages += LearnedMetaDirectoryLevel(meta) - 1;
+		if (levels > 1)
+		{
+			entries += model_pages - meta->nrecords;
+			lists = model_pages;
+		}
+		expected_pages += levels * (rmi_expected_pages(&cm, entries, lists) - 1.0);
+	}
 
 	/* No buffer lock is held here: the cache may read pages. */
 	cached_bytes = learned_cache_bytes(index);

@@ -935,6 +935,7 @@ learned_insert_find_leaf(Relation index, const LearnedSearchKey *skey,
 		/* No model lookup and no move: *moved_right stays false. */
 		target->block = BufferGetBlockNumber(buf);
 		target->record = 0;
+		target->npath = 0;
 		return buf;
 	}
 
@@ -952,7 +953,7 @@ learned_insert_find_leaf(Relation index, const LearnedSearchKey *skey,
 		if (++moves == LEARNED_MOVES_BEFORE_REFRESH)
 		{
 			/* Many splits since the cache read this record: reread it. */
-			learned_cache_refresh_record(index, target->record);
+			learned_cache_refresh(index, target);
 			*target = learned_cache_locate(index, skey);
 			right = target->block;
 		}
@@ -1131,7 +1132,7 @@ learned_insert(Relation index, Datum *values, bool *isnull,
 	UnlockReleaseBuffer(buf);
 
 	if (moved_right)
-		learned_cache_refresh_record(index, target.record);
+		learned_cache_refresh(index, &target);
 
 	/* Only UNIQUE_CHECK_PARTIAL callers look: false means a possible conflict. */
 	return is_unique;

@@ -764,7 +764,7 @@ learned_start_interval(IndexScanDesc scan, const LearnedInterval *interval,
 		if (++moves == LEARNED_MOVES_BEFORE_REFRESH)
 		{
 			/* Many splits since the cache read this record: reread it. */
-			learned_cache_refresh_record(index, target->record);
+			learned_cache_refresh(index, target);
 			*target = learned_cache_locate(index, &skey);
 			right = target->block;
 		}
@@ -905,7 +905,7 @@ learned_advance(IndexScanDesc scan, const LearnedScanPosition *position)
 	learned_done_with_page(scan, buf);
 
 	if (moved_right)
-		learned_cache_refresh_record(scan->indexRelation, target.record);
+		learned_cache_refresh(scan->indexRelation, &target);
 }
 
 /*
