@@ -133,11 +133,14 @@ learned_cache_list_charge(uint32 n)
 	return (Size) n * LEARNED_CACHE_BYTES_PER_LEAF + LEARNED_CACHE_LIST_HEADER_BYTES;
 }
 
-/* May the cache keep a list of n leaves and stay within its budget? */
+/*
+ * May the cache keep a list of n entries (and extra bytes beside it) and
+ * stay within its budget?
+ */
 static bool
-learned_cache_has_room(LearnedCache *cache, uint32 n)
+learned_cache_has_room(LearnedCache *cache, uint32 n, Size extra)
 {
-	return cache->charged + learned_cache_list_charge(n) <=
+	return cache->charged + learned_cache_list_charge(n) + extra <=
 		learned_cache_budget_for(cache->index_bytes);
 }
 
@@ -279,7 +282,7 @@ learned_cache_remember_record(Relation index, LearnedCache *cache,
 								 sizeof(ItemPointerData));
 
 		learned_cache_drop_list(cache, record);
-		if (!learned_cache_has_room(cache, n))
+		if (!learned_cache_has_room(cache, n, 0))
 			return;
 		record->fence_keys = MemoryContextAlloc(cache->context, bytes);
 		record->blocks = (BlockNumber *) (record->fence_keys + n);
@@ -592,7 +595,7 @@ learned_cache_keep_list(LearnedCache *cache, BlockNumber block, Page page)
 	int64	   *fence_keys;
 	bool		found;
 
-	if (!learned_cache_has_room(cache, n))
+	if (!learned_cache_has_room(cache, n, sizeof(LearnedCachedList)))
 		return;
 	fence_keys = MemoryContextAlloc(cache->context,
 									n * LEARNED_CACHE_BYTES_PER_LEAF);
