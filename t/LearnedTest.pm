@@ -43,6 +43,7 @@ our @EXPORT = qw(
   learned_check_ok
   run_in_mode
   answer_in_mode
+  answers_in_mode
   $KEY_ACCEPTED_SQL
   vacuum_loop_start
   vacuum_loop_finish
@@ -159,6 +160,13 @@ Runs each query as a sequential scan on $ref_node, then as an index scan and
 as a bitmap scan on every node of @nodes; checks that each plan uses $index
 and each answer equals the reference.
 
+The queries of one scan mode on one node run in one psql session (see
+answers_in_mode), since a psql start costs more than most of these queries;
+each query still gets its own plan and answer checks, by name.  If anything
+of such a session went to stderr (an error, a warning), its queries are run
+again one by one, each in its own session (run_in_mode, answer_in_mode), so
+that every failure is reported with its own query's error.
+
 =cut
 
 sub compare_with_seqscan
@@ -166,32 +174,112 @@ sub compare_with_seqscan
 	my ($ref, $nodes, $index, $queries) = @_;
 	local $Test::Builder::Level = $Test::Builder::Level + 1;
 
-	for my $query (@$queries)
+	my @sqls = map { $_->[1] } @$queries;
+	my @bitmap = grep { !($queries->[$_][2] // {})->{nobitmap} } 0 .. $#$queries;
+	my $expected = answers_in_mode($ref, 'seqscan', \@sqls, 0);
+	my %batch;
+	for my $node (@$nodes)
 	{
-		my ($name, $sql, $opt) = @$query;
+		$batch{ $node->name }{indexscan} =
+		  answers_in_mode($node, 'indexscan', \@sqls, 1);
+		# Indexed by the query's position in @$queries.
+		my $b = answers_in_mode($node, 'bitmapscan', [ @sqls[@bitmap] ], 1);
+		$batch{ $node->name }{bitmapscan} = $b && {
+			plan => { map { $bitmap[$_] => $b->{plan}{$_} } 0 .. $#bitmap },
+			answer => { map { $bitmap[$_] => $b->{answer}{$_} } 0 .. $#bitmap }
+		};
+	}
+
+	for my $i (0 .. $#$queries)
+	{
+		my ($name, $sql, $opt) = @{ $queries->[$i] };
 		$opt //= {};
-		my $expected = run_in_mode($ref, 'seqscan', $sql);
+		my $expected_answer =
+		  $expected
+		  ? $expected->{answer}{$i}
+		  : run_in_mode($ref, 'seqscan', $sql);
 		for my $node (@$nodes)
 		{
 			for my $mode ('indexscan', 'bitmapscan')
 			{
 				next if $mode eq 'bitmapscan' && $opt->{nobitmap};
+				my $b = $batch{ $node->name }{$mode};
 				my $where = "$name [$mode on " . $node->name . "]";
 				my $plan =
-				  answer_in_mode($node, $mode, "EXPLAIN (COSTS OFF) $sql");
+				  $b
+				  ? $b->{plan}{$i}
+				  : answer_in_mode($node, $mode, "EXPLAIN (COSTS OFF) $sql");
 				my $wanted =
 				  $mode eq 'bitmapscan'
 				  ? qr/Bitmap Index Scan on \Q$index\E\b/
 				  : qr/Index (?:Only )?Scan(?: Backward)? using \Q$index\E\b/;
 				like($plan, $wanted, "$where: plan uses $index")
 				  or diag("query: $sql");
-				is(answer_in_mode($node, $mode, $sql),
-					$expected, "$where: same answer as a seqscan")
+				is($b ? $b->{answer}{$i} : answer_in_mode($node, $mode, $sql),
+					$expected_answer, "$where: same answer as a seqscan")
 				  or diag("query: $sql");
 			}
 		}
 	}
 	return;
+}
+
+=pod
+
+=item answers_in_mode($node, $mode, \@sqls, $explain)
+
+Runs every statement of @sqls under the planner settings of $mode in one
+psql session, each preceded by its EXPLAIN (COSTS OFF) if $explain.
+Returns { plan => { i => text }, answer => { i => text } }, each text as
+run_in_mode would return it (psql -At, the last newline dropped); or undef
+if psql wrote anything to stderr or failed, or an output is missing.
+
+=cut
+
+sub answers_in_mode
+{
+	my ($node, $mode, $sqls, $explain) = @_;
+	die "unknown scan mode $mode" unless exists $SCAN_SETTINGS{$mode};
+	return { plan => {}, answer => {} } unless @$sqls;
+
+	my $script = "$SCAN_SETTINGS{$mode}\n";
+	for my $i (0 .. $#$sqls)
+	{
+		$script .= "\\echo \@\@plan $i\nEXPLAIN (COSTS OFF) $sqls->[$i];\n"
+		  if $explain;
+		$script .= "\\echo \@\@answer $i\n$sqls->[$i];\n";
+	}
+	$script .= "\\echo \@\@end\n";
+	my ($ret, $stdout, $stderr) = $node->psql('postgres', $script);
+	return undef if $ret != 0 || $stderr ne '';
+
+	my (%out, $cur, $ended);
+	for my $line (split /\n/, $stdout, -1)
+	{
+		if ($line =~ /^\@\@(plan|answer) (\d+)$/)
+		{
+			$cur = $out{$1}{$2} = [];
+			next;
+		}
+		if ($line eq '@@end')
+		{
+			$ended = 1;
+			last;
+		}
+		push @$cur, $line if $cur;
+	}
+	return undef unless $ended;
+	my %r = (plan => {}, answer => {});
+	for my $kind ('plan', 'answer')
+	{
+		next if $kind eq 'plan' && !$explain;
+		for my $i (0 .. $#$sqls)
+		{
+			return undef unless $out{$kind}{$i};
+			$r{$kind}{$i} = join("\n", @{ $out{$kind}{$i} });
+		}
+	}
+	return \%r;
 }
 
 =pod
