@@ -47,6 +47,7 @@ our @EXPORT = qw(
   $KEY_ACCEPTED_SQL
   vacuum_loop_start
   vacuum_loop_finish
+  crash_rounds
 );
 
 # Joins are forced to nested loops in the index modes, so that a join with
@@ -301,6 +302,85 @@ sub learned_check_ok
 	is($ret, 0, "learned_index_check('$index', true) on " . $node->name)
 	  or diag($stderr);
 	return $ret == 0;
+}
+
+=pod
+
+=item crash_rounds($node, %args)
+
+The crash-and-compare rounds that t/002_crash_recovery.pl and
+t/016_levels_crash.pl share.  Each round (rounds, default 2) runs the
+pgbench scripts of scripts ({ 'file.sql@weight' => text }, written into
+the node's directory; pgbench_options: more options) with three clients
+until table has grown by rows rows, and stops $node in immediate mode in
+the middle of that load; then starts it again and checks index: it
+answers the learned_queries(table, @$queries) as a sequential scan does,
+and passes learned_index_check(index, true).  Then the changes of
+more($round) (SQL) are made and the index is checked again.  Each check
+is labelled "after crash N" or "after crash N and more inserts"; before
+it, note() returns what to note, and after it also($label) runs the
+test's own checks.
+
+=cut
+
+sub crash_rounds
+{
+	my ($node, %args) = @_;
+	local $Test::Builder::Level = $Test::Builder::Level + 1;
+	my ($table, $index) = @args{ 'table', 'index' };
+	my $check = sub {
+		my ($label) = @_;
+		local $Test::Builder::Level = $Test::Builder::Level + 1;
+		note "$label: " . $args{note}->() if $args{note};
+		my @queries = learned_queries($table, @{ $args{queries} });
+		compare_with_seqscan($node, [$node], $index, \@queries);
+		learned_check_ok($node, $index);
+		$args{also}->($label) if $args{also};
+	};
+
+	my @script_args;
+	for my $name (sort keys %{ $args{scripts} })
+	{
+		my ($file) = $name =~ /^([^@]+)/;
+		my $path = $node->basedir . "/$file";
+		PostgreSQL::Test::Utils::append_to_file($path, $args{scripts}{$name})
+		  unless -e $path;
+		push @script_args, '-f', $node->basedir . "/$name";
+	}
+
+	for my $round (1 .. ($args{rounds} // 2))
+	{
+		# The load, until the table has grown by the rows wanted; then the
+		# crash.
+		my $target =
+		  $node->safe_psql('postgres', "SELECT count(*) FROM $table")
+		  + $args{rows};
+		my ($out, $err) = ('', '');
+		my $pgbench = IPC::Run::start(
+			[
+				'pgbench', '--no-vacuum', '--client=3', '--jobs=3',
+				'--time=300', @{ $args{pgbench_options} // [] },
+				@script_args,
+				'--host=' . $node->host, '--port=' . $node->port, 'postgres'
+			],
+			'<', \undef, '>', \$out, '2>', \$err,
+			IPC::Run::timeout($PostgreSQL::Test::Utils::timeout_default));
+		ok( $node->poll_query_until(
+				'postgres', "SELECT count(*) >= $target FROM $table"),
+			"workload reached $target rows");
+		$node->stop('immediate');
+		# The clients lose their connections and give up.
+		$pgbench->finish;
+		note "pgbench stderr (connection errors expected): "
+		  . substr($err, 0, 400);
+		$node->start;
+
+		$check->("after crash $round");
+		# The recovered index takes more changes and stays whole.
+		$node->safe_psql('postgres', $args{more}->($round));
+		$check->("after crash $round and more inserts");
+	}
+	return;
 }
 
 =pod
