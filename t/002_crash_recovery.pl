@@ -12,7 +12,6 @@ use warnings;
 use FindBin;
 use lib $FindBin::RealBin;
 
-use IPC::Run;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
@@ -62,68 +61,30 @@ DELETE FROM t WHERE id BETWEEN :k AND :k + 300;
 	'vacuum.sql@1' => q{
 VACUUM t;
 },);
-my @script_args;
-for my $name (sort keys %scripts)
-{
-	my ($file) = $name =~ /^([^@]+)/;
-	my $path = $node->basedir . "/$file";
-	PostgreSQL::Test::Utils::append_to_file($path, $scripts{$name})
-	  unless -e $path;
-	push @script_args, '-f', $node->basedir . "/$name";
-}
-
-# Runs the workload until the table has grown by $rows rows, then crashes.
-sub crash_during_workload
-{
-	my ($rows) = @_;
-	my $target = sql('SELECT count(*) FROM t') + $rows;
-	my ($out, $err) = ('', '');
-	my $pgbench = IPC::Run::start(
-		[
-			'pgbench', '--no-vacuum', '--client=3', '--jobs=3',
-			'--time=300', '--max-tries=20', @script_args,
-			'--host=' . $node->host, '--port=' . $node->port, 'postgres'
-		],
-		'<', \undef, '>', \$out, '2>', \$err,
-		IPC::Run::timeout($PostgreSQL::Test::Utils::timeout_default));
-	ok( $node->poll_query_until(
-			'postgres', "SELECT count(*) >= $target FROM t"),
-		"workload reached $target rows");
-	$node->stop('immediate');
-	# The clients lose their connections and give up.
-	$pgbench->finish;
-	note "pgbench stderr (connection errors expected): "
-	  . substr($err, 0, 400);
-	$node->start;
-	return;
-}
-
-sub check_after_recovery
-{
-	my ($label) = @_;
-	my $counts = sql(q{SELECT count(*), count(id), count(*) - count(id) FROM t});
-	note "$label: rows, keys, NULLs = $counts";
-	my @queries = learned_queries('t', lo => 0, hi => 2_100_000,
-		keys => [ 2000000, 2000001 ]);
-	compare_with_seqscan($node, [$node], 't_idx', \@queries);
-	learned_check_ok($node, 't_idx');
-	return;
-}
-
-for my $round (1, 2)
-{
-	crash_during_workload(25000);
-	check_after_recovery("after crash $round");
-
-	# The recovered index takes more changes and stays whole.
-	sql(qq{
-		SELECT setseed(0.$round);
-		INSERT INTO t SELECT (random() * 1000000)::int8, 5 FROM generate_series(1, 10000);
-		INSERT INTO t SELECT nextval('ascending'), 5 FROM generate_series(1, 2000);
-		INSERT INTO t VALUES (NULL, 5);
+# Two rounds (LearnedTest's crash_rounds): the workload until the table has
+# grown by 25,000 rows, an immediate stop in its midst, the checks; more
+# inserts, the checks again.
+crash_rounds(
+	$node,
+	table => 't',
+	index => 't_idx',
+	scripts => \%scripts,
+	pgbench_options => ['--max-tries=20'],
+	rows => 25000,
+	note => sub {
+		'rows, keys, NULLs = '
+		  . sql(q{SELECT count(*), count(id), count(*) - count(id) FROM t});
+	},
+	queries => [ lo => 0, hi => 2_100_000, keys => [ 2000000, 2000001 ] ],
+	more => sub {
+		my ($round) = @_;
+		return qq{
+			SELECT setseed(0.$round);
+			INSERT INTO t SELECT (random() * 1000000)::int8, 5 FROM generate_series(1, 10000);
+			INSERT INTO t SELECT nextval('ascending'), 5 FROM generate_series(1, 2000);
+			INSERT INTO t VALUES (NULL, 5);
+		};
 	});
-	check_after_recovery("after crash $round and more inserts");
-}
 
 # Unlogged tables: one indexed while empty (ambuildempty's init fork), one
 # indexed after loading.  After a crash both are empty and reset from their

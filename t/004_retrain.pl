@@ -185,7 +185,7 @@ learned_check_ok($node, 'g_idx');
 # 2. Retrains in a loop while clients insert, delete and read.
 ############################################################################
 
-my $duration = 12;
+my $duration = 6;
 sql(q{
 	SELECT setseed(0.22);
 	CREATE TABLE c (id int8, val int4 NOT NULL DEFAULT 0);

@@ -17,7 +17,6 @@ use warnings;
 use FindBin;
 use lib $FindBin::RealBin;
 
-use IPC::Run;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
@@ -53,68 +52,33 @@ INSERT INTO t SELECT nextval('ascending') FROM generate_series(1, 50);
 \set k random(0, 1000000)
 INSERT INTO t SELECT :k + i FROM generate_series(0, 9) i;
 },);
-my @script_args;
-for my $name (sort keys %scripts)
-{
-	my ($file) = $name =~ /^([^@]+)/;
-	my $path = $node->basedir . "/$file";
-	PostgreSQL::Test::Utils::append_to_file($path, $scripts{$name})
-	  unless -e $path;
-	push @script_args, '-f', $node->basedir . "/$name";
-}
-
-# Runs the workload until the table has grown by $rows rows, then crashes.
-sub crash_during_workload
-{
-	my ($rows) = @_;
-	my $target = sql('SELECT count(*) FROM t') + $rows;
-	my ($out, $err) = ('', '');
-	my $pgbench = IPC::Run::start(
-		[
-			'pgbench', '--no-vacuum', '--client=3', '--jobs=3',
-			'--time=300', @script_args,
-			'--host=' . $node->host, '--port=' . $node->port, 'postgres'
-		],
-		'<', \undef, '>', \$out, '2>', \$err,
-		IPC::Run::timeout($PostgreSQL::Test::Utils::timeout_default));
-	ok( $node->poll_query_until(
-			'postgres', "SELECT count(*) >= $target FROM t"),
-		"workload reached $target rows");
-	$node->stop('immediate');
-	$pgbench->finish;
-	note "pgbench stderr (connection errors expected): "
-	  . substr($err, 0, 400);
-	$node->start;
-	return;
-}
-
-sub check_after_recovery
-{
-	my ($label) = @_;
-	note "$label: levels, records, leaves, unlisted = "
-	  . sql(q{SELECT levels, records, leaf_pages, unlisted_splits
-		FROM learned_index_info('t_idx')});
-	my @queries = learned_queries('t', lo => 0, hi => 2_100_000,
-		keys => [ 2000000, 2000001 ]);
-	compare_with_seqscan($node, [$node], 't_idx', \@queries);
-	learned_check_ok($node, 't_idx');
-	is(sql(q{SELECT unlisted_splits FROM learned_index_info('t_idx')}),
-		'0', "$label: every leaf is listed");
-	return;
-}
-
-for my $round (1, 2)
-{
-	crash_during_workload(40000);
-	check_after_recovery("after crash $round");
-
-	# The recovered index takes more inserts (more levels) and stays whole.
-	sql(qq{
-		INSERT INTO t SELECT nextval('ascending') FROM generate_series(1, 20000);
-		INSERT INTO t SELECT (i::int8 * 104729) % 1000003 FROM generate_series(1, 5000) i;
+# Two rounds (LearnedTest's crash_rounds): the workload until the table has
+# grown by 40,000 rows, an immediate stop in its midst, the checks (also:
+# every leaf listed); more inserts, the checks again.
+crash_rounds(
+	$node,
+	table => 't',
+	index => 't_idx',
+	scripts => \%scripts,
+	rows => 40000,
+	note => sub {
+		'levels, records, leaves, unlisted = '
+		  . sql(q{SELECT levels, records, leaf_pages, unlisted_splits
+			FROM learned_index_info('t_idx')});
+	},
+	queries => [ lo => 0, hi => 2_100_000, keys => [ 2000000, 2000001 ] ],
+	# The recovered index takes more inserts (more levels).
+	more => sub {
+		return q{
+			INSERT INTO t SELECT nextval('ascending') FROM generate_series(1, 20000);
+			INSERT INTO t SELECT (i::int8 * 104729) % 1000003 FROM generate_series(1, 5000) i;
+		};
+	},
+	also => sub {
+		my ($label) = @_;
+		is(sql(q{SELECT unlisted_splits FROM learned_index_info('t_idx')}),
+			'0', "$label: every leaf is listed");
 	});
-	check_after_recovery("after crash $round and more inserts");
-}
 cmp_ok(sql(q{SELECT levels FROM learned_index_info('t_idx')}), '>=', 4,
 	'the index grew to four levels or more');
 

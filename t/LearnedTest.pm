@@ -43,9 +43,11 @@ our @EXPORT = qw(
   learned_check_ok
   run_in_mode
   answer_in_mode
+  answers_in_mode
   $KEY_ACCEPTED_SQL
   vacuum_loop_start
   vacuum_loop_finish
+  crash_rounds
 );
 
 # Joins are forced to nested loops in the index modes, so that a join with
@@ -159,6 +161,13 @@ Runs each query as a sequential scan on $ref_node, then as an index scan and
 as a bitmap scan on every node of @nodes; checks that each plan uses $index
 and each answer equals the reference.
 
+The queries of one scan mode on one node run in one psql session (see
+answers_in_mode), since a psql start costs more than most of these queries;
+each query still gets its own plan and answer checks, by name.  If anything
+of such a session went to stderr (an error, a warning), its queries are run
+again one by one, each in its own session (run_in_mode, answer_in_mode), so
+that every failure is reported with its own query's error.
+
 =cut
 
 sub compare_with_seqscan
@@ -166,32 +175,112 @@ sub compare_with_seqscan
 	my ($ref, $nodes, $index, $queries) = @_;
 	local $Test::Builder::Level = $Test::Builder::Level + 1;
 
-	for my $query (@$queries)
+	my @sqls = map { $_->[1] } @$queries;
+	my @bitmap = grep { !($queries->[$_][2] // {})->{nobitmap} } 0 .. $#$queries;
+	my $expected = answers_in_mode($ref, 'seqscan', \@sqls, 0);
+	my %batch;
+	for my $node (@$nodes)
 	{
-		my ($name, $sql, $opt) = @$query;
+		$batch{ $node->name }{indexscan} =
+		  answers_in_mode($node, 'indexscan', \@sqls, 1);
+		# Indexed by the query's position in @$queries.
+		my $b = answers_in_mode($node, 'bitmapscan', [ @sqls[@bitmap] ], 1);
+		$batch{ $node->name }{bitmapscan} = $b && {
+			plan => { map { $bitmap[$_] => $b->{plan}{$_} } 0 .. $#bitmap },
+			answer => { map { $bitmap[$_] => $b->{answer}{$_} } 0 .. $#bitmap }
+		};
+	}
+
+	for my $i (0 .. $#$queries)
+	{
+		my ($name, $sql, $opt) = @{ $queries->[$i] };
 		$opt //= {};
-		my $expected = run_in_mode($ref, 'seqscan', $sql);
+		my $expected_answer =
+		  $expected
+		  ? $expected->{answer}{$i}
+		  : run_in_mode($ref, 'seqscan', $sql);
 		for my $node (@$nodes)
 		{
 			for my $mode ('indexscan', 'bitmapscan')
 			{
 				next if $mode eq 'bitmapscan' && $opt->{nobitmap};
+				my $b = $batch{ $node->name }{$mode};
 				my $where = "$name [$mode on " . $node->name . "]";
 				my $plan =
-				  answer_in_mode($node, $mode, "EXPLAIN (COSTS OFF) $sql");
+				  $b
+				  ? $b->{plan}{$i}
+				  : answer_in_mode($node, $mode, "EXPLAIN (COSTS OFF) $sql");
 				my $wanted =
 				  $mode eq 'bitmapscan'
 				  ? qr/Bitmap Index Scan on \Q$index\E\b/
 				  : qr/Index (?:Only )?Scan(?: Backward)? using \Q$index\E\b/;
 				like($plan, $wanted, "$where: plan uses $index")
 				  or diag("query: $sql");
-				is(answer_in_mode($node, $mode, $sql),
-					$expected, "$where: same answer as a seqscan")
+				is($b ? $b->{answer}{$i} : answer_in_mode($node, $mode, $sql),
+					$expected_answer, "$where: same answer as a seqscan")
 				  or diag("query: $sql");
 			}
 		}
 	}
 	return;
+}
+
+=pod
+
+=item answers_in_mode($node, $mode, \@sqls, $explain)
+
+Runs every statement of @sqls under the planner settings of $mode in one
+psql session, each preceded by its EXPLAIN (COSTS OFF) if $explain.
+Returns { plan => { i => text }, answer => { i => text } }, each text as
+run_in_mode would return it (psql -At, the last newline dropped); or undef
+if psql wrote anything to stderr or failed, or an output is missing.
+
+=cut
+
+sub answers_in_mode
+{
+	my ($node, $mode, $sqls, $explain) = @_;
+	die "unknown scan mode $mode" unless exists $SCAN_SETTINGS{$mode};
+	return { plan => {}, answer => {} } unless @$sqls;
+
+	my $script = "$SCAN_SETTINGS{$mode}\n";
+	for my $i (0 .. $#$sqls)
+	{
+		$script .= "\\echo \@\@plan $i\nEXPLAIN (COSTS OFF) $sqls->[$i];\n"
+		  if $explain;
+		$script .= "\\echo \@\@answer $i\n$sqls->[$i];\n";
+	}
+	$script .= "\\echo \@\@end\n";
+	my ($ret, $stdout, $stderr) = $node->psql('postgres', $script);
+	return undef if $ret != 0 || $stderr ne '';
+
+	my (%out, $cur, $ended);
+	for my $line (split /\n/, $stdout, -1)
+	{
+		if ($line =~ /^\@\@(plan|answer) (\d+)$/)
+		{
+			$cur = $out{$1}{$2} = [];
+			next;
+		}
+		if ($line eq '@@end')
+		{
+			$ended = 1;
+			last;
+		}
+		push @$cur, $line if $cur;
+	}
+	return undef unless $ended;
+	my %r = (plan => {}, answer => {});
+	for my $kind ('plan', 'answer')
+	{
+		next if $kind eq 'plan' && !$explain;
+		for my $i (0 .. $#$sqls)
+		{
+			return undef unless $out{$kind}{$i};
+			$r{$kind}{$i} = join("\n", @{ $out{$kind}{$i} });
+		}
+	}
+	return \%r;
 }
 
 =pod
@@ -213,6 +302,85 @@ sub learned_check_ok
 	is($ret, 0, "learned_index_check('$index', true) on " . $node->name)
 	  or diag($stderr);
 	return $ret == 0;
+}
+
+=pod
+
+=item crash_rounds($node, %args)
+
+The crash-and-compare rounds that t/002_crash_recovery.pl and
+t/016_levels_crash.pl share.  Each round (rounds, default 2) runs the
+pgbench scripts of scripts ({ 'file.sql@weight' => text }, written into
+the node's directory; pgbench_options: more options) with three clients
+until table has grown by rows rows, and stops $node in immediate mode in
+the middle of that load; then starts it again and checks index: it
+answers the learned_queries(table, @$queries) as a sequential scan does,
+and passes learned_index_check(index, true).  Then the changes of
+more($round) (SQL) are made and the index is checked again.  Each check
+is labelled "after crash N" or "after crash N and more inserts"; before
+it, note() returns what to note, and after it also($label) runs the
+test's own checks.
+
+=cut
+
+sub crash_rounds
+{
+	my ($node, %args) = @_;
+	local $Test::Builder::Level = $Test::Builder::Level + 1;
+	my ($table, $index) = @args{ 'table', 'index' };
+	my $check = sub {
+		my ($label) = @_;
+		local $Test::Builder::Level = $Test::Builder::Level + 1;
+		note "$label: " . $args{note}->() if $args{note};
+		my @queries = learned_queries($table, @{ $args{queries} });
+		compare_with_seqscan($node, [$node], $index, \@queries);
+		learned_check_ok($node, $index);
+		$args{also}->($label) if $args{also};
+	};
+
+	my @script_args;
+	for my $name (sort keys %{ $args{scripts} })
+	{
+		my ($file) = $name =~ /^([^@]+)/;
+		my $path = $node->basedir . "/$file";
+		PostgreSQL::Test::Utils::append_to_file($path, $args{scripts}{$name})
+		  unless -e $path;
+		push @script_args, '-f', $node->basedir . "/$name";
+	}
+
+	for my $round (1 .. ($args{rounds} // 2))
+	{
+		# The load, until the table has grown by the rows wanted; then the
+		# crash.
+		my $target =
+		  $node->safe_psql('postgres', "SELECT count(*) FROM $table")
+		  + $args{rows};
+		my ($out, $err) = ('', '');
+		my $pgbench = IPC::Run::start(
+			[
+				'pgbench', '--no-vacuum', '--client=3', '--jobs=3',
+				'--time=300', @{ $args{pgbench_options} // [] },
+				@script_args,
+				'--host=' . $node->host, '--port=' . $node->port, 'postgres'
+			],
+			'<', \undef, '>', \$out, '2>', \$err,
+			IPC::Run::timeout($PostgreSQL::Test::Utils::timeout_default));
+		ok( $node->poll_query_until(
+				'postgres', "SELECT count(*) >= $target FROM $table"),
+			"workload reached $target rows");
+		$node->stop('immediate');
+		# The clients lose their connections and give up.
+		$pgbench->finish;
+		note "pgbench stderr (connection errors expected): "
+		  . substr($err, 0, 400);
+		$node->start;
+
+		$check->("after crash $round");
+		# The recovered index takes more changes and stays whole.
+		$node->safe_psql('postgres', $args{more}->($round));
+		$check->("after crash $round and more inserts");
+	}
+	return;
 }
 
 =pod
