@@ -878,6 +878,16 @@ def scale_metrics(r, pbuild, workers):
     return m
 
 
+def targets_table(L, names, per):
+    """A table of targets, a column per data set or run: per[name] lists
+    (label, value, met) in the same order for every name."""
+    L.append("| target | " + " | ".join(names) + " |")
+    L.append("|---|" + "---|" * len(names))
+    if names:
+        for i, (label, _, _) in enumerate(per[names[0]]):
+            L.append("| %s | %s |" % (label, " | ".join(per[n][i][1] + mark(per[n][i][2]) for n in names)))
+
+
 def scale_targets(r, pbuild, workers):
     """[(target, shown, met)] for one data set (issue 13's targets)."""
     t = []
@@ -947,12 +957,7 @@ def write_scale_report(res, out):
     L.append("")
     L.append("## Targets")
     L.append("")
-    per = {n: scale_targets(res["datasets"][n], pbuild, workers) for n in names}
-    L.append("| target | " + " | ".join(names) + " |")
-    L.append("|---|" + "---|" * len(names))
-    if names:
-        for i, (label, _, _) in enumerate(per[names[0]]):
-            L.append("| %s | %s |" % (label, " | ".join(per[n][i][1] + mark(per[n][i][2]) for n in names)))
+    targets_table(L, names, {n: scale_targets(res["datasets"][n], pbuild, workers) for n in names})
     L.append("")
     for n in names:
         r = res["datasets"][n]
@@ -1130,12 +1135,7 @@ def write_growth_report(res, out):
     L.append("")
     L.append("## Targets")
     L.append("")
-    per = {n: growth_targets(res["runs"][n]) for n in names}
-    L.append("| target | " + " | ".join(names) + " |")
-    L.append("|---|" + "---|" * len(names))
-    if names:
-        for i, (label, _, _) in enumerate(per[names[0]]):
-            L.append("| %s | %s |" % (label, " | ".join(per[n][i][1] + mark(per[n][i][2]) for n in names)))
+    targets_table(L, names, {n: growth_targets(res["runs"][n]) for n in names})
     L.append("")
     for n in names:
         r = res["runs"][n]
