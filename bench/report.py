@@ -897,7 +897,7 @@ def scale_targets(r, pbuild, workers):
 
     row("index-only probe ns <= 0.5x btree", ratio(g(r, "probe_ns", "learned", "ns"), g(r, "probe_ns", "btree", "ns")), 0.5)
     p = g(r, "pages_warm", "learned")
-    t.append(("index pages per lookup (warm) = 1.0", "–" if p is None else "%.3f" % p, None if p is None else p <= 1.0))
+    t.append(("index pages per lookup (warm) = 1.0", "–" if p is None else "%.4f" % p, None if p is None else p <= 1.0))
     row("index size <= 0.5x btree", ratio(g(r, "size", "learned"), g(r, "size", "btree")), 0.5)
     for w in workers:
         label = "CREATE INDEX time, %d worker%s, <= 0.5x btree's" % (w, "" if w == 1 else "s")
