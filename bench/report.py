@@ -878,6 +878,18 @@ def scale_metrics(r, pbuild, workers):
     return m
 
 
+def info_and_checks(L, when, info, checks):
+    """learned_index_info's line (when: "after the build", ...) and the
+    run's checks, one bullet each."""
+    if info:
+        L.append("`learned_index_info` %s: " % when + ", ".join(
+            "%s %s" % (k, info_value(v)) for k, v in info.items()) + ".")
+        L.append("")
+    for c in checks:
+        L.append("- " + c)
+    L.append("")
+
+
 def targets_table(L, names, per):
     """A table of targets, a column per data set or run: per[name] lists
     (label, value, met) in the same order for every name."""
@@ -972,14 +984,7 @@ def write_scale_report(res, out):
         for label, lv, bv, note in scale_metrics(r, pbuild, workers):
             L.append("| %s | %s | %s | %s | %s |" % (label, fmt(lv), fmt(bv), fmt(ratio(lv, bv)), note))
         L.append("")
-        info = r.get("info_build")
-        if info:
-            L.append("`learned_index_info` after the build: " + ", ".join(
-                "%s %s" % (k, info_value(v)) for k, v in info.items()) + ".")
-            L.append("")
-        for c in r.get("checks", []):
-            L.append("- " + c)
-        L.append("")
+        info_and_checks(L, "after the build", r.get("info_build"), r.get("checks", []))
     L.extend(phase_table(res, names))
     with open(os.path.join(out, "RESULTS-scale.md"), "w") as f:
         f.write("\n".join(L) + "\n")
@@ -1149,14 +1154,7 @@ def write_growth_report(res, out):
         L.append("")
         L.extend(growth_tables(r))
         marks = r.get("marks", [])
-        info = g(marks[-1], "learned", "info") if marks else None
-        if info:
-            L.append("`learned_index_info` at the end: " + ", ".join(
-                "%s %s" % (k, info_value(v)) for k, v in info.items()) + ".")
-            L.append("")
-        for c in r.get("checks", []):
-            L.append("- " + c)
-        L.append("")
+        info_and_checks(L, "at the end", g(marks[-1], "learned", "info") if marks else None, r.get("checks", []))
     L.extend(phase_table({"datasets": res["runs"], "setup_seconds": res.get("setup_seconds"),
                           "total_seconds": res.get("total_seconds")}, names))
     with open(os.path.join(out, "RESULTS-growth.md"), "w") as f:
