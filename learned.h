@@ -965,6 +965,9 @@ extern void learned_sort_put_run(LearnedSort *sort, int64 key, bool isnull,
 extern bool learned_sort_next_run(LearnedSort *sort, int64 *key,
 								  bool *isnull, ItemPointerData *tid,
 								  bool *alive);
+struct BufFile;
+extern bool learned_read_entry(struct BufFile *file, void *entry,
+							   size_t size);
 
 /*
  * learned_unique.c: the uniqueness check of an insert, and CREATE INDEX's

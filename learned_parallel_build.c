@@ -339,22 +339,8 @@ learned_run_read(LearnedParallelBuild *leader, LearnedRun *run)
 										   &run->entry.alive);
 		return;
 	}
-#if PG_VERSION_NUM >= 160000
-	/* 0 at the end of the file; a partial entry is an error. */
-	run->ready = BufFileReadMaybeEOF(run->file, &run->entry,
-									 sizeof(LearnedRunEntry), true) != 0;
-#else
-	{
-		size_t		nread = BufFileRead(run->file, &run->entry,
-										sizeof(LearnedRunEntry));
-
-		/* Can't happen: the runs are written in whole entries. */
-		if (nread != 0 && nread != sizeof(LearnedRunEntry))
-			elog(ERROR, "learned index build: read %zu of %zu bytes of a run's entry",
-				 nread, sizeof(LearnedRunEntry));
-		run->ready = nread != 0;
-	}
-#endif
+	run->ready = learned_read_entry(run->file, &run->entry,
+									 sizeof(LearnedRunEntry));
 }
 
 /*

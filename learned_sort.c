@@ -4,17 +4,24 @@
  *	  Sorting the (key, heap TID) entries of CREATE INDEX.
  *
  * The entries are small and fixed-size (an int64 key and a 6-byte TID), so
- * while they fit in maintenance_work_mem they are packed into an array of
- * 16-byte entries and sorted by a least-significant-digit radix sort on the
- * key: a few linear passes, digits that every key shares skipped (dense
- * ids vary in their low three bytes only).  Entries with equal keys are then
- * put in TID order: the radix sort is stable and the table scan delivers
- * TIDs almost in order (a synchronised scan that wraps around, or HOT
- * chains, can break it), so a run of duplicates needs sorting only when it
- * is not in order already.
+ * they are packed into an array of 16-byte entries and sorted by a
+ * least-significant-digit radix sort on the key: a few linear passes,
+ * digits that every key shares skipped (dense ids vary in their low three
+ * bytes only).  Entries with equal keys are then put in TID order: the radix
+ * sort is stable and the table scan delivers TIDs almost in order (a
+ * synchronised scan that wraps around, or HOT chains, can break it), so a
+ * run of duplicates needs sorting only when it is not in order already.
  *
- * Past maintenance_work_mem (the array and its scratch copy count) every
- * entry goes to a tuplesort instead, which spills to disk.
+ * The array and its scratch copy take at most maintenance_work_mem.  When
+ * the array is full, it is sorted and written to a temporary file as a
+ * sorted "run", and filling starts again; at the end the runs and the last
+ * array are merged (a binary heap of each run's next entry).  Every entry is
+ * written to disk and read back once, as a tuplesort's would be, but sorted
+ * by the radix sort and merged as 16-byte entries instead of formed into
+ * tuples and compared as such, the largest cost of a build past the budget
+ * when it went to a tuplesort.  Only when the runs would be so many that their read buffers would
+ * not fit the budget either (a tiny budget for a large table) does every
+ * entry go to a tuplesort instead, which merges in several passes.
  *
  * Each participant of a parallel build (learned_parallel_build.c) sorts its
  * share the same way, into a "run" sort (learned_sort_begin_run) whose
@@ -29,8 +36,11 @@
 
 #include "catalog/pg_operator_d.h"
 #include "catalog/pg_type_d.h"
+#include "commands/tablespace.h"
 #include "executor/tuptable.h"
+#include "lib/binaryheap.h"
 #include "miscadmin.h"
+#include "storage/buffile.h"
 #include "utils/memutils.h"
 #include "utils/tuplesort.h"
 
@@ -58,13 +68,32 @@ StaticAssertDecl(sizeof(LearnedSortEntry) == 16,
 /* First capacity of the in-memory array, in entries. */
 #define LEARNED_SORT_INITIAL	1024
 
+/*
+ * Budget bytes per run file: a run being merged needs its file's read
+ * buffer (BLCKSZ); the runs may take an eighth of the budget for those.
+ */
+#define LEARNED_SORT_BYTES_PER_RUN	(8 * BLCKSZ)
+
 struct LearnedSort
 {
 	Size		budget;			/* bytes the array and its scratch may use */
 	LearnedSortEntry *entries;	/* in memory, while the budget allows */
 	Size		nentries;
 	Size		allocated;
+	Size		capacity;		/* most entries the array may hold */
 	Size		next;			/* reading position after sorting */
+
+	/*
+	 * Sorted runs written to temporary files when the array was full, and
+	 * once sorted, the merge: each run's next entry in heads (the array's,
+	 * the last run, at heads[nruns]) and a heap of the runs that have one.
+	 */
+	BufFile   **runs;
+	int			nruns;
+	int			maxruns;
+	LearnedSortEntry *heads;
+	binaryheap *merge;
+	LearnedSortEntry current;	/* the entry the merge returned last */
 
 	/*
 	 * Once the budget is exceeded: a tuplesort holding every entry.  A run
@@ -99,8 +128,13 @@ learned_sort_begin(int work_mem_kb)
 	LearnedSort *sort = palloc0(sizeof(LearnedSort));
 
 	sort->budget = (Size) work_mem_kb * 1024;
-	sort->allocated = LEARNED_SORT_INITIAL;
+	/* The array and the radix sort's scratch copy of it. */
+	sort->capacity = Min(sort->budget / (2 * sizeof(LearnedSortEntry)),
+						 MaxAllocHugeSize / sizeof(LearnedSortEntry));
+	sort->capacity = Max(sort->capacity, 2);
+	sort->allocated = Min(LEARNED_SORT_INITIAL, sort->capacity);
 	sort->entries = palloc(sort->allocated * sizeof(LearnedSortEntry));
+	sort->maxruns = Max(2, sort->budget / LEARNED_SORT_BYTES_PER_RUN);
 	return sort;
 }
 
@@ -155,19 +189,57 @@ learned_sort_begin_tuplesort(LearnedSort *sort)
 		);
 }
 
-/* Move every entry into a tuplesort: the array would exceed the budget. */
+/*
+ * Read the next entry of a run file into entry; false at its end.  Also
+ * the parallel build's reader of its workers' run files.
+ */
+bool
+learned_read_entry(BufFile *file, void *entry, size_t size)
+{
+#if PG_VERSION_NUM >= 160000
+	/* 0 at the end of the file; a partial entry is an error. */
+	return BufFileReadMaybeEOF(file, entry, size, true) != 0;
+#else
+	size_t		nread = BufFileRead(file, entry, size);
+
+	/* Can't happen: the runs are written in whole entries. */
+	if (nread != 0 && nread != size)
+		elog(ERROR, "learned index build: read %zu of %zu bytes of a sorted run's entry",
+			 nread, size);
+	return nread != 0;
+#endif
+}
+
+/*
+ * Move every entry into a tuplesort, those of the runs written so far
+ * too: there would be more runs than the budget allows.
+ */
 static void
 learned_sort_spill(LearnedSort *sort)
 {
-	Size		i;
+	LearnedSortEntry entry;
 
 	learned_sort_begin_tuplesort(sort);
-
-	for (i = 0; i < sort->nentries; i++)
+	for (Size i = 0; i < sort->nentries; i++)
 		learned_sort_put_tuple(sort, &sort->entries[i]);
 	pfree(sort->entries);
 	sort->entries = NULL;
 	sort->nentries = sort->allocated = 0;
+
+	for (int i = 0; i < sort->nruns; i++)
+	{
+		if (BufFileSeek(sort->runs[i], 0, 0, SEEK_SET) != 0)
+			ereport(ERROR,
+					(errcode_for_file_access(),
+					 errmsg("could not rewind a temporary file of CREATE INDEX's sort: %m")));
+		while (learned_read_entry(sort->runs[i], &entry, sizeof(entry)))
+		{
+			learned_sort_put_tuple(sort, &entry);
+			CHECK_FOR_INTERRUPTS();
+		}
+		BufFileClose(sort->runs[i]);
+	}
+	sort->nruns = 0;
 }
 
 /*
@@ -183,23 +255,25 @@ learned_sort_begin_run(int work_mem_kb)
 	return sort;
 }
 
+static void learned_sort_write_run(LearnedSort *sort);
+
 static void
 learned_sort_put_entry(LearnedSort *sort, const LearnedSortEntry *entry)
 {
 	if (sort->tuplesort == NULL && sort->nentries == sort->allocated)
 	{
-		Size		grown = sort->allocated * 2;
-
-		/* The radix sort needs a scratch array as large as the entries. */
-		if (2 * grown * sizeof(LearnedSortEntry) > sort->budget ||
-			grown * sizeof(LearnedSortEntry) > MaxAllocHugeSize)
-			learned_sort_spill(sort);
-		else
+		if (sort->allocated < sort->capacity)
 		{
+			Size		grown = Min(sort->allocated * 2, sort->capacity);
+
 			sort->entries = repalloc_huge(sort->entries,
 										  grown * sizeof(LearnedSortEntry));
 			sort->allocated = grown;
 		}
+		else if (sort->nruns < sort->maxruns)
+			learned_sort_write_run(sort);
+		else
+			learned_sort_spill(sort);
 	}
 
 	if (sort->tuplesort != NULL)
@@ -305,28 +379,20 @@ learned_radix_sort(LearnedSortEntry *entries, LearnedSortEntry *scratch,
 	return src;
 }
 
-void
-learned_sort_perform(LearnedSort *sort)
+/*
+ * Sort the array: NULL keys first (a run sort's), then the keys by the
+ * radix sort, then runs of equal keys (the NULLs are one) into TID order
+ * where the scan left them out of it.  The sorted entries may end up in
+ * the scratch array, which then replaces the array.
+ */
+static void
+learned_sort_array(LearnedSort *sort)
 {
 	LearnedSortEntry *scratch;
 	LearnedSortEntry *sorted;
 	Size		n = sort->nentries;
 	Size		start;
 
-	/*
-	 * No message from a run sort: in a parallel worker it would reach the
-	 * client, once per participant.
-	 */
-	if (sort->tuplesort != NULL)
-	{
-		if (!sort->run)
-			elog(DEBUG1, "learned index build: sorting with tuplesort, past maintenance_work_mem");
-		tuplesort_performsort(sort->tuplesort);
-		return;
-	}
-	if (!sort->run)
-		elog(DEBUG1, "learned index build: radix-sorting " UINT64_FORMAT " entries in memory",
-			 (uint64) n);
 	if (n < 2)
 		return;
 
@@ -360,11 +426,8 @@ learned_sort_perform(LearnedSort *sort)
 	}
 	else
 		pfree(scratch);
+	sort->allocated = n;
 
-	/*
-	 * Runs of equal keys (the NULLs are one) into TID order, where the scan
-	 * left them out of it.
-	 */
 	start = 0;
 	while (start < n)
 	{
@@ -387,9 +450,137 @@ learned_sort_perform(LearnedSort *sort)
 	}
 }
 
+/*
+ * The array is full: sort it and write it to a temporary file, a run to
+ * merge at the end, and start filling it again.
+ */
+static void
+learned_sort_write_run(LearnedSort *sort)
+{
+	BufFile    *file;
+
+	Assert(sort->nentries == sort->capacity);
+	learned_sort_array(sort);
+	if (sort->runs == NULL)
+	{
+		PrepareTempTablespaces();
+		sort->runs = palloc(sort->maxruns * sizeof(BufFile *));
+	}
+	file = BufFileCreateTemp(false);
+	BufFileWrite(file, sort->entries, sort->nentries * sizeof(LearnedSortEntry));
+	sort->runs[sort->nruns++] = file;
+	sort->nentries = 0;
+	sort->nnulls = 0;
+}
+
+/*
+ * The merge's order of two runs' next entries (numbers of runs): NULL keys
+ * first, then (key, TID).  The heap keeps its largest on top, so the
+ * order is reversed.
+ */
+static int
+learned_sort_merge_cmp(Datum a, Datum b, void *arg)
+{
+	LearnedSort *sort = (LearnedSort *) arg;
+	const LearnedSortEntry *ea = &sort->heads[DatumGetInt32(a)];
+	const LearnedSortEntry *eb = &sort->heads[DatumGetInt32(b)];
+	bool		anull = (ea->flags & LEARNED_SORT_NULL) != 0;
+	bool		bnull = (eb->flags & LEARNED_SORT_NULL) != 0;
+
+	if (anull != bnull)
+		return anull ? 1 : -1;
+	return -learned_entry_cmp(ea->key, &ea->tid, eb->key, &eb->tid);
+}
+
+/* Read run number's next entry into heads; false at its end. */
+static bool
+learned_sort_read_head(LearnedSort *sort, int run)
+{
+	if (run == sort->nruns)
+	{
+		if (sort->next >= sort->nentries)
+			return false;
+		sort->heads[run] = sort->entries[sort->next++];
+		return true;
+	}
+	return learned_read_entry(sort->runs[run], &sort->heads[run],
+							  sizeof(LearnedSortEntry));
+}
+
+void
+learned_sort_perform(LearnedSort *sort)
+{
+	/*
+	 * No message from a run sort: in a parallel worker it would reach the
+	 * client, once per participant.
+	 */
+	if (sort->tuplesort != NULL)
+	{
+		if (!sort->run)
+			elog(DEBUG1, "learned index build: sorting with tuplesort, past maintenance_work_mem");
+		tuplesort_performsort(sort->tuplesort);
+		return;
+	}
+	if (!sort->run)
+	{
+		if (sort->nruns > 0)
+			ereport(DEBUG1,
+					(errmsg_internal("learned index build: sorted runs written past maintenance_work_mem: %d of " UINT64_FORMAT " entries each, merged with " UINT64_FORMAT " entries in memory",
+									 sort->nruns, (uint64) sort->capacity,
+									 (uint64) sort->nentries)));
+		else
+			elog(DEBUG1, "learned index build: radix-sorting " UINT64_FORMAT " entries in memory",
+				 (uint64) sort->nentries);
+	}
+	learned_sort_array(sort);
+	if (sort->nruns == 0)
+		return;
+
+	/* The runs and the array, the last run, merged. */
+	sort->heads = palloc((sort->nruns + 1) * sizeof(LearnedSortEntry));
+	sort->merge = binaryheap_allocate(sort->nruns + 1, learned_sort_merge_cmp,
+									  sort);
+	for (int i = 0; i <= sort->nruns; i++)
+	{
+		if (i < sort->nruns &&
+			BufFileSeek(sort->runs[i], 0, 0, SEEK_SET) != 0)
+			ereport(ERROR,
+					(errcode_for_file_access(),
+					 errmsg("could not rewind a temporary file of CREATE INDEX's sort: %m")));
+		if (learned_sort_read_head(sort, i))
+			binaryheap_add_unordered(sort->merge, Int32GetDatum(i));
+	}
+	binaryheap_build(sort->merge);
+}
+
+/* The next entry in order, after learned_sort_perform; NULL at the end. */
+static const LearnedSortEntry *
+learned_sort_next_entry(LearnedSort *sort)
+{
+	int			run;
+
+	if (sort->merge == NULL)
+	{
+		if (sort->next >= sort->nentries)
+			return NULL;
+		return &sort->entries[sort->next++];
+	}
+	if (binaryheap_empty(sort->merge))
+		return NULL;
+	run = DatumGetInt32(binaryheap_first(sort->merge));
+	sort->current = sort->heads[run];
+	if (learned_sort_read_head(sort, run))
+		binaryheap_replace_first(sort->merge, Int32GetDatum(run));
+	else
+		(void) binaryheap_remove_first(sort->merge);
+	return &sort->current;
+}
+
 bool
 learned_sort_next(LearnedSort *sort, int64 *key, ItemPointerData *tid)
 {
+	const LearnedSortEntry *entry;
+
 	Assert(!sort->run);
 	if (sort->tuplesort != NULL)
 	{
@@ -402,11 +593,11 @@ learned_sort_next(LearnedSort *sort, int64 *key, ItemPointerData *tid)
 		*tid = *(ItemPointer) DatumGetPointer(slot_getattr(sort->slot, 2, &isnull));
 		return true;
 	}
-	if (sort->next >= sort->nentries)
+	entry = learned_sort_next_entry(sort);
+	if (entry == NULL)
 		return false;
-	*key = sort->entries[sort->next].key;
-	*tid = sort->entries[sort->next].tid;
-	sort->next++;
+	*key = entry->key;
+	*tid = entry->tid;
 	return true;
 }
 
@@ -415,6 +606,8 @@ bool
 learned_sort_next_run(LearnedSort *sort, int64 *key, bool *isnull,
 					  ItemPointerData *tid, bool *alive)
 {
+	const LearnedSortEntry *entry;
+
 	Assert(sort->run);
 	if (sort->tuplesort != NULL)
 	{
@@ -430,13 +623,13 @@ learned_sort_next_run(LearnedSort *sort, int64 *key, bool *isnull,
 		*alive = DatumGetBool(slot_getattr(sort->slot, 3, &null));
 		return true;
 	}
-	if (sort->next >= sort->nentries)
+	entry = learned_sort_next_entry(sort);
+	if (entry == NULL)
 		return false;
-	*key = sort->entries[sort->next].key;
-	*isnull = (sort->entries[sort->next].flags & LEARNED_SORT_NULL) != 0;
-	*tid = sort->entries[sort->next].tid;
-	*alive = (sort->entries[sort->next].flags & LEARNED_SORT_ALIVE) != 0;
-	sort->next++;
+	*key = entry->key;
+	*isnull = (entry->flags & LEARNED_SORT_NULL) != 0;
+	*tid = entry->tid;
+	*alive = (entry->flags & LEARNED_SORT_ALIVE) != 0;
 	return true;
 }
 
@@ -448,6 +641,14 @@ learned_sort_end(LearnedSort *sort)
 		tuplesort_end(sort->tuplesort);
 		ExecDropSingleTupleTableSlot(sort->slot);
 	}
+	for (int i = 0; i < sort->nruns; i++)
+		BufFileClose(sort->runs[i]);
+	if (sort->runs != NULL)
+		pfree(sort->runs);
+	if (sort->merge != NULL)
+		binaryheap_free(sort->merge);
+	if (sort->heads != NULL)
+		pfree(sort->heads);
 	if (sort->entries != NULL)
 		pfree(sort->entries);
 	pfree(sort);

@@ -1,10 +1,11 @@
 --
 -- build_sort: CREATE INDEX's sort.  Entries are radix-sorted in memory
--- while they fit in maintenance_work_mem and go through a tuplesort past
--- it; either way duplicates must come out in TID order, even where the
--- table scan delivers them out of it (HOT chains: a heap-only tuple is
--- indexed under its chain's root TID, reported when the scan reaches the
--- tuple, after later line pointers of the page).
+-- while they fit in maintenance_work_mem, in sorted runs written to
+-- temporary files and merged past it, and through a tuplesort when the
+-- runs would be too many for the budget; every way, duplicates must come
+-- out in TID order, even where the table scan delivers them out of it (HOT
+-- chains: a heap-only tuple is indexed under its chain's root TID, reported
+-- when the scan reaches the tuple, after later line pointers of the page).
 --
 SET max_parallel_workers_per_gather = 0;
 SET default_statistics_target = 1000;
@@ -42,7 +43,9 @@ SELECT * FROM pg_temp.cmp('SELECT id FROM s_keys ORDER BY id DESC LIMIT 200');
 RESET enable_seqscan;
 
 -- Past maintenance_work_mem (1MB holds 32,768 entries and their scratch
--- copy): the tuplesort.  The same index, entry for entry.
+-- copy): one sorted run in a temporary file, merged with the 27,232
+-- entries left in memory.  Equal keys meet across the two, so the merge
+-- must order them by TID.  The same index, entry for entry.
 SET maintenance_work_mem = '1MB';
 SET client_min_messages = debug1;
 REINDEX INDEX s_keys_idx;
@@ -57,6 +60,42 @@ SELECT * FROM pg_temp.cmp('SELECT count(*), sum(pad) FROM s_keys WHERE id BETWEE
 SELECT * FROM pg_temp.cmp('SELECT id FROM s_keys ORDER BY id LIMIT 200');
 RESET enable_seqscan;
 
+-- Far past it: 1MB allows 16 runs (each needs a read buffer), which hold
+-- 524,288 entries; 600,000 go to a tuplesort instead, the runs written so
+-- far too.  Keys repeat across the runs.
+CREATE TABLE s_many (id int8) WITH (autovacuum_enabled = off);
+INSERT INTO s_many
+	SELECT CASE WHEN g % 7 = 0 THEN 5 ELSE (g * 2654435761) % 1000003 - 500000 END
+	FROM generate_series(1, 600000) g;
+VACUUM ANALYZE s_many;
+SET maintenance_work_mem = '1MB';
+SET client_min_messages = debug1;
+CREATE INDEX s_many_idx ON s_many USING learned (id);
+RESET client_min_messages;
+RESET maintenance_work_mem;
+SELECT learned_index_check('s_many_idx', true);
+SELECT entries, build_entries FROM learned_index_info('s_many_idx');
+SET enable_seqscan = off;
+SELECT * FROM pg_temp.cmp('SELECT count(*), min(ctid::text), max(ctid::text) FROM s_many WHERE id = 5');
+SELECT * FROM pg_temp.cmp('SELECT count(*), sum(id) FROM s_many WHERE id BETWEEN -1000 AND 250000');
+SELECT * FROM pg_temp.cmp('SELECT id FROM s_many ORDER BY id DESC LIMIT 100');
+RESET enable_seqscan;
+-- Fewer than 524,288 entries: 15 runs and the rest in memory, merged.
+DELETE FROM s_many WHERE id BETWEEN 100000 AND 300000;
+SELECT count(*) FROM s_many;
+VACUUM s_many;
+SET maintenance_work_mem = '1MB';
+SET client_min_messages = debug1;
+REINDEX INDEX s_many_idx;
+RESET client_min_messages;
+RESET maintenance_work_mem;
+SELECT learned_index_check('s_many_idx', true);
+SET enable_seqscan = off;
+SELECT * FROM pg_temp.cmp('SELECT count(*), min(ctid::text), max(ctid::text) FROM s_many WHERE id = 5');
+SELECT * FROM pg_temp.cmp('SELECT count(*), sum(id) FROM s_many WHERE id BETWEEN -1000 AND 250000');
+SELECT * FROM pg_temp.cmp('SELECT id FROM s_many ORDER BY id LIMIT 100');
+RESET enable_seqscan;
+
 -- Small keys (int4): only the low digits vary, the others are skipped.
 CREATE TABLE s_small (id int4) WITH (autovacuum_enabled = off);
 INSERT INTO s_small SELECT (g * 7919) % 5003 FROM generate_series(1, 20000) g;
@@ -68,4 +107,4 @@ SELECT * FROM pg_temp.cmp('SELECT count(*) FROM s_small WHERE id >= 17 AND id < 
 SELECT * FROM pg_temp.cmp('SELECT id FROM s_small WHERE id = 2500');
 RESET enable_seqscan;
 
-DROP TABLE s_keys, s_small;
+DROP TABLE s_keys, s_many, s_small;

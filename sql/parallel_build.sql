@@ -267,12 +267,13 @@ CREATE INDEX pbn_ser ON pbn USING learned (id);
 SET max_parallel_maintenance_workers = 2;
 SELECT * FROM pg_temp.same_as_serial('pbn_par', 'pbn_ser');
 SELECT * FROM pg_temp.both('CREATE UNIQUE INDEX pbn_nnd_@ ON pbn USING @ (id) NULLS NOT DISTINCT');
--- Runs larger than a participant's memory, sorted by a tuplesort: the
--- table's parallel_workers overrides maintenance_work_mem's cap on workers,
--- so 1MB is shared by three participants, each with room for 8,192 entries
--- in memory (and the radix sort's scratch copy), and at least one of them
--- gets 20,000 of the 60,000 rows.  NULL keys and a duplicate (the last row;
--- two participants, or one) ride through it.
+-- Runs larger than a participant's memory, written as sorted runs and
+-- merged: the table's parallel_workers overrides maintenance_work_mem's cap
+-- on workers, so 1MB is shared by three participants, each with room for
+-- 10,922 entries in memory (and the radix sort's scratch copy), and at
+-- least one of them gets 20,000 of the 60,000 rows.  NULL keys (first in
+-- every run) and a duplicate (the last row; two participants, or one) ride
+-- through it.
 SET maintenance_work_mem = '1MB';
 CREATE TABLE pbs (id int8) WITH (autovacuum_enabled = off, parallel_workers = 2);
 INSERT INTO pbs SELECT CASE WHEN g % 100 = 0 THEN NULL ELSE (g::int8 * 7919) % 60000 END
@@ -288,6 +289,17 @@ SELECT * FROM pg_temp.same_as_serial('pbs_par', 'pbs_ser');
 DROP INDEX pbs_par, pbs_ser;
 INSERT INTO pbs VALUES (7919);
 SELECT * FROM pg_temp.both('CREATE UNIQUE INDEX pbs_@ ON pbs USING @ (id)');
+-- Far larger: a participant's 341kB allow 5 runs (each needs a read
+-- buffer), 54,610 entries; at least one participant gets 66,667 or more
+-- of the 200,001 rows, and its entries, its runs' too, go to a tuplesort.
+INSERT INTO pbs SELECT CASE WHEN g % 100 = 0 THEN NULL ELSE (g::int8 * 7919) % 200000 END
+FROM generate_series(60001, 200000) g;
+VACUUM ANALYZE pbs;
+CREATE INDEX pbs_par ON pbs USING learned (id);
+SET max_parallel_maintenance_workers = 0;
+CREATE INDEX pbs_ser ON pbs USING learned (id);
+SET max_parallel_maintenance_workers = 2;
+SELECT * FROM pg_temp.same_as_serial('pbs_par', 'pbs_ser');
 SET maintenance_work_mem = '96MB';
 DROP TABLE pbe, pbn, pbs;
 
