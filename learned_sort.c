@@ -82,6 +82,7 @@ struct LearnedSort
 	Size		allocated;
 	Size		capacity;		/* most entries the array may hold */
 	Size		next;			/* reading position after sorting */
+	LearnedSortEntry *scratch;	/* the radix sort's, kept between runs */
 
 	/*
 	 * Sorted runs written to temporary files when the array was full, and
@@ -225,6 +226,9 @@ learned_sort_spill(LearnedSort *sort)
 	pfree(sort->entries);
 	sort->entries = NULL;
 	sort->nentries = sort->allocated = 0;
+	if (sort->scratch != NULL)
+		pfree(sort->scratch);
+	sort->scratch = NULL;
 
 	for (int i = 0; i < sort->nruns; i++)
 	{
@@ -383,10 +387,12 @@ learned_radix_sort(LearnedSortEntry *entries, LearnedSortEntry *scratch,
  * Sort the array: NULL keys first (a run sort's), then the keys by the
  * radix sort, then runs of equal keys (the NULLs are one) into TID order
  * where the scan left them out of it.  The sorted entries may end up in
- * the scratch array, which then replaces the array.
+ * the scratch array, which then swaps places with the array.  A full
+ * array keeps its scratch for the next run (keep_scratch): allocating it
+ * anew would touch fresh memory again, page by page.
  */
 static void
-learned_sort_array(LearnedSort *sort)
+learned_sort_array(LearnedSort *sort, bool keep_scratch)
 {
 	LearnedSortEntry *scratch;
 	LearnedSortEntry *sorted;
@@ -396,7 +402,12 @@ learned_sort_array(LearnedSort *sort)
 	if (n < 2)
 		return;
 
-	scratch = palloc_extended(n * sizeof(LearnedSortEntry), MCXT_ALLOC_HUGE);
+	if (sort->scratch != NULL)
+		scratch = sort->scratch;
+	else
+		scratch = palloc_extended(sort->allocated * sizeof(LearnedSortEntry),
+								  MCXT_ALLOC_HUGE);
+	sort->scratch = NULL;
 	if (sort->nnulls > 0)
 	{
 		Size		nulls = 0;
@@ -420,13 +431,16 @@ learned_sort_array(LearnedSort *sort)
 	if (sorted != sort->entries + sort->nnulls)
 	{
 		/* The keys are in scratch: the NULLs join them there. */
+		LearnedSortEntry *swap = sort->entries;
+
 		memcpy(scratch, sort->entries, sort->nnulls * sizeof(LearnedSortEntry));
-		pfree(sort->entries);
 		sort->entries = scratch;
+		scratch = swap;
 	}
+	if (keep_scratch)
+		sort->scratch = scratch;
 	else
 		pfree(scratch);
-	sort->allocated = n;
 
 	start = 0;
 	while (start < n)
@@ -460,7 +474,7 @@ learned_sort_write_run(LearnedSort *sort)
 	BufFile    *file;
 
 	Assert(sort->nentries == sort->capacity);
-	learned_sort_array(sort);
+	learned_sort_array(sort, true);
 	if (sort->runs == NULL)
 	{
 		PrepareTempTablespaces();
@@ -532,7 +546,7 @@ learned_sort_perform(LearnedSort *sort)
 			elog(DEBUG1, "learned index build: radix-sorting " UINT64_FORMAT " entries in memory",
 				 (uint64) sort->nentries);
 	}
-	learned_sort_array(sort);
+	learned_sort_array(sort, false);
 	if (sort->nruns == 0)
 		return;
 
@@ -651,5 +665,7 @@ learned_sort_end(LearnedSort *sort)
 		pfree(sort->heads);
 	if (sort->entries != NULL)
 		pfree(sort->entries);
+	if (sort->scratch != NULL)
+		pfree(sort->scratch);
 	pfree(sort);
 }
