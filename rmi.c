@@ -296,6 +296,54 @@ rmi_root_predict(const RmiRoot *root, int64_t x)
 	return 0;
 }
 
+/* The first key in [lo, hi) the root sends to record target or later; hi if none. */
+static int64_t
+root_first_key_reaching(const RmiRoot *root, int64_t lo, int64_t hi,
+						uint32_t target)
+{
+	uint64_t	below = 0;
+	uint64_t	above = (uint64_t) hi - (uint64_t) lo;
+
+	while (below < above)
+	{
+		uint64_t	mid = below + (above - below) / 2;
+
+		if (rmi_root_predict(root, (int64_t) ((uint64_t) lo + mid)) >= target)
+			above = mid;
+		else
+			below = mid + 1;
+	}
+	return (int64_t) ((uint64_t) lo + below);
+}
+
+double
+rmi_root_miss_rate(const RmiRoot *root, const RmiRecord *records,
+				   uint32_t nrecords)
+{
+	double		sum = 0.0;
+	uint32_t	j;
+
+	if (nrecords < 2)
+		return 0.0;
+	for (j = 0; j + 1 < nrecords; j++)
+	{
+		int64_t		lo = records[j].first_key;
+		int64_t		hi = records[j + 1].first_key;
+		int64_t		from;
+		int64_t		to;
+
+		if (hi <= lo)
+		{
+			/* no key of its own: every lookup of this key starts left of it */
+			continue;
+		}
+		from = root_first_key_reaching(root, lo, hi, j);
+		to = root_first_key_reaching(root, from, hi, j + 1);
+		sum += 1.0 - rmi_key_diff(from, to) / rmi_key_diff(lo, hi);
+	}
+	return sum / (nrecords - 1);
+}
+
 uint32_t
 rmi_record_predict(const RmiRecord *rec, int64_t x)
 {

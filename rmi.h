@@ -179,9 +179,10 @@ extern void rmi_train_kinds(const int64_t *keys, uint32_t n,
  * already filled in (by rmi_train or by the caller, with first_key
  * non-decreasing): sets every field of *root, with min_key =
  * records[0].first_key.  Each kind whose bit (1u << RMI_ROOT_x) is set in
- * kinds_mask is fitted and the one whose search is cheapest
- * (rmi_root_search_cost) is kept, ties going to the simpler kind (linear,
- * then cubic, then spline).  A mask with no known kind's bit, or a mask of
+ * kinds_mask is fitted and the one that sends the fewest lookups to a
+ * wrong record first (RMI_MISS_RANK of rmi_root_miss_rate), then whose
+ * search is cheapest (rmi_root_search_cost), is kept, ties going to the
+ * simpler kind (linear, then cubic, then spline).  A mask with no known kind's bit, or a mask of
  * kinds none of which can be fitted (a cubic needs 4 distinct first keys),
  * gives a linear root.  Never allocates; O(nrecords) per candidate model
  * (a few dozen candidates per kind).
@@ -195,6 +196,25 @@ extern void rmi_train_root(RmiRoot *root, const RmiRecord *records,
  * keys over it), plus log2 of the knots for a spline.
  */
 extern double rmi_root_search_cost(const RmiRoot *root);
+
+/*
+ * The share of lookups whose first record read, the root's prediction, is
+ * not the record that holds the key (a lookup without the record
+ * boundaries cached, as a new session's, then reads a neighbour too).
+ * Estimated from the records' first keys alone, as if each record's keys
+ * were spread evenly between its first key and the next record's: the
+ * mean over records 0 .. nrecords - 2 of the part of that range the root
+ * sends elsewhere.  0 for fewer than two records.
+ */
+extern double rmi_root_miss_rate(const RmiRoot *root, const RmiRecord *records,
+								 uint32_t nrecords);
+
+/*
+ * The rank of a miss rate when root kinds are compared: twentieths, so
+ * that a kind must send at least one lookup in 20 fewer astray to win on
+ * misses alone.
+ */
+#define RMI_MISS_RANK(rate)	((int64_t) floor((rate) * 20.0))
 
 /* "linear", "cubic", "spline" or "unknown". */
 extern const char *rmi_root_kind_name(int32_t type);
@@ -266,11 +286,14 @@ typedef struct RmiChoice
 /*
  * Choose the record size and the root kind for keys[0..n): train every
  * pair of candidates[0..ncandidates) (leaves per record, 1 to
- * RMI_CHOOSE_MAX_CANDIDATES of them) and root kinds in kinds_mask, and keep
- * the one with the fewest expected pages per lookup (in thousandths of a
- * page), then the cheapest search (rmi_root_search_cost + log2 of the mean
- * record window, in quarters of a comparison), then the smallest cache,
- * then the earliest candidate.  On return root and records hold the chosen
+ * RMI_CHOOSE_MAX_CANDIDATES of them) and root kinds in kinds_mask.  Each
+ * record size keeps the root kind rmi_train_root would (fewest lookups
+ * astray by RMI_MISS_RANK, then the cheapest search, then the simpler
+ * kind); of those, keep the one with the fewest expected pages per lookup
+ * (in thousandths of a page), then the cheapest search
+ * (rmi_root_search_cost + log2 of the mean record window, in quarters of a
+ * comparison), then the smallest cache, then the earliest candidate.  On
+ * return root and records hold the chosen
  * model, trained as rmi_train_kinds would; records must have room for
  * rmi_record_count(n, c) entries for every candidate c.  Returns 0 (and
  * trains nothing) if ncandidates is out of range or kinds_mask names no

@@ -1038,16 +1038,20 @@ fit_spline(const KeySeq *seq, LinearModel *m, int64_t *err_lo, int64_t *err_hi)
 /* ------------------------------------------------------------ root choice */
 
 /*
- * Fit a root of the given kind (m->root holds the untrained root) and keep
- * it in *best if no best exists yet or its search is strictly cheaper.
+ * Fit a root of the given kind (m->root holds the untrained root) over
+ * records[0..nrecords) (seq: their first keys) and keep it in *best if no
+ * best exists yet, or it sends fewer lookups astray (by their rank), or as
+ * few and its search is strictly cheaper.
  */
 static void
-try_root_kind(const KeySeq *seq, LinearModel *m, int kind,
-			  LinearModel *best, double *best_cost, int *have_best)
+try_root_kind(const KeySeq *seq, const RmiRecord *records, uint32_t nrecords,
+			  LinearModel *m, int kind, LinearModel *best, int64_t *best_miss,
+			  double *best_cost, int *have_best)
 {
 	int64_t		lo = 0;
 	int64_t		hi = 0;
 	int64_t		width;
+	int64_t		miss;
 	double		cost;
 
 	if (kind == RMI_ROOT_LINEAR)
@@ -1061,10 +1065,13 @@ try_root_kind(const KeySeq *seq, LinearModel *m, int kind,
 
 	m->root.err_lo = rmi_err_store(lo);
 	m->root.err_hi = rmi_err_store(hi);
+	miss = RMI_MISS_RANK(rmi_root_miss_rate(&m->root, records, nrecords));
 	cost = rmi_root_search_cost(&m->root);
-	if (!*have_best || cost < *best_cost)
+	if (!*have_best || miss < *best_miss ||
+		(miss == *best_miss && cost < *best_cost))
 	{
 		*best = *m;
+		*best_miss = miss;
 		*best_cost = cost;
 		*have_best = 1;
 	}
@@ -1077,6 +1084,7 @@ rmi_train_root(RmiRoot *root, const RmiRecord *records, uint32_t nrecords,
 	KeySeq		seq;
 	LinearModel m;
 	LinearModel best;
+	int64_t		best_miss = INT64_MAX;
 	double		best_cost = HUGE_VAL;
 	int			have_best = 0;
 	int			kind;
@@ -1101,23 +1109,26 @@ rmi_train_root(RmiRoot *root, const RmiRecord *records, uint32_t nrecords,
 	best = m;
 
 	/*
-	 * Each kind asked for, simplest first: a later kind must be strictly
-	 * cheaper to search to win, so ties go to the simpler one.
+	 * Each kind asked for, simplest first: a later kind must send fewer
+	 * lookups astray, or be strictly cheaper to search, to win, so ties go
+	 * to the simpler one.  Misses come first: each costs a new session a
+	 * page (README, "The model").
 	 */
 	for (kind = RMI_ROOT_LINEAR; kind <= RMI_ROOT_SPLINE; kind++)
 	{
 		if (!(kinds_mask & (1u << kind)))
 			continue;
 		m.root = *root;
-		try_root_kind(&seq, &m, kind, &best, &best_cost, &have_best);
+		try_root_kind(&seq, records, nrecords, &m, kind, &best, &best_miss,
+					  &best_cost, &have_best);
 	}
 
 	/* the fallback when nothing asked for could be fitted: a line always can */
 	if (!have_best)
 	{
 		m.root = *root;
-		try_root_kind(&seq, &m, RMI_ROOT_LINEAR, &best, &best_cost,
-					  &have_best);
+		try_root_kind(&seq, records, nrecords, &m, RMI_ROOT_LINEAR, &best,
+					  &best_miss, &best_cost, &have_best);
 	}
 
 	*root = best.root;
@@ -1248,7 +1259,21 @@ typedef struct Candidate
 	uint32_t	max_window;
 	int64_t		rank_pages;		/* pages in thousandths */
 	int64_t		rank_search;	/* comparisons in quarters */
+	int64_t		rank_miss;		/* RMI_MISS_RANK */
 } Candidate;
+
+/*
+ * Is root kind a better than b, of the same record size?  Fewer lookups
+ * astray, then the cheaper search, as rmi_train_root ranks them; ties keep
+ * the earlier (simpler) kind.
+ */
+static int
+kind_better(const Candidate *a, const Candidate *b)
+{
+	if (a->rank_miss != b->rank_miss)
+		return a->rank_miss < b->rank_miss;
+	return a->rank_search < b->rank_search;
+}
 
 /* The criterion that tells a from b: RMI_CHOSEN_*, or 0 for none. */
 static int
@@ -1296,6 +1321,7 @@ rmi_choose(const int64_t *keys, uint32_t n, const uint32_t *candidates,
 		uint32_t	nseg = rmi_record_count(n, pps);
 		double		mean_window = 1.0;
 		uint32_t	max_window = 1;
+		int			size_best = -1;
 		int			kind;
 
 		if (n > 0)
@@ -1319,10 +1345,17 @@ rmi_choose(const int64_t *keys, uint32_t n, const uint32_t *candidates,
 			cand->max_window = max_window;
 			cand->rank_pages = (int64_t) floor(cand->pages * 1000.0 + 0.5);
 			cand->rank_search = (int64_t) floor(cand->search_cost * 4.0 + 0.5);
-			if (best < 0 || candidate_better(cand, &all[best]))
-				best = nall;
+			cand->rank_miss = RMI_MISS_RANK(rmi_root_miss_rate(root, records,
+															   nseg));
+			if (size_best < 0 || kind_better(cand, &all[size_best]))
+				size_best = nall;
 			nall++;
 		}
+
+		/* This size's root kind, against the best of the sizes before. */
+		if (size_best >= 0 &&
+			(best < 0 || candidate_better(&all[size_best], &all[best])))
+			best = size_best;
 	}
 	if (best < 0)
 		return 0;
@@ -1330,8 +1363,7 @@ rmi_choose(const int64_t *keys, uint32_t n, const uint32_t *candidates,
 	/*
 	 * Why this record size: the weakest criterion that still told the
 	 * best apart from the best candidate of each other size.  (Among the
-	 * root kinds of one size, the cheapest search always decides, as in
-	 * rmi_train_root.)
+	 * root kinds of one size, kind_better decides, as in rmi_train_root.)
 	 */
 	choice->reason = RMI_CHOSEN_ONLY;
 	for (i = 0; i < nall; i++)
@@ -1344,7 +1376,7 @@ rmi_choose(const int64_t *keys, uint32_t n, const uint32_t *candidates,
 			continue;
 		for (k = 0; k < nall; k++)
 			if (all[k].pps == all[i].pps &&
-				candidate_better(&all[k], &all[size_best]))
+				kind_better(&all[k], &all[size_best]))
 				size_best = k;
 		if (size_best != i)
 			continue;			/* each other size once, by its best */

@@ -626,16 +626,25 @@ check_structure(Context *c)
 	if (memcmp(root, &c->roots[ROOT_ALL], sizeof(RmiRoot)) != 0)
 		report(c, "rmi_train root != rmi_train_root(ALL)", 0, root->type,
 			   c->roots[ROOT_ALL].type);
-	/* and no costlier than any single kind; ties go to the simpler kind */
+	/*
+	 * and sends no more lookups astray than any single kind (by their
+	 * rank), nor, as few, is costlier to search; ties go to the simpler kind
+	 */
 	for (b = 0; b < ROOT_ALL; b++)
 	{
+		long long	miss_all = (long long) RMI_MISS_RANK(rmi_root_miss_rate(root, c->segs, nseg));
+		long long	miss = (long long) RMI_MISS_RANK(rmi_root_miss_rate(&c->roots[b], c->segs, nseg));
 		double		cost_all = rmi_root_search_cost(root);
 		double		cost = rmi_root_search_cost(&c->roots[b]);
 
-		if (cost_all > cost)
+		if (miss_all > miss)
+			report(c, "chosen root sends more lookups astray than a single kind",
+				   b, miss_all, miss);
+		if (miss_all == miss && cost_all > cost)
 			report(c, "chosen root costlier than a single kind", b,
 				   (long long) (cost_all * 1000), (long long) (cost * 1000));
-		if (cost_all == cost && c->roots[b].type < root->type)
+		if (miss_all == miss && cost_all == cost &&
+			c->roots[b].type < root->type)
 			report(c, "tie not given to the simpler kind", b,
 				   c->roots[b].type, root->type);
 	}
@@ -1621,6 +1630,8 @@ check_choice(const char *name, const int64_t *keys, uint32_t n,
 		uint32_t	cs = rmi_record_count(n, cands[c]);
 		long long	size_rp = 0;
 		long long	size_rc = 0;
+		long long	size_rm = 0;
+		int			size_kind = 0;
 		double		size_bytes = 0;
 		int			have_size = 0;
 		long long	bp = llround(ch.expected_pages * 1000.0);
@@ -1633,6 +1644,7 @@ check_choice(const char *name, const int64_t *keys, uint32_t n,
 			double		bytes;
 			long long	rp;
 			long long	rc;
+			long long	rm;
 
 			if (!(mask & (1u << kind)))
 				continue;
@@ -1643,20 +1655,33 @@ check_choice(const char *name, const int64_t *keys, uint32_t n,
 			bytes = rmi_cache_bytes(&cm, n, cs);
 			rp = llround(pages * 1000.0);
 			rc = llround(cost * 4.0);
-			if (rp < bp || (rp == bp && rc < bc) ||
-				(rp == bp && rc == bc && bytes < ch.cache_bytes))
-			{
-				printf("  FAIL choose %s: pps %u %s beats the choice\n", name,
-					   cands[c], rmi_root_kind_name(root2.type));
-				bad++;
-			}
-			if (!have_size || rc < size_rc)
+			rm = (long long) floor(rmi_root_miss_rate(&root2, segs2, cs) * 20.0);
+
+			/* each size's kind: fewest lookups astray, then the search */
+			if (!have_size || rm < size_rm || (rm == size_rm && rc < size_rc))
 			{
 				size_rp = rp;
 				size_rc = rc;
+				size_rm = rm;
+				size_kind = root2.type;
 				size_bytes = bytes;
 				have_size = 1;
 			}
+		}
+		if (have_size && cands[c] == ch.leaves_per_record &&
+			size_kind != ch.root_type)
+		{
+			printf("  FAIL choose %s: pps %u should have a %s root\n", name,
+				   cands[c], rmi_root_kind_name(size_kind));
+			bad++;
+		}
+		if (have_size &&
+			(size_rp < bp || (size_rp == bp && size_rc < bc) ||
+			 (size_rp == bp && size_rc == bc && size_bytes < ch.cache_bytes)))
+		{
+			printf("  FAIL choose %s: pps %u %s beats the choice\n", name,
+				   cands[c], rmi_root_kind_name(size_kind));
+			bad++;
 		}
 		if (have_size && cands[c] != ch.leaves_per_record)
 		{
@@ -1687,6 +1712,45 @@ check_choice(const char *name, const int64_t *keys, uint32_t n,
 	free(segs);
 	free(segs2);
 	return bad == 0;
+}
+
+/*
+ * rmi_root_miss_rate on records with evenly spaced first keys: an exact
+ * line sends no lookup astray; the same line shifted by a quarter, a half
+ * or three quarters of a record sends that share of each record's keys to
+ * the next one.
+ */
+static void
+check_miss_rate(int *passed, int *failed)
+{
+	RmiRecord	recs[64];
+	RmiRoot		root;
+	double		shifts[4] = {0.0, 0.25, 0.5, 0.75};
+	int			ok = 1;
+	int			i;
+
+	memset(recs, 0, sizeof(recs));
+	for (i = 0; i < 64; i++)
+		recs[i].first_key = (int64_t) i * 1000 - 5000;
+	rmi_train_root(&root, recs, 64, 1u << RMI_ROOT_LINEAR);
+	for (i = 0; i < 4; i++)
+	{
+		RmiRoot		shifted = root;
+		double		rate;
+
+		shifted.coef[0] += shifts[i];
+		rate = rmi_root_miss_rate(&shifted, recs, 64);
+		if (fabs(rate - shifts[i]) > 0.002)
+		{
+			printf("  FAIL miss rate: shift %.2f gives %.4f\n", shifts[i], rate);
+			ok = 0;
+		}
+	}
+	/* fewer than two records: nothing to miss */
+	if (rmi_root_miss_rate(&root, recs, 1) != 0.0)
+		ok = 0;
+	printf("%-5s miss rate of a shifted line\n", ok ? "ok" : "FAIL");
+	ok ? (*passed)++ : (*failed)++;
 }
 
 /* The chooser on a few key sets (as fences: every 500th key) and budgets. */
@@ -2289,6 +2353,7 @@ main(int argc, char **argv)
 		passed++;
 	else
 		failed++;
+	check_miss_rate(&passed, &failed);
 	check_chooser(&passed, &failed);
 	check_outliers(&passed, &failed);
 	if (check_search_basics())
