@@ -4,10 +4,11 @@
  *	  Sorting the (key, heap TID) entries of CREATE INDEX.
  *
  * The entries are small and fixed-size (an int64 key and a 6-byte TID), so
- * they are packed into an array of 16-byte entries and sorted by a
- * least-significant-digit radix sort on the key: a few linear passes,
- * digits that every key shares skipped (dense ids vary in their low three
- * bytes only).  Entries with equal keys are then put in TID order: the radix
+ * they are packed into an array of 16-byte entries and sorted by a radix
+ * sort on the key: a few linear passes, digits that every key shares
+ * skipped (dense ids vary in their low three bytes only); a large array is
+ * split by its highest varying digit first and each part sorted least
+ * significant digit first (learned_radix_sort).  Entries with equal keys are then put in TID order: the radix
  * sort is stable and the table scan delivers TIDs almost in order (a
  * synchronised scan that wraps around, or HOT chains, can break it), so a
  * run of duplicates needs sorting only when it is not in order already.
@@ -64,6 +65,14 @@ StaticAssertDecl(sizeof(LearnedSortEntry) == 16,
 #define LEARNED_RADIX_BITS		11
 #define LEARNED_RADIX_BUCKETS	(1 << LEARNED_RADIX_BITS)
 #define LEARNED_RADIX_DIGITS	((64 + LEARNED_RADIX_BITS - 1) / LEARNED_RADIX_BITS)
+
+/*
+ * Arrays of at least this many entries are split by their highest varying
+ * digit first (learned_radix_sort); buckets of fewer than
+ * LEARNED_RADIX_SMALL entries are sorted by comparison.
+ */
+#define LEARNED_RADIX_MSD_MIN	65536
+#define LEARNED_RADIX_SMALL		1024
 
 /* First capacity of the in-memory array, in entries. */
 #define LEARNED_SORT_INITIAL	1024
@@ -319,68 +328,172 @@ learned_sort_put_run(LearnedSort *sort, int64 key, bool isnull,
 }
 
 /*
- * LSD radix sort of entries[0..n) by key, stable; scratch has room for n
- * entries.  Returns the array that holds the result (entries or scratch).
+ * The histograms of the digits below ndigits of entries[0..n), in one pass,
+ * added to counts.
+ */
+static void
+learned_radix_histogram(const LearnedSortEntry *entries, Size n, Size *counts,
+						int ndigits)
+{
+	for (Size i = 0; i < n; i++)
+	{
+		uint64		k = learned_sort_ordered_key(entries[i].key);
+
+		for (int digit = 0; digit < ndigits; digit++)
+			counts[digit * LEARNED_RADIX_BUCKETS +
+				   ((k >> (digit * LEARNED_RADIX_BITS)) & (LEARNED_RADIX_BUCKETS - 1))]++;
+	}
+}
+
+/*
+ * Turn a digit's histogram of n entries into the first position of each
+ * bucket; false if every entry falls in one bucket (the digit orders
+ * nothing).
+ */
+static bool
+learned_radix_offsets(Size *count, Size n)
+{
+	Size		offset = 0;
+	bool		shared = false;
+
+	for (int bucket = 0; bucket < LEARNED_RADIX_BUCKETS; bucket++)
+	{
+		Size		c = count[bucket];
+
+		if (c == n)
+			shared = true;
+		count[bucket] = offset;
+		offset += c;
+	}
+	return !shared;
+}
+
+/* Move src[0..n) to dst, stably, by the digit at shift; count: its offsets. */
+static void
+learned_radix_scatter(const LearnedSortEntry *src, LearnedSortEntry *dst,
+					  Size n, Size *count, int shift)
+{
+	for (Size i = 0; i < n; i++)
+	{
+		uint64		k = learned_sort_ordered_key(src[i].key);
+		int			b = (k >> shift) & (LEARNED_RADIX_BUCKETS - 1);
+
+		dst[count[b]++] = src[i];
+	}
+}
+
+/*
+ * LSD radix sort of entries[0..n) by the digits below ndigits, stable;
+ * counts holds their histograms and scratch has room for n entries.
+ * Returns the array that holds the result (entries or scratch).
+ */
+static LearnedSortEntry *
+learned_radix_lsd(LearnedSortEntry *entries, LearnedSortEntry *scratch,
+				  Size n, Size *counts, int ndigits)
+{
+	LearnedSortEntry *src = entries;
+	LearnedSortEntry *dst = scratch;
+
+	for (int digit = 0; digit < ndigits; digit++)
+	{
+		LearnedSortEntry *swap;
+
+		if (!learned_radix_offsets(counts + digit * LEARNED_RADIX_BUCKETS, n))
+			continue;
+		CHECK_FOR_INTERRUPTS();
+		learned_radix_scatter(src, dst, n, counts + digit * LEARNED_RADIX_BUCKETS,
+							  digit * LEARNED_RADIX_BITS);
+		swap = src;
+		src = dst;
+		dst = swap;
+	}
+	return src;
+}
+
+/*
+ * Radix sort of entries[0..n) by key; scratch has room for n entries.
+ * Returns the array that holds the result (entries or scratch).
+ *
+ * A large array is first split by its highest digit that varies (most
+ * significant digit first), and each bucket is then sorted on its own by
+ * the digits below, least significant first: a bucket's passes stay within
+ * a few hundred kB, which the CPU's caches hold, where passes over the
+ * whole array would spread every pass's writes over all of it.  A bucket
+ * too small to repay clearing its histograms is sorted by comparison, on
+ * the key and then the TID (so it comes out as the stable sort would).
  */
 static LearnedSortEntry *
 learned_radix_sort(LearnedSortEntry *entries, LearnedSortEntry *scratch,
 				   Size n)
 {
 	Size	   *counts;
-	Size		i;
-	int			digit;
-	LearnedSortEntry *src = entries;
-	LearnedSortEntry *dst = scratch;
+	Size	   *first;
+	LearnedSortEntry *sorted;
+	int			top;
 
-	/* Every digit's histogram, in one pass. */
 	counts = palloc0(LEARNED_RADIX_DIGITS * LEARNED_RADIX_BUCKETS * sizeof(Size));
-	for (i = 0; i < n; i++)
+	learned_radix_histogram(entries, n, counts, LEARNED_RADIX_DIGITS);
+	if (n < LEARNED_RADIX_MSD_MIN)
 	{
-		uint64		k = learned_sort_ordered_key(entries[i].key);
-
-		for (digit = 0; digit < LEARNED_RADIX_DIGITS; digit++)
-			counts[digit * LEARNED_RADIX_BUCKETS +
-				   ((k >> (digit * LEARNED_RADIX_BITS)) & (LEARNED_RADIX_BUCKETS - 1))]++;
+		sorted = learned_radix_lsd(entries, scratch, n, counts,
+								   LEARNED_RADIX_DIGITS);
+		pfree(counts);
+		return sorted;
 	}
 
-	for (digit = 0; digit < LEARNED_RADIX_DIGITS; digit++)
+	/* The highest digit that varies; none: every key is equal. */
+	for (top = LEARNED_RADIX_DIGITS - 1; top >= 0; top--)
 	{
-		Size	   *count = counts + digit * LEARNED_RADIX_BUCKETS;
-		int			shift = digit * LEARNED_RADIX_BITS;
-		Size		offset = 0;
+		Size	   *count = counts + top * LEARNED_RADIX_BUCKETS;
 		int			bucket;
-		bool		shared = false;
 
-		/* A digit every key has in common orders nothing: skip it. */
 		for (bucket = 0; bucket < LEARNED_RADIX_BUCKETS; bucket++)
-		{
-			Size		c = count[bucket];
-
-			if (c == n)
-				shared = true;
-			count[bucket] = offset;
-			offset += c;
-		}
-		if (shared)
-			continue;
-
-		CHECK_FOR_INTERRUPTS();
-		for (i = 0; i < n; i++)
-		{
-			uint64		k = learned_sort_ordered_key(src[i].key);
-			int			b = (k >> shift) & (LEARNED_RADIX_BUCKETS - 1);
-
-			dst[count[b]++] = src[i];
-		}
-		{
-			LearnedSortEntry *swap = src;
-
-			src = dst;
-			dst = swap;
-		}
+			if (count[bucket] != 0)
+				break;
+		if (count[bucket] != n)
+			break;
 	}
+	if (top < 0)
+	{
+		pfree(counts);
+		return entries;
+	}
+
+	/* Split by it into scratch, keeping where each bucket starts. */
+	first = palloc((LEARNED_RADIX_BUCKETS + 1) * sizeof(Size));
+	(void) learned_radix_offsets(counts + top * LEARNED_RADIX_BUCKETS, n);
+	memcpy(first, counts + top * LEARNED_RADIX_BUCKETS,
+		   LEARNED_RADIX_BUCKETS * sizeof(Size));
+	first[LEARNED_RADIX_BUCKETS] = n;
+	CHECK_FOR_INTERRUPTS();
+	learned_radix_scatter(entries, scratch, n,
+						  counts + top * LEARNED_RADIX_BUCKETS,
+						  top * LEARNED_RADIX_BITS);
+
+	/* Each bucket by the digits below, the other array its scratch. */
+	for (int bucket = 0; bucket < LEARNED_RADIX_BUCKETS; bucket++)
+	{
+		Size		start = first[bucket];
+		Size		c = first[bucket + 1] - start;
+
+		if (c < 2)
+			continue;
+		if (c < LEARNED_RADIX_SMALL)
+		{
+			qsort(scratch + start, c, sizeof(LearnedSortEntry),
+				  learned_sort_entry_cmp);
+			continue;
+		}
+		memset(counts, 0, top * LEARNED_RADIX_BUCKETS * sizeof(Size));
+		learned_radix_histogram(scratch + start, c, counts, top);
+		sorted = learned_radix_lsd(scratch + start, entries + start, c,
+								   counts, top);
+		if (sorted != scratch + start)
+			memcpy(scratch + start, sorted, c * sizeof(LearnedSortEntry));
+	}
+	pfree(first);
 	pfree(counts);
-	return src;
+	return scratch;
 }
 
 /*

@@ -8,6 +8,8 @@
 -- when the scan reaches the tuple, after later line pointers of the page).
 --
 SET max_parallel_workers_per_gather = 0;
+-- The serial build's sort (parallel_build tests each participant's).
+SET max_parallel_maintenance_workers = 0;
 SET default_statistics_target = 1000;
 
 \getenv abs_srcdir PG_ABS_SRCDIR
@@ -96,6 +98,35 @@ SELECT * FROM pg_temp.cmp('SELECT count(*), sum(id) FROM s_many WHERE id BETWEEN
 SELECT * FROM pg_temp.cmp('SELECT id FROM s_many ORDER BY id LIMIT 100');
 RESET enable_seqscan;
 
+-- In memory, 65,536 entries or more: split by the highest digit that
+-- varies first.  s_many's keys straddle zero, so that digit makes two
+-- parts (negative keys, positive keys) of over a hundred thousand entries,
+-- each radix-sorted by its lower digits.
+SET client_min_messages = debug1;
+REINDEX INDEX s_many_idx;
+RESET client_min_messages;
+SELECT learned_index_check('s_many_idx', true);
+SET enable_seqscan = off;
+SELECT * FROM pg_temp.cmp('SELECT count(*), min(ctid::text), max(ctid::text) FROM s_many WHERE id = 5');
+SELECT * FROM pg_temp.cmp('SELECT count(*), sum(id) FROM s_many WHERE id BETWEEN -250000 AND 1000');
+SELECT * FROM pg_temp.cmp('SELECT id FROM s_many WHERE id > -3 ORDER BY id LIMIT 100');
+RESET enable_seqscan;
+-- Keys hashed over the whole int8 range, each twice: the top digit makes
+-- 512 parts of about 230 entries, each sorted by comparison of the key and
+-- then the TID.
+CREATE TABLE s_wide (id int8) WITH (autovacuum_enabled = off);
+INSERT INTO s_wide SELECT hashint8extended(g % 60000, 3) FROM generate_series(1, 120000) g;
+VACUUM ANALYZE s_wide;
+SET client_min_messages = debug1;
+CREATE INDEX s_wide_idx ON s_wide USING learned (id);
+RESET client_min_messages;
+SELECT learned_index_check('s_wide_idx', true);
+SET enable_seqscan = off;
+SELECT * FROM pg_temp.cmp('SELECT ctid, id FROM s_wide WHERE id = hashint8extended(17, 3)');
+SELECT * FROM pg_temp.cmp('SELECT count(*), sum(id % 1000) FROM s_wide WHERE id BETWEEN -4611686018427387904 AND 123456789');
+SELECT * FROM pg_temp.cmp('SELECT id FROM s_wide ORDER BY id DESC LIMIT 100');
+RESET enable_seqscan;
+
 -- Small keys (int4): only the low digits vary, the others are skipped.
 CREATE TABLE s_small (id int4) WITH (autovacuum_enabled = off);
 INSERT INTO s_small SELECT (g * 7919) % 5003 FROM generate_series(1, 20000) g;
@@ -107,4 +138,4 @@ SELECT * FROM pg_temp.cmp('SELECT count(*) FROM s_small WHERE id >= 17 AND id < 
 SELECT * FROM pg_temp.cmp('SELECT id FROM s_small WHERE id = 2500');
 RESET enable_seqscan;
 
-DROP TABLE s_keys, s_many, s_small;
+DROP TABLE s_keys, s_many, s_wide, s_small;
