@@ -953,13 +953,15 @@ extern bool learned_gettuple(IndexScanDesc scan, ScanDirection dir);
 extern int64 learned_getbitmap(IndexScanDesc scan, TIDBitmap *tbm);
 extern void learned_endscan(IndexScanDesc scan);
 /* learned_sort.c: CREATE INDEX's sort of (key, heap TID) entries */
-extern LearnedSort *learned_sort_begin(int work_mem_kb);
+extern double learned_estimated_rows(Relation heap);
+extern LearnedSort *learned_sort_begin(int work_mem_kb, double expected);
 extern void learned_sort_put(LearnedSort *sort, int64 key, ItemPointer tid);
 extern void learned_sort_perform(LearnedSort *sort);
 extern bool learned_sort_next(LearnedSort *sort, int64 *key,
 							  ItemPointerData *tid);
 extern void learned_sort_end(LearnedSort *sort);
-extern LearnedSort *learned_sort_begin_run(int work_mem_kb);
+extern LearnedSort *learned_sort_begin_run(int work_mem_kb,
+										 double expected);
 extern void learned_sort_put_run(LearnedSort *sort, int64 key, bool isnull,
 								 ItemPointer tid, bool alive);
 extern bool learned_sort_next_run(LearnedSort *sort, int64 *key,

@@ -168,7 +168,9 @@ learned_build_parallel_scan_and_sort(LearnedParallelShared *shared,
 	IndexInfo  *indexInfo;
 	TableScanDesc scan;
 
-	state.sort = learned_sort_begin_run(sortmem);
+	/* Each participant's share of the rows, as far as it can be known. */
+	state.sort = learned_sort_begin_run(sortmem,
+										learned_estimated_rows(heap) / shared->nsorts);
 	state.keytype = learned_index_keytype(index);
 	state.indtuples = 0;
 	state.nkeys = 0;

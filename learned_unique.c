@@ -436,10 +436,11 @@ learned_spool_begin(Relation heap, Relation index, bool unique)
 	spool->index = index;
 	spool->heap = heap;
 	spool->unique = unique;
-	spool->live = learned_sort_begin(maintenance_work_mem);
-	/* nbtree's spool2 of dead tuples gets work_mem, as here. */
+	spool->live = learned_sort_begin(maintenance_work_mem,
+									 learned_estimated_rows(heap));
+	/* nbtree's spool2 of dead tuples gets work_mem, as here: few, as a rule. */
 	if (unique)
-		spool->dead = learned_sort_begin(work_mem);
+		spool->dead = learned_sort_begin(work_mem, 0);
 	return spool;
 }
 
