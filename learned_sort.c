@@ -8,10 +8,12 @@
  * sort on the key: a few linear passes, digits that every key shares
  * skipped (dense ids vary in their low three bytes only); a large array is
  * split by its highest varying digit first and each part sorted least
- * significant digit first (learned_radix_sort).  Entries with equal keys are then put in TID order: the radix
- * sort is stable and the table scan delivers TIDs almost in order (a
- * synchronised scan that wraps around, or HOT chains, can break it), so a
- * run of duplicates needs sorting only when it is not in order already.
+ * significant digit first (learned_radix_sort).  An array found in order
+ * already (a table written in key order) is left as it is.  Entries with
+ * equal keys are then put in TID order: the radix sort is stable and the
+ * table scan delivers TIDs almost in order (a synchronised scan that wraps
+ * around, or HOT chains, can break it), so a run of duplicates needs
+ * sorting only when it is not in order already.
  *
  * The array and its scratch copy take at most maintenance_work_mem, and
  * the array at most LEARNED_SORT_RUN_MAX entries.  When the array is full,
@@ -546,6 +548,22 @@ learned_sort_array(LearnedSort *sort, bool keep_scratch)
 
 	if (n < 2)
 		return;
+
+	/*
+	 * A table whose rows were written in key order (appended timestamps or
+	 * ids, the common case) delivers its entries sorted: one pass tells.
+	 */
+	if (sort->nnulls == 0)
+	{
+		Size		i;
+
+		for (i = 1; i < n; i++)
+			if (learned_sort_entry_cmp(&sort->entries[i - 1],
+									   &sort->entries[i]) > 0)
+				break;
+		if (i == n)
+			return;
+	}
 
 	if (sort->scratch != NULL)
 		scratch = sort->scratch;
