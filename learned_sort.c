@@ -246,10 +246,15 @@ learned_read_entry(BufFile *file, void *entry, size_t size)
 #else
 	size_t		nread = BufFileRead(file, entry, size);
 
-	/* Can't happen: the runs are written in whole entries. */
+	/*
+	 * The runs are written in whole entries: a partial one means the
+	 * temporary file was cut short underneath the build.
+	 */
 	if (nread != 0 && nread != size)
-		elog(ERROR, "learned index build: read %zu of %zu bytes of a sorted run's entry",
-			 nread, size);
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not read from a temporary file of CREATE INDEX's sort: read only %zu of %zu bytes",
+						nread, size)));
 	return nread != 0;
 #endif
 }
