@@ -210,9 +210,10 @@ extern double rmi_root_miss_rate(const RmiRoot *root, const RmiRecord *records,
 								 uint32_t nrecords);
 
 /*
- * The rank of a miss rate when root kinds are compared: twentieths, so
- * that a kind must send at least one lookup in 20 fewer astray to win on
- * misses alone.
+ * The rank of a miss rate when root kinds are compared: whole twentieths
+ * (rounded down), so that small differences in the estimate mostly tie
+ * and the search cost decides; one lookup in 20 fewer astray always ranks
+ * better.
  */
 #define RMI_MISS_RANK(rate)	((int64_t) floor((rate) * 20.0))
 
