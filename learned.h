@@ -440,6 +440,9 @@ typedef struct LearnedMetaPageData
 	uint32		choice_candidates;	/* (pages_per_record, root kind) pairs */
 	int32		choice_reason;	/* RMI_CHOSEN_* */
 	uint32		wal_flags;		/* LEARNED_WAL_*: how removals are logged */
+	uint32		first_keys;		/* records whose first keys the directory
+								 * keeps (LearnedMetaFirstKeys); valid only
+								 * if equal to nrecords */
 	double		choice_expected_pages;	/* per lookup, by the cost model */
 	double		choice_search_cost; /* comparisons per lookup, model's */
 	uint64		choice_cache_bytes; /* the whole model cached, estimated */
@@ -479,7 +482,31 @@ typedef LearnedMetaPageData *LearnedMetaPage;
 StaticAssertDecl(offsetof(LearnedMetaPageData, directory_level) == 76 &&
 				 offsetof(LearnedMetaPageData, mean_window) == 80,
 				 "directory_level must fill the hole before mean_window");
+StaticAssertDecl(offsetof(LearnedMetaPageData, first_keys) == 108 &&
+				 offsetof(LearnedMetaPageData, choice_expected_pages) == 112,
+				 "first_keys must fill the hole before choice_expected_pages");
 #endif
+
+/*
+ * The directory's first keys: while the top level has at most
+ * LEARNED_KEYED_RECORDS records, the metapage keeps each one's first key
+ * (its first fence's key) at the end of the directory's space, where the
+ * block numbers of that many records never reach.  A new session's lookup
+ * then finds its record from the metapage alone, without the root's
+ * guess (README, "The model").  They only steer: a route is confirmed by
+ * the records' own fences, so keys that disagree cost pages, never rows.
+ * first_keys is the count kept, 0 when there are more records (an index
+ * from before first keys reads 0: its hole was zero).
+ */
+#define LEARNED_KEYED_RECORDS \
+	((LEARNED_MAX_RECORDS * sizeof(BlockNumber) - MAXIMUM_ALIGNOF) / \
+	 (sizeof(BlockNumber) + sizeof(int64)))
+#define LearnedMetaFirstKeys(meta) \
+	((int64 *) TYPEALIGN_DOWN(MAXIMUM_ALIGNOF, \
+							  (char *) &(meta)->records[LEARNED_MAX_RECORDS] - \
+							  LEARNED_KEYED_RECORDS * sizeof(int64)))
+#define LearnedMetaHasFirstKeys(meta) \
+	((meta)->first_keys == (meta)->nrecords && (meta)->nrecords <= LEARNED_KEYED_RECORDS)
 
 /* The level of the records the metapage lists (1: they list leaves). */
 #define LearnedMetaDirectoryLevel(meta) \
@@ -660,7 +687,9 @@ typedef struct LearnedCachedList
  * What the cache spends, as its budget counts it and as the cost model that
  * chooses pages_per_record at build (rmi_choose) expects: a fixed part (the
  * LearnedCache and its context's first block); per record, its directory
- * entry and the header of its list's allocation; per listed leaf, a fence
+ * entry and the header of its list's allocation (and its first key, where
+ * the metapage keeps them, which the cost model leaves out: at most
+ * LEARNED_KEYED_RECORDS of 8 bytes); per listed leaf, a fence
  * key, TID and block.  These are the bytes the cache asks for, the same on
  * every PostgreSQL version; how the allocator rounds them into blocks is
  * not counted (LearnedCache.charged).  The budget is LEARNED_CACHE_BUDGET
@@ -686,6 +715,8 @@ typedef struct LearnedCache
 	uint32		directory_level;	/* level of the records below */
 	uint32		nrecords;
 	LearnedCachedRecord *records;	/* the directory, in key order */
+	int64	   *first_keys;		/* the directory's first keys, or NULL if
+								 * the metapage keeps none */
 	HTAB	   *lower;			/* block -> LearnedCachedList of records
 								 * below the top level; NULL until one is
 								 * kept */
@@ -820,6 +851,7 @@ extern bool learned_split_plan(const int64 *keys, const ItemPointerData *tids,
 extern void learned_insert_init(void);
 extern uint32 learned_record_capacity(void);
 extern uint32 learned_directory_capacity(void);
+extern uint32 learned_keyed_capacity(void);
 extern void learned_record_write_list(Page page, uint32 level,
 									  const int64 *keys,
 									  const ItemPointerData *tids,
@@ -845,6 +877,11 @@ extern void learned_nulls_append_at_tail(Relation index, Buffer buf,
 /* learned_page.c */
 extern void learned_init_page(Page page, uint16 flags);
 extern void learned_init_metapage(Page page, int fillfactor);
+extern void learned_meta_set_directory(LearnedMetaPage meta,
+									   const BlockNumber *blocks,
+									   const int64 *first_keys, uint32 n);
+extern void learned_meta_add_record(LearnedMetaPage meta, uint32 position,
+									BlockNumber block, int64 first_key);
 extern int	learned_fence_cmp(const LearnedFence *a, const LearnedFence *b);
 extern int	learned_search_cmp(const LearnedSearchKey *skey, int64 key,
 							   ItemPointer tid);

@@ -545,7 +545,8 @@ learned_build(Relation heap, Relation index, IndexInfo *indexInfo)
 	LearnedMetaPage meta;
 	LearnedParallelBuild *parallel = NULL;
 	uint32		directory_level = 1;
-	BlockNumber *first_directory = NULL;
+	BlockNumber *directory_blocks;
+	int64	   *directory_keys;
 	uint32		i;
 
 	/* Can't happen: ambuild gets a new, empty relation (as in nbtree). */
@@ -686,25 +687,28 @@ learned_build(Relation heap, Relation index, IndexInfo *indexInfo)
 		UnlockReleaseBuffer(buf);
 	}
 
-	/* Records of upper levels while the directory cannot list them all. */
+	/*
+	 * The top level's blocks and first keys, for the directory; records of
+	 * upper levels while the directory cannot list them all.
+	 */
+	directory_keys = palloc_extended(nrecords * sizeof(int64), MCXT_ALLOC_HUGE);
+	directory_blocks = palloc_extended(nrecords * sizeof(BlockNumber), MCXT_ALLOC_HUGE);
+	for (i = 0; i < nrecords; i++)
+	{
+		directory_keys[i] = fences.keys[segments[i].start];
+		directory_blocks[i] = first_record_block + i;
+	}
 	if (nrecords > learned_directory_capacity())
 	{
-		int64	   *upper_keys = palloc_extended(nrecords * sizeof(int64), MCXT_ALLOC_HUGE);
 		ItemPointerData *upper_tids = palloc_extended(nrecords * sizeof(ItemPointerData), MCXT_ALLOC_HUGE);
-		BlockNumber *upper_blocks = palloc_extended(nrecords * sizeof(BlockNumber), MCXT_ALLOC_HUGE);
 
 		for (i = 0; i < nrecords; i++)
-		{
-			upper_keys[i] = fences.keys[segments[i].start];
 			upper_tids[i] = fences.tids[segments[i].start];
-			upper_blocks[i] = first_record_block + i;
-		}
-		directory_level = learned_build_upper_levels(index, upper_keys,
-													 upper_tids, upper_blocks,
+		directory_level = learned_build_upper_levels(index, directory_keys,
+													 upper_tids, directory_blocks,
 													 &nrecords, segments);
 		rmi_train_root(&root, segments, nrecords,
 					   learned_get_root_kinds(index));
-		first_directory = upper_blocks;
 	}
 
 	metabuf = ReadBuffer(index, LEARNED_METAPAGE_BLKNO);
@@ -732,10 +736,7 @@ learned_build(Relation heap, Relation index, IndexInfo *indexInfo)
 	meta->cache_budget = budget;
 	meta->trained_nrecords = nrecords;
 	meta->root = root;
-	meta->nrecords = nrecords;
-	for (i = 0; i < nrecords; i++)
-		meta->records[i] = first_directory != NULL ? first_directory[i] :
-			first_record_block + i;
+	learned_meta_set_directory(meta, directory_blocks, directory_keys, nrecords);
 	MarkBufferDirty(metabuf);
 	UnlockReleaseBuffer(metabuf);
 
@@ -768,6 +769,7 @@ learned_buildempty(Relation index)
 	int64		fence_key = PG_INT64_MIN;
 	ItemPointerData fence_tid;
 	BlockNumber leaf_block;
+	BlockNumber record_block;
 	RmiRecord fit;
 
 	metabuf = learned_new_buffer(index, INIT_FORKNUM);
@@ -778,6 +780,7 @@ learned_buildempty(Relation index)
 	recpage = BufferGetPage(recbuf);
 	leafpage = BufferGetPage(leafbuf);
 	leaf_block = BufferGetBlockNumber(leafbuf);
+	record_block = BufferGetBlockNumber(recbuf);
 	ItemPointerSetInvalid(&fence_tid);
 
 	fences.keys = &fence_key;
@@ -805,8 +808,7 @@ learned_buildempty(Relation index)
 	meta->mean_window = 1;
 	meta->max_window = 1;
 	meta->trained_nrecords = 1;
-	meta->nrecords = 1;
-	meta->records[0] = BufferGetBlockNumber(recbuf);
+	learned_meta_set_directory(meta, &record_block, &fence_key, 1);
 
 	MarkBufferDirty(metabuf);
 	MarkBufferDirty(recbuf);

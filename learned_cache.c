@@ -153,6 +153,8 @@ learned_cache_load(Relation index, LearnedCache *cache)
 	uint64		index_bytes;
 	MemoryContext context;
 	LearnedCachedRecord *records;
+	int64	   *first_keys = NULL;
+	bool		keyed;
 	uint32		i;
 
 	/* A copy, so that nothing can fail while the context is being filled. */
@@ -162,10 +164,14 @@ learned_cache_load(Relation index, LearnedCache *cache)
 	index_bytes = (uint64) RelationGetNumberOfBlocks(index) * BLCKSZ;
 	context = AllocSetContextCreate(TopMemoryContext, "learned model cache",
 									ALLOCSET_SMALL_SIZES);
+	keyed = LearnedMetaHasFirstKeys(meta) && meta->nrecords > 1;
 	PG_TRY();
 	{
 		records = MemoryContextAllocZero(context,
 										 meta->nrecords * sizeof(LearnedCachedRecord));
+		if (keyed)
+			first_keys = MemoryContextAlloc(context,
+											meta->nrecords * sizeof(int64));
 	}
 	PG_CATCH();
 	{
@@ -175,6 +181,9 @@ learned_cache_load(Relation index, LearnedCache *cache)
 	PG_END_TRY();
 	for (i = 0; i < meta->nrecords; i++)
 		records[i].block = meta->records[i];
+	if (keyed)
+		memcpy(first_keys, LearnedMetaFirstKeys(meta),
+			   meta->nrecords * sizeof(int64));
 
 	/* Only a complete cache is published (context set means loaded). */
 	cache->file = LearnedRelFileOf(index);
@@ -185,9 +194,11 @@ learned_cache_load(Relation index, LearnedCache *cache)
 	cache->directory_level = LearnedMetaDirectoryLevel(meta);
 	cache->nrecords = meta->nrecords;
 	cache->records = records;
+	cache->first_keys = first_keys;
 	cache->lower = NULL;
 	cache->charged = LEARNED_CACHE_FIXED_BYTES +
-		(Size) meta->nrecords * sizeof(LearnedCachedRecord);
+		(Size) meta->nrecords * sizeof(LearnedCachedRecord) +
+		(keyed ? (Size) meta->nrecords * sizeof(int64) : 0);
 	cache->context = context;
 }
 
@@ -367,12 +378,43 @@ root_error(int32 err)
 	return err;
 }
 
+/*
+ * The last record whose first key is below key (record 0 stands for minus
+ * infinity), by the directory's first keys: the record a search for key
+ * belongs to unless key equals a record's first key, where the fences'
+ * TIDs decide, a record or so right.  The root's guess r is tried first.
+ */
+static int64
+first_key_route(const LearnedCache *cache, int64 key, int64 r)
+{
+	const int64 *keys = cache->first_keys;
+	uint32		lo = 0;
+	uint32		hi = cache->nrecords - 1;
+
+	if ((r == 0 || keys[r] < key) &&
+		(r == hi || keys[r + 1] >= key))
+		return r;
+	while (lo < hi)
+	{
+		uint32		mid = lo + (hi - lo + 1) / 2;
+
+		if (keys[mid] < key)
+			lo = mid;
+		else
+			hi = mid - 1;
+	}
+	return lo;
+}
+
 /* Steps a route walks from the predicted record before it bisects. */
 #define LEARNED_ROUTE_WALK	2
 
 /*
  * The record a search for skey belongs to: the last one that starts at or
- * before the search key.  The root predicts it with an error window.
+ * before the search key.  The root predicts it with an error window; the
+ * directory's first keys, where the metapage keeps them, correct the
+ * prediction within the window, so that it is the record itself unless a
+ * key equal to a record's first key leaves it to the fences' TIDs.
  *
  * The predicted record is tried first, and its neighbours a step or two
  * away: a record page keeps the next record's first fence as its high
@@ -407,6 +449,8 @@ learned_cache_route(Relation index, LearnedCache *cache,
 	if (lo > hi)
 		lo = hi = Min(predicted, (int64) last);
 	r = Min(Max(predicted, lo), hi);
+	if (cache->first_keys != NULL)
+		r = Min(Max(first_key_route(cache, skey->key, r), lo), hi);
 
 	if (record_starts_at_or_before(index, cache, r, skey, stale))
 	{

@@ -111,6 +111,20 @@ learned_directory_capacity(void)
 }
 
 /*
+ * Records whose first keys the metapage keeps (learned.h); half the
+ * directory under the test setting, so that a test index drops its keys
+ * on a record split and gets them back when a level grows.
+ */
+uint32
+learned_keyed_capacity(void)
+{
+	if (learned_test_directory_capacity >= 4)
+		return Min((uint32) learned_test_directory_capacity / 2,
+				   (uint32) LEARNED_KEYED_RECORDS);
+	return LEARNED_KEYED_RECORDS;
+}
+
+/*
  * Fill a model page of the given level with a list of n entries (fence
  * key, fence TID, block) and fit both slots to it.  The caller sets the
  * links.  Level 1 lists leaves, level L >= 2 records of level L - 1.
@@ -252,6 +266,7 @@ learned_grow_level(Relation index)
 	uint32		per_record = Max(capacity / 2, 2);
 	uint32		nnew;
 	BlockNumber *newblocks;
+	int64	   *newkeys;
 	RmiRecord  *segments;
 	RmiRoot		root;
 	GenericXLogState *xlog;
@@ -293,6 +308,7 @@ learned_grow_level(Relation index)
 	/* The new level, written and logged page by page, linked left to right. */
 	nnew = (n + per_record - 1) / per_record;
 	newblocks = palloc(nnew * sizeof(BlockNumber));
+	newkeys = palloc(nnew * sizeof(int64));
 	segments = palloc0(nnew * sizeof(RmiRecord));
 	{
 		Buffer		prevbuf = InvalidBuffer;
@@ -305,6 +321,7 @@ learned_grow_level(Relation index)
 			Page		page;
 
 			newblocks[r] = BufferGetBlockNumber(buf);
+			newkeys[r] = keys[start];
 			xlog = GenericXLogStart(index);
 			page = GenericXLogRegisterBuffer(xlog, buf, GENERIC_XLOG_FULL_IMAGE);
 			learned_record_write_list(page, level + 1, keys + start,
@@ -345,8 +362,7 @@ learned_grow_level(Relation index)
 		xlog = GenericXLogStart(index);
 		meta = LearnedPageGetMeta(GenericXLogRegisterBuffer(xlog, metabuf, 0));
 		meta->root = root;
-		meta->nrecords = nnew;
-		memcpy(meta->records, newblocks, nnew * sizeof(BlockNumber));
+		learned_meta_set_directory(meta, newblocks, newkeys, nnew);
 		meta->directory_level = level + 1;
 		meta->trained_nrecords = nnew;
 		meta->generation++;
@@ -359,6 +375,7 @@ learned_grow_level(Relation index)
 	pfree(keys);
 	pfree(tids);
 	pfree(newblocks);
+	pfree(newkeys);
 	pfree(segments);
 }
 
@@ -592,10 +609,7 @@ learned_record_split(Relation index, BlockNumber recblock,
 		else
 		{
 			meta = LearnedPageGetMeta(GenericXLogRegisterBuffer(xlog, metabuf, 0));
-			memmove(&meta->records[position + 2], &meta->records[position + 1],
-					(meta->nrecords - position - 1) * sizeof(BlockNumber));
-			meta->records[position + 1] = newblock;
-			meta->nrecords++;
+			learned_meta_add_record(meta, position, newblock, newfence.key);
 			meta->root.nrecords++;
 			meta->root.err_lo++;
 			meta->root.err_hi++;

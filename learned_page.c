@@ -66,6 +66,57 @@ learned_init_metapage(Page page, int fillfactor)
 		(char *) &meta->records[LEARNED_MAX_RECORDS] - (char *) page;
 }
 
+/*
+ * Set the metapage's directory to n records (their blocks and first keys,
+ * in key order), keeping the keys while they fit (learned.h,
+ * LEARNED_KEYED_RECORDS; learned_keyed_capacity).  The caller logs the
+ * page.
+ */
+void
+learned_meta_set_directory(LearnedMetaPage meta, const BlockNumber *blocks,
+						   const int64 *first_keys, uint32 n)
+{
+	Assert(n >= 1 && n <= LEARNED_MAX_RECORDS);
+	/* The keys' space, if unused, holds blocks: drop the keys first. */
+	meta->first_keys = 0;
+	memcpy(meta->records, blocks, n * sizeof(BlockNumber));
+	meta->nrecords = n;
+	if (n <= learned_keyed_capacity())
+	{
+		memcpy(LearnedMetaFirstKeys(meta), first_keys, n * sizeof(int64));
+		meta->first_keys = n;
+	}
+}
+
+/*
+ * Add a record to the metapage's directory after the one at position: a
+ * record split's new right half, starting at first_key.  Its first key is
+ * kept if every record's still fits; otherwise the keys are dropped (they
+ * return when a level grows or the index is rebuilt).
+ */
+void
+learned_meta_add_record(LearnedMetaPage meta, uint32 position,
+						BlockNumber block, int64 first_key)
+{
+	bool		keyed = LearnedMetaHasFirstKeys(meta);
+
+	Assert(position < meta->nrecords && meta->nrecords < LEARNED_MAX_RECORDS);
+	meta->first_keys = 0;
+	memmove(&meta->records[position + 2], &meta->records[position + 1],
+			(meta->nrecords - position - 1) * sizeof(BlockNumber));
+	meta->records[position + 1] = block;
+	meta->nrecords++;
+	if (keyed && meta->nrecords <= learned_keyed_capacity())
+	{
+		int64	   *keys = LearnedMetaFirstKeys(meta);
+
+		memmove(&keys[position + 2], &keys[position + 1],
+				(meta->nrecords - position - 2) * sizeof(int64));
+		keys[position + 1] = first_key;
+		meta->first_keys = meta->nrecords;
+	}
+}
+
 /* Order of two fences: by key, then by heap TID. */
 int
 learned_fence_cmp(const LearnedFence *a, const LearnedFence *b)

@@ -72,6 +72,47 @@ SET enable_seqscan = off;
 RESET enable_indexscan;
 RESET enable_indexonlyscan;
 
+-- Routing by the directory's first keys.  Bursts of keys at irregular
+-- distances, so that a linear root sends many lookups to a record next to
+-- theirs; the metapage keeps every record's first key, so a fresh
+-- backend's lookup still reads only the record its key is in: its first
+-- 100 lookups read the metapage once, each record they land in once (the
+-- record of key k: the last whose first key is below k) and one leaf each.
+CREATE TABLE cache_burst (id int8) WITH (autovacuum_enabled = off);
+INSERT INTO cache_burst
+SELECT (b::int8 * b * b) * 1000 + i FROM generate_series(0, 399) b, generate_series(1, 1000) i;
+CREATE INDEX cache_burst_idx ON cache_burst USING learned (id)
+	WITH (pages_per_record = 8, fillfactor = 40, root_model = linear);
+VACUUM ANALYZE cache_burst;
+SELECT records BETWEEN 50 AND 641 AS keyed_records, root_type
+FROM learned_index_info('cache_burst_idx');
+SELECT learned_index_check('cache_burst_idx', true);
+CREATE TABLE cache_burst_probes AS
+SELECT (b::int8 * b * b) * 1000 + 1 + (g * 389) % 1000 AS k
+FROM (SELECT g, (g * 7919) % 400 AS b FROM generate_series(1, 100) g) s;
+CREATE TABLE cache_burst_records AS
+SELECT count(DISTINCT (SELECT max(record) FROM learned_index_model('cache_burst_idx') m
+					   WHERE m.record = 0 OR m.first_key < p.k)) AS landed
+FROM cache_burst_probes p;
+\c
+SET enable_seqscan = off;
+SET enable_bitmapscan = off;
+SET enable_hashjoin = off;
+SET enable_mergejoin = off;
+SET max_parallel_workers_per_gather = 0;
+BEGIN;
+SELECT count(*) AS found FROM cache_burst_probes p JOIN cache_burst t ON t.id = p.k;
+SELECT cache_index_blocks('cache_burst_idx') - 100 - 1 - landed AS pages_beyond_metapage_records_and_leaves
+FROM cache_burst_records;
+COMMIT;
+SET enable_seqscan = on;
+SET enable_indexscan = off;
+SET enable_indexonlyscan = off;
+SELECT count(*) AS found_by_seqscan FROM cache_burst_probes p JOIN cache_burst t ON t.id = p.k;
+SET enable_seqscan = off;
+RESET enable_indexscan;
+RESET enable_indexonlyscan;
+
 -- Lookups all over the index load every record: the cache grows, within
 -- the budget, and warm lookups read one leaf each.
 SET enable_hashjoin = off;
