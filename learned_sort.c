@@ -307,65 +307,6 @@ learned_sort_begin_run(int work_mem_kb, double expected)
 	return sort;
 }
 
-static void learned_sort_write_run(LearnedSort *sort);
-
-static void
-learned_sort_put_entry(LearnedSort *sort, const LearnedSortEntry *entry)
-{
-	if (sort->tuplesort == NULL && sort->nentries == sort->allocated)
-	{
-		if (sort->allocated < sort->capacity)
-		{
-			Size		grown = Min(sort->allocated * 2, sort->capacity);
-
-			sort->entries = repalloc_huge(sort->entries,
-										  grown * sizeof(LearnedSortEntry));
-			sort->allocated = grown;
-		}
-		else if (sort->nruns < sort->maxruns)
-			learned_sort_write_run(sort);
-		else
-			learned_sort_spill(sort);
-	}
-
-	if (sort->tuplesort != NULL)
-	{
-		learned_sort_put_tuple(sort, entry);
-		return;
-	}
-
-	sort->entries[sort->nentries++] = *entry;
-	if (entry->flags & LEARNED_SORT_NULL)
-		sort->nnulls++;
-}
-
-void
-learned_sort_put(LearnedSort *sort, int64 key, ItemPointer tid)
-{
-	LearnedSortEntry entry;
-
-	Assert(!sort->run);
-	entry.key = key;
-	entry.tid = *tid;
-	entry.flags = LEARNED_SORT_ALIVE;
-	learned_sort_put_entry(sort, &entry);
-}
-
-/* Put an entry of a run sort: its key may be NULL. */
-void
-learned_sort_put_run(LearnedSort *sort, int64 key, bool isnull,
-					 ItemPointer tid, bool alive)
-{
-	LearnedSortEntry entry;
-
-	Assert(sort->run);
-	entry.key = isnull ? 0 : key;
-	entry.tid = *tid;
-	entry.flags = (isnull ? LEARNED_SORT_NULL : 0) |
-		(alive ? LEARNED_SORT_ALIVE : 0);
-	learned_sort_put_entry(sort, &entry);
-}
-
 /*
  * The histograms of the digits below ndigits of entries[0..n), in one pass,
  * added to counts.
@@ -653,6 +594,63 @@ learned_sort_write_run(LearnedSort *sort)
 	sort->runs[sort->nruns++] = file;
 	sort->nentries = 0;
 	sort->nnulls = 0;
+}
+
+static void
+learned_sort_put_entry(LearnedSort *sort, const LearnedSortEntry *entry)
+{
+	if (sort->tuplesort == NULL && sort->nentries == sort->allocated)
+	{
+		if (sort->allocated < sort->capacity)
+		{
+			Size		grown = Min(sort->allocated * 2, sort->capacity);
+
+			sort->entries = repalloc_huge(sort->entries,
+										  grown * sizeof(LearnedSortEntry));
+			sort->allocated = grown;
+		}
+		else if (sort->nruns < sort->maxruns)
+			learned_sort_write_run(sort);
+		else
+			learned_sort_spill(sort);
+	}
+
+	if (sort->tuplesort != NULL)
+	{
+		learned_sort_put_tuple(sort, entry);
+		return;
+	}
+
+	sort->entries[sort->nentries++] = *entry;
+	if (entry->flags & LEARNED_SORT_NULL)
+		sort->nnulls++;
+}
+
+void
+learned_sort_put(LearnedSort *sort, int64 key, ItemPointer tid)
+{
+	LearnedSortEntry entry;
+
+	Assert(!sort->run);
+	entry.key = key;
+	entry.tid = *tid;
+	entry.flags = LEARNED_SORT_ALIVE;
+	learned_sort_put_entry(sort, &entry);
+}
+
+/* Put an entry of a run sort: its key may be NULL. */
+void
+learned_sort_put_run(LearnedSort *sort, int64 key, bool isnull,
+					 ItemPointer tid, bool alive)
+{
+	LearnedSortEntry entry;
+
+	Assert(sort->run);
+	entry.key = isnull ? 0 : key;
+	entry.tid = *tid;
+	entry.flags = (isnull ? LEARNED_SORT_NULL : 0) |
+		(alive ? LEARNED_SORT_ALIVE : 0);
+	learned_sort_put_entry(sort, &entry);
 }
 
 /*

@@ -824,16 +824,6 @@ plot '%(cdf)s' using 1:2 with lines lw 2 title 'CDF of the keys'
     return made
 
 
-if __name__ == "__main__":
-    import json
-    import sys
-    # python3 bench/report.py OUTDIR [WORKDIR]: rewrite the report from OUTDIR/results.json
-    o = sys.argv[1]
-    with open(os.path.join(o, "results.json")) as f:
-        res = json.load(f)
-    write_report(res, o, os.path.join(o, "charts"), sys.argv[2] if len(sys.argv) > 2 else o)
-
-
 # --------------------------------------------------------------------------
 # The scale mode (bench/run.sh --scale, issue 13): RESULTS-scale.md.
 # --------------------------------------------------------------------------
@@ -1159,3 +1149,13 @@ def write_growth_report(res, out):
                           "total_seconds": res.get("total_seconds")}, names))
     with open(os.path.join(out, "RESULTS-growth.md"), "w") as f:
         f.write("\n".join(L) + "\n")
+
+
+if __name__ == "__main__":
+    import json
+    import sys
+    # python3 bench/report.py OUTDIR [WORKDIR]: rewrite the report from OUTDIR/results.json
+    o = sys.argv[1]
+    with open(os.path.join(o, "results.json")) as f:
+        res = json.load(f)
+    write_report(res, o, os.path.join(o, "charts"), sys.argv[2] if len(sys.argv) > 2 else o)
