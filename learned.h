@@ -1005,8 +1005,16 @@ extern bool learned_sort_next_run(LearnedSort *sort, int64 *key,
 								  bool *isnull, ItemPointerData *tid,
 								  bool *alive);
 struct BufFile;
+struct SharedFileSet;
 extern bool learned_read_entry(struct BufFile *file, void *entry,
 							   size_t size);
+extern void learned_sort_share_runs(LearnedSort *sort,
+									struct SharedFileSet *fileset, int worker);
+extern int	learned_sort_share_end(LearnedSort *sort, int *first);
+extern void learned_sort_run_name(char *name, int worker, int number);
+extern bool learned_sort_read_shared(struct BufFile *file, int64 *key,
+									 bool *isnull, ItemPointerData *tid,
+									 bool *alive);
 
 /*
  * learned_unique.c: the uniqueness check of an insert, and CREATE INDEX's

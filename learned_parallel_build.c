@@ -14,14 +14,16 @@
  * participant scans its share of the table (a parallel table scan) and puts
  * every entry, NULL keys and recently dead tuples included, into a run sort
  * of its own (learned_sort_begin_run): the serial build's radix sort, in
- * maintenance_work_mem divided among the participants, spilling to a
- * tuplesort past it.  A worker writes its sorted run to a file of the
- * shared file set in the parallel context's DSM segment; the leader keeps
- * its own in memory.  The leader waits until every participant has sorted
- * its run, merges the runs in (key, TID) order (NULL keys first: a loop
- * over the few runs' next entries), and hands the merged stream to the same
- * code as a serial build: the NULL chain, the leaves, the model, so the
- * index is the one a serial build writes.  A unique index's duplicates,
+ * maintenance_work_mem divided among the participants, writing sorted runs
+ * past it (or spilling to a tuplesort).  A worker's runs, the last one
+ * what it still holds in memory, are files of the shared file set in the
+ * parallel context's DSM segment (learned_sort_share_runs); the leader
+ * keeps its own sort.  The leader waits until every participant has sorted
+ * its runs, merges all of them at once in (key, TID) order (NULL keys
+ * first: a binary heap of the runs' next entries; no worker merges its own
+ * runs first), and hands the merged stream to the same code as a serial
+ * build: the NULL chain, the leaves, the model, so the index is the one a
+ * serial build writes.  A unique index's duplicates,
  * found by two participants or one, meet in that merge (learned_unique.c).
  *
  * Why not the server's shared tuplesort: README, "Parallel build".  The
@@ -44,6 +46,7 @@
 #include "catalog/index.h"
 #include "commands/progress.h"
 #include "executor/instrument.h"
+#include "lib/binaryheap.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "storage/buffile.h"
@@ -62,6 +65,14 @@
 #define LEARNED_PARALLEL_KEY_QUERY_TEXT		UINT64CONST(0x4C45415200000003)
 #define LEARNED_PARALLEL_KEY_WAL_USAGE		UINT64CONST(0x4C45415200000004)
 #define LEARNED_PARALLEL_KEY_BUFFER_USAGE	UINT64CONST(0x4C45415200000005)
+#define LEARNED_PARALLEL_KEY_RUNS			UINT64CONST(0x4C45415200000006)
+
+/* Where a worker's sorted runs are: files first .. first + count - 1. */
+typedef struct LearnedWorkerRuns
+{
+	int			first;
+	int			count;
+} LearnedWorkerRuns;
 
 /* What the leader and the workers share, followed by the table scan's. */
 typedef struct LearnedParallelShared
@@ -89,21 +100,17 @@ typedef struct LearnedParallelShared
 	((ParallelTableScanDesc) ((char *) (shared) + \
 							  BUFFERALIGN(sizeof(LearnedParallelShared))))
 
-/* One entry of a worker's run file. */
-typedef struct LearnedRunEntry
+/*
+ * One run in the leader's merge: a worker's run file, or the leader's own
+ * sort (itself a merge of its runs), and the run's next entry.
+ */
+typedef struct LearnedRun
 {
+	BufFile    *file;			/* NULL: the leader's sort, leadersort */
 	int64		key;			/* 0 for a NULL key */
 	ItemPointerData tid;
 	bool		isnull;
 	bool		alive;
-} LearnedRunEntry;
-
-/* One run in the leader's merge: a worker's file, or the leader's sort. */
-typedef struct LearnedRun
-{
-	BufFile    *file;			/* NULL: the leader's own run, in leadersort */
-	bool		ready;			/* entry holds the run's next entry */
-	LearnedRunEntry entry;
 } LearnedRun;
 
 struct LearnedParallelBuild
@@ -114,17 +121,13 @@ struct LearnedParallelBuild
 	Snapshot	snapshot;
 	WalUsage   *walusage;
 	BufferUsage *bufferusage;
+	LearnedWorkerRuns *workerruns;	/* in the DSM segment, per worker */
 	/* the merge, once every run is sorted */
 	LearnedSort *leadersort;
-	LearnedRun *runs;			/* nparticipants of them */
+	LearnedRun *runs;
+	int			nruns;
+	binaryheap *merge;			/* of the runs that have a next entry */
 };
-
-/* The name of worker number's run file in the shared file set. */
-static void
-learned_run_name(char *name, int number)
-{
-	snprintf(name, MAXPGPATH, "learned_run_%d", number);
-}
 
 /* The table scan callback of one participant. */
 typedef struct LearnedParallelScanState
@@ -161,6 +164,7 @@ learned_build_parallel_callback(Relation index, ItemPointer tid, Datum *values,
  */
 static LearnedSort *
 learned_build_parallel_scan_and_sort(LearnedParallelShared *shared,
+									 LearnedWorkerRuns *workerruns,
 									 int worker, Relation heap,
 									 Relation index, int sortmem, bool progress)
 {
@@ -171,6 +175,8 @@ learned_build_parallel_scan_and_sort(LearnedParallelShared *shared,
 	/* Each participant's share of the rows, as far as it can be known. */
 	state.sort = learned_sort_begin_run(sortmem,
 										learned_estimated_rows(heap) / shared->nsorts);
+	if (worker >= 0)
+		learned_sort_share_runs(state.sort, &shared->fileset, worker);
 	state.keytype = learned_index_keytype(index);
 	state.indtuples = 0;
 	state.nkeys = 0;
@@ -184,24 +190,16 @@ learned_build_parallel_scan_and_sort(LearnedParallelShared *shared,
 	if (progress)
 		pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE,
 									 LEARNED_PHASE_SORT);
-	learned_sort_perform(state.sort);
-
 	if (worker >= 0)
 	{
-		char		name[MAXPGPATH];
-		BufFile    *file;
-		LearnedRunEntry entry;
-
-		learned_run_name(name, worker);
-		file = BufFileCreateFileSet(&shared->fileset.fs, name);
-		memset(&entry, 0, sizeof(entry));	/* no stray padding bytes */
-		while (learned_sort_next_run(state.sort, &entry.key, &entry.isnull,
-									 &entry.tid, &entry.alive))
-			BufFileWrite(file, &entry, sizeof(entry));
-		BufFileClose(file);
+		/* Read by the leader once every participant has reported. */
+		workerruns[worker].count =
+			learned_sort_share_end(state.sort, &workerruns[worker].first);
 		learned_sort_end(state.sort);
 		state.sort = NULL;
 	}
+	else
+		learned_sort_perform(state.sort);
 
 	SpinLockAcquire(&shared->mutex);
 	shared->nparticipantsdone++;
@@ -232,6 +230,7 @@ learned_build_parallel_begin(Relation heap, Relation index, bool isconcurrent,
 	int			nsorts = nworkers + 1;	/* the leader sorts a run too */
 	WalUsage   *walusage;
 	BufferUsage *bufferusage;
+	LearnedWorkerRuns *workerruns;
 	int			querylen;
 
 	Assert(nworkers > 0);
@@ -254,7 +253,9 @@ learned_build_parallel_begin(Relation heap, Relation index, bool isconcurrent,
 						   mul_size(sizeof(WalUsage), pcxt->nworkers));
 	shm_toc_estimate_chunk(&pcxt->estimator,
 						   mul_size(sizeof(BufferUsage), pcxt->nworkers));
-	shm_toc_estimate_keys(&pcxt->estimator, 3);
+	shm_toc_estimate_chunk(&pcxt->estimator,
+						   mul_size(sizeof(LearnedWorkerRuns), pcxt->nworkers));
+	shm_toc_estimate_keys(&pcxt->estimator, 4);
 	querylen = debug_query_string ? strlen(debug_query_string) : 0;
 	if (debug_query_string)
 	{
@@ -304,6 +305,9 @@ learned_build_parallel_begin(Relation heap, Relation index, bool isconcurrent,
 	bufferusage = shm_toc_allocate(pcxt->toc,
 								   mul_size(sizeof(BufferUsage), pcxt->nworkers));
 	shm_toc_insert(pcxt->toc, LEARNED_PARALLEL_KEY_BUFFER_USAGE, bufferusage);
+	workerruns = shm_toc_allocate(pcxt->toc,
+								  mul_size(sizeof(LearnedWorkerRuns), pcxt->nworkers));
+	shm_toc_insert(pcxt->toc, LEARNED_PARALLEL_KEY_RUNS, workerruns);
 
 	LaunchParallelWorkers(pcxt);
 
@@ -314,6 +318,7 @@ learned_build_parallel_begin(Relation heap, Relation index, bool isconcurrent,
 	leader->snapshot = snapshot;
 	leader->walusage = walusage;
 	leader->bufferusage = bufferusage;
+	leader->workerruns = workerruns;
 
 	ereport(DEBUG1,
 			(errmsg_internal("learned index build: %d of %d parallel workers launched",
@@ -330,24 +335,37 @@ learned_build_parallel_begin(Relation heap, Relation index, bool isconcurrent,
 	return leader;
 }
 
-/* Read a run's next entry ahead: from its file, or the leader's sort. */
-static void
+/* Read a run's next entry: from its file, or the leader's sort. */
+static bool
 learned_run_read(LearnedParallelBuild *leader, LearnedRun *run)
 {
 	if (run->file == NULL)
-	{
-		run->ready = learned_sort_next_run(leader->leadersort, &run->entry.key,
-										   &run->entry.isnull, &run->entry.tid,
-										   &run->entry.alive);
-		return;
-	}
-	run->ready = learned_read_entry(run->file, &run->entry,
-									 sizeof(LearnedRunEntry));
+		return learned_sort_next_run(leader->leadersort, &run->key,
+									 &run->isnull, &run->tid, &run->alive);
+	return learned_sort_read_shared(run->file, &run->key, &run->isnull,
+									&run->tid, &run->alive);
+}
+
+/*
+ * The merge's order of two runs' next entries (numbers of runs): NULL keys
+ * first, then (key, TID).  The heap keeps its largest on top, so the
+ * order is reversed.
+ */
+static int
+learned_run_cmp(Datum a, Datum b, void *arg)
+{
+	LearnedParallelBuild *leader = (LearnedParallelBuild *) arg;
+	const LearnedRun *ra = &leader->runs[DatumGetInt32(a)];
+	const LearnedRun *rb = &leader->runs[DatumGetInt32(b)];
+
+	if (ra->isnull != rb->isnull)
+		return ra->isnull ? 1 : -1;
+	return -learned_entry_cmp(ra->key, &ra->tid, rb->key, &rb->tid);
 }
 
 /*
  * The leader's share of the scan and sort, then wait until every
- * participant has sorted its run and open the runs for the merge
+ * participant has sorted its runs and open them all for one merge
  * (learned_build_parallel_next).  Returns the heap tuples indexed and the
  * non-NULL keys among them, of all participants.
  */
@@ -358,9 +376,10 @@ learned_build_parallel_sort(LearnedParallelBuild *leader, Relation heap,
 {
 	LearnedParallelShared *shared = leader->shared;
 	int			nworkers = leader->nparticipants - 1;
+	int			r;
 
 	leader->leadersort =
-		learned_build_parallel_scan_and_sort(shared, -1, heap, index,
+		learned_build_parallel_scan_and_sort(shared, NULL, -1, heap, index,
 											 maintenance_work_mem / leader->nparticipants,
 											 true);
 
@@ -382,50 +401,54 @@ learned_build_parallel_sort(LearnedParallelBuild *leader, Relation heap,
 	}
 	ConditionVariableCancelSleep();
 
-	/* Workers launched are numbered from 0; the leader's run comes last. */
-	leader->runs = palloc0(leader->nparticipants * sizeof(LearnedRun));
-	for (int i = 0; i < nworkers; i++)
-	{
-		char		name[MAXPGPATH];
+	/*
+	 * Every worker's runs (workers launched are numbered from 0) and the
+	 * leader's sort, the last run, in one heap.
+	 */
+	leader->nruns = 1;
+	for (int w = 0; w < nworkers; w++)
+		leader->nruns += leader->workerruns[w].count;
+	leader->runs = palloc0(leader->nruns * sizeof(LearnedRun));
+	r = 0;
+	for (int w = 0; w < nworkers; w++)
+		for (int i = 0; i < leader->workerruns[w].count; i++)
+		{
+			char		name[MAXPGPATH];
 
-		learned_run_name(name, i);
-		leader->runs[i].file = BufFileOpenFileSet(&shared->fileset.fs, name,
-												  O_RDONLY, false);
-	}
-	for (int i = 0; i < leader->nparticipants; i++)
-		learned_run_read(leader, &leader->runs[i]);
+			learned_sort_run_name(name, w, leader->workerruns[w].first + i);
+			leader->runs[r++].file = BufFileOpenFileSet(&shared->fileset.fs,
+														name, O_RDONLY, false);
+		}
+	leader->merge = binaryheap_allocate(leader->nruns, learned_run_cmp, leader);
+	for (r = 0; r < leader->nruns; r++)
+		if (learned_run_read(leader, &leader->runs[r]))
+			binaryheap_add_unordered(leader->merge, Int32GetDatum(r));
+	binaryheap_build(leader->merge);
 }
 
 /*
  * The next entry of the merged runs in (key, TID) order, NULL keys first in
- * TID order; false at the end.  A plain loop over the runs: there are only
- * as many as the participants.
+ * TID order; false at the end.
  */
 bool
 learned_build_parallel_next(LearnedParallelBuild *leader, int64 *key,
 							bool *isnull, ItemPointerData *tid, bool *alive)
 {
-	LearnedRun *best = NULL;
+	LearnedRun *run;
+	int			r;
 
-	for (int i = 0; i < leader->nparticipants; i++)
-	{
-		LearnedRun *run = &leader->runs[i];
-
-		if (!run->ready)
-			continue;
-		if (best == NULL ||
-			(run->entry.isnull != best->entry.isnull ? run->entry.isnull :
-			 learned_entry_cmp(run->entry.key, &run->entry.tid,
-							   best->entry.key, &best->entry.tid) < 0))
-			best = run;
-	}
-	if (best == NULL)
+	if (binaryheap_empty(leader->merge))
 		return false;
-	*key = best->entry.key;
-	*isnull = best->entry.isnull;
-	*tid = best->entry.tid;
-	*alive = best->entry.alive;
-	learned_run_read(leader, best);
+	r = DatumGetInt32(binaryheap_first(leader->merge));
+	run = &leader->runs[r];
+	*key = run->key;
+	*isnull = run->isnull;
+	*tid = run->tid;
+	*alive = run->alive;
+	if (learned_run_read(leader, run))
+		binaryheap_replace_first(leader->merge, Int32GetDatum(r));
+	else
+		(void) binaryheap_remove_first(leader->merge);
 	return true;
 }
 
@@ -438,11 +461,13 @@ learned_build_parallel_end(LearnedParallelBuild *leader)
 {
 	if (leader->runs != NULL)
 	{
-		for (int i = 0; i < leader->nparticipants; i++)
-			if (leader->runs[i].file != NULL)
-				BufFileClose(leader->runs[i].file);
+		for (int r = 0; r < leader->nruns; r++)
+			if (leader->runs[r].file != NULL)
+				BufFileClose(leader->runs[r].file);
 		pfree(leader->runs);
 	}
+	if (leader->merge != NULL)
+		binaryheap_free(leader->merge);
 	if (leader->leadersort != NULL)
 		learned_sort_end(leader->leadersort);
 	WaitForParallelWorkersToFinish(leader->pcxt);
@@ -469,6 +494,7 @@ learned_parallel_build_main(dsm_segment *seg, shm_toc *toc)
 	LOCKMODE	index_lockmode;
 	WalUsage   *walusage;
 	BufferUsage *bufferusage;
+	LearnedWorkerRuns *workerruns;
 
 	debug_query_string = shm_toc_lookup(toc, LEARNED_PARALLEL_KEY_QUERY_TEXT,
 										true);
@@ -494,7 +520,9 @@ learned_parallel_build_main(dsm_segment *seg, shm_toc *toc)
 	SharedFileSetAttach(&shared->fileset, seg);
 
 	InstrStartParallelQuery();
-	(void) learned_build_parallel_scan_and_sort(shared, ParallelWorkerNumber,
+	workerruns = shm_toc_lookup(toc, LEARNED_PARALLEL_KEY_RUNS, false);
+	(void) learned_build_parallel_scan_and_sort(shared, workerruns,
+												ParallelWorkerNumber,
 												heap, index,
 												maintenance_work_mem / shared->nsorts,
 												false);

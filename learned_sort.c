@@ -45,6 +45,7 @@
 #include "lib/binaryheap.h"
 #include "miscadmin.h"
 #include "storage/buffile.h"
+#include "storage/sharedfileset.h"
 #include "utils/memutils.h"
 #include "utils/tuplesort.h"
 
@@ -125,6 +126,14 @@ struct LearnedSort
 	TupleTableSlot *slot;		/* (key int8, tid) or (key, tid, alive) */
 	bool		run;			/* a parallel build participant's sort */
 	Size		nnulls;			/* run sort in memory: entries of NULL keys */
+
+	/*
+	 * A parallel worker's runs go to the build's shared file set, named by
+	 * worker and number, for the leader to merge (learned_sort_share_runs).
+	 */
+	SharedFileSet *fileset;
+	int			worker;
+	int			nfiles;			/* run files named so far */
 };
 
 /* The key as an unsigned number that sorts in the same order. */
@@ -573,6 +582,28 @@ learned_sort_array(LearnedSort *sort, bool keep_scratch)
 	}
 }
 
+/* The name of a worker's run file number in the build's shared file set. */
+void
+learned_sort_run_name(char *name, int worker, int number)
+{
+	snprintf(name, MAXPGPATH, "learned_run_%d_%d", worker, number);
+}
+
+/* A new file for a sorted run: temporary, or in the shared file set. */
+static BufFile *
+learned_sort_new_run_file(LearnedSort *sort)
+{
+	char		name[MAXPGPATH];
+
+	if (sort->fileset == NULL)
+	{
+		PrepareTempTablespaces();
+		return BufFileCreateTemp(false);
+	}
+	learned_sort_run_name(name, sort->worker, sort->nfiles++);
+	return BufFileCreateFileSet(&sort->fileset->fs, name);
+}
+
 /*
  * The array is full: sort it and write it to a temporary file, a run to
  * merge at the end, and start filling it again.
@@ -585,11 +616,8 @@ learned_sort_write_run(LearnedSort *sort)
 	Assert(sort->nentries == sort->capacity);
 	learned_sort_array(sort, true);
 	if (sort->runs == NULL)
-	{
-		PrepareTempTablespaces();
 		sort->runs = palloc(sort->maxruns * sizeof(BufFile *));
-	}
-	file = BufFileCreateTemp(false);
+	file = learned_sort_new_run_file(sort);
 	BufFileWrite(file, sort->entries, sort->nentries * sizeof(LearnedSortEntry));
 	sort->runs[sort->nruns++] = file;
 	sort->nentries = 0;
@@ -810,6 +838,92 @@ learned_sort_next_run(LearnedSort *sort, int64 *key, bool *isnull,
 	*isnull = (entry->flags & LEARNED_SORT_NULL) != 0;
 	*tid = entry->tid;
 	*alive = (entry->flags & LEARNED_SORT_ALIVE) != 0;
+	return true;
+}
+
+/*
+ * Make a parallel worker's run sort write its runs to the build's shared
+ * file set, as worker's, rather than to temporary files of its own.
+ */
+void
+learned_sort_share_runs(LearnedSort *sort, SharedFileSet *fileset, int worker)
+{
+	Assert(sort->run && sort->nruns == 0);
+	sort->fileset = fileset;
+	sort->worker = worker;
+}
+
+/*
+ * A worker's sort is complete: write what is still in memory as one more
+ * sorted run (or, past the runs the budget allows, the tuplesort's output
+ * as the only one) and close the run files, which stay in the shared file
+ * set for the leader.  Returns how many runs there are, numbered from
+ * *first (learned_sort_run_name).  The leader merges every participant's
+ * runs at once: no pass of a worker merges its own.
+ */
+int
+learned_sort_share_end(LearnedSort *sort, int *first)
+{
+	int			nruns;
+
+	Assert(sort->run && sort->fileset != NULL);
+	if (sort->tuplesort != NULL)
+	{
+		BufFile    *file;
+		LearnedSortEntry entry;
+		bool		isnull;
+		bool		alive;
+
+		tuplesort_performsort(sort->tuplesort);
+		*first = sort->nfiles;
+		file = learned_sort_new_run_file(sort);
+		memset(&entry, 0, sizeof(entry));	/* no stray padding bytes */
+		while (learned_sort_next_run(sort, &entry.key, &isnull, &entry.tid,
+									 &alive))
+		{
+			entry.flags = (isnull ? LEARNED_SORT_NULL : 0) |
+				(alive ? LEARNED_SORT_ALIVE : 0);
+			BufFileWrite(file, &entry, sizeof(entry));
+		}
+		BufFileClose(file);
+		return 1;
+	}
+
+	learned_sort_array(sort, false);
+	*first = 0;
+	nruns = sort->nruns;
+	for (int i = 0; i < sort->nruns; i++)
+		BufFileClose(sort->runs[i]);
+	sort->nruns = 0;
+	if (sort->nentries > 0)
+	{
+		BufFile    *file = learned_sort_new_run_file(sort);
+
+		BufFileWrite(file, sort->entries,
+					 sort->nentries * sizeof(LearnedSortEntry));
+		BufFileClose(file);
+		nruns++;
+	}
+	Assert(nruns == sort->nfiles);
+	return nruns;
+}
+
+/*
+ * The next entry of a worker's run file (learned_sort_share_end); false at
+ * its end.
+ */
+bool
+learned_sort_read_shared(BufFile *file, int64 *key, bool *isnull,
+						 ItemPointerData *tid, bool *alive)
+{
+	LearnedSortEntry entry;
+
+	if (!learned_read_entry(file, &entry, sizeof(entry)))
+		return false;
+	*key = entry.key;
+	*isnull = (entry.flags & LEARNED_SORT_NULL) != 0;
+	*tid = entry.tid;
+	*alive = (entry.flags & LEARNED_SORT_ALIVE) != 0;
 	return true;
 }
 
