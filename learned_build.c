@@ -184,6 +184,50 @@ learned_lookahead_fill(LearnedSpool *spool, LearnedLookahead *ahead, int want)
 }
 
 /*
+ * Pages for the build's leaves.  From PostgreSQL 16 on they are added to
+ * the relation a batch at a time (ExtendBufferedRelBy): one extension of
+ * the file and one extension lock for many pages, where one per page put
+ * the extension at a third of a parallel build's serial part in perf.  A
+ * batch never holds more pages than the entries not yet written need (no
+ * leaf holds more than LEARNED_LEAF_MAX_CAPACITY), so none is left over:
+ * every page of the index is initialised (invariant 11).
+ */
+#define LEARNED_LEAF_BATCH	64
+
+typedef struct LearnedLeafPages
+{
+	Buffer		buffers[LEARNED_LEAF_BATCH];	/* pinned, not locked */
+	uint32		next;
+	uint32		n;
+} LearnedLeafPages;
+
+/* A new leaf page, exclusively locked; remaining: entries still to write. */
+static Buffer
+learned_next_leaf_page(Relation index, LearnedLeafPages *pages,
+					   uint64 remaining)
+{
+#if PG_VERSION_NUM >= 160000
+	Buffer		buf;
+
+	if (pages->next == pages->n)
+	{
+		/* At least this leaf, and at most the fewest the rest could fill. */
+		uint64		needed = Max(remaining / LEARNED_LEAF_MAX_CAPACITY, 1);
+
+		(void) ExtendBufferedRelBy(BMR_REL(index), MAIN_FORKNUM, NULL, 0,
+								   (uint32) Min(needed, LEARNED_LEAF_BATCH),
+								   pages->buffers, &pages->n);
+		pages->next = 0;
+	}
+	buf = pages->buffers[pages->next++];
+	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+	return buf;
+#else
+	return learned_new_buffer(index, MAIN_FORKNUM);
+#endif
+}
+
+/*
  * Write the sorted entries as a chain of leaves at the fillfactor, each in
  * the narrowest format its entries and fences allow (learned_leaf_plan).
  * Their owner records are set once the records are
@@ -195,8 +239,11 @@ learned_write_leaves(LearnedBuildState *state, int fillfactor,
 {
 	Relation	index = state->index;
 	LearnedLookahead *ahead = palloc(sizeof(LearnedLookahead));
+	LearnedLeafPages pages;
 	Buffer		prevbuf = InvalidBuffer;
 	uint64		done = 0;
+
+	pages.next = pages.n = 0;
 
 	ahead->n = 0;
 	ahead->exhausted = false;
@@ -246,7 +293,8 @@ learned_write_leaves(LearnedBuildState *state, int fillfactor,
 			learned_leaf_format_init(&format);
 		}
 
-		buf = learned_new_buffer(index, MAIN_FORKNUM);
+		buf = learned_next_leaf_page(index, &pages,
+									 state->nkeys > done ? state->nkeys - done : 0);
 		page = BufferGetPage(buf);
 		learned_init_page(page, flags);
 		opaque = LearnedPageGetOpaque(page);
@@ -305,6 +353,7 @@ learned_write_leaves(LearnedBuildState *state, int fillfactor,
 	LearnedPageGetOpaque(BufferGetPage(prevbuf))->flags |= LEARNED_RIGHTMOST;
 	MarkBufferDirty(prevbuf);
 	UnlockReleaseBuffer(prevbuf);
+	Assert(pages.next == pages.n);
 	pfree(ahead);
 }
 

@@ -1465,10 +1465,14 @@ class Scale(Bench):
     the same run: CREATE INDEX with 0 and 2 workers, size, index pages per
     lookup (warm, and over a fresh session's first 100 lookups), index-only
     probe ns, a 1% range aggregate with 0 and 2 workers, and the learned
-    backend's cached_bytes.  Writes results-scale.json and RESULTS-scale.md
-    into --out (report.py's write_scale_report)."""
+    backend's cached_bytes.  Then, on every other data set of the full mode
+    (BENCH_SCALE_PAGES_SETS; "none" skips them), the learned index alone at
+    the same size: its pages per lookup, warm and in a fresh session, and
+    its build.  Writes results-scale.json and RESULTS-scale.md into --out
+    (report.py's write_scale_report)."""
 
     SETS = ("sparse", "timestamps")
+    PAGES_SETS = ("dense", "lognormal", "clustered", "adversarial")
     KINDS = ("learned", "btree")
     COLD_LOOKUPS = 100
 
@@ -1480,7 +1484,10 @@ class Scale(Bench):
         # CREATE INDEX with each of these max_parallel_maintenance_workers.
         self.build_workers = [int(w) for w in os.environ.get("BENCH_SCALE_BUILD_WORKERS", "0,1,2").split(",")]
         self.datasets = [d for d in DATASETS if d[0] in self.SETS]
-        self.results = {"datasets": {}, "notes": [], "order": [d[0] for d in self.datasets], "scale": True}
+        pages_sets = os.environ.get("BENCH_SCALE_PAGES_SETS", ",".join(self.PAGES_SETS)).split(",")
+        self.pages_datasets = [d for d in DATASETS if d[0] in pages_sets and d[0] not in self.SETS]
+        self.results = {"datasets": {}, "notes": [], "order": [d[0] for d in self.datasets], "scale": True,
+                        "pages_only": {}, "pages_order": [d[0] for d in self.pages_datasets]}
 
     def run(self):
         self.setup()
@@ -1502,6 +1509,14 @@ class Scale(Bench):
             log("scale: data set %s (%d rows)" % (name, self.N))
             r = self.results["datasets"][name] = {"description": desc}
             self.scale_dataset(name, gen, r)
+            r["seconds"] = round(time.time() - t0, 1)
+            log("scale: data set %s done in %.0f s" % (name, r["seconds"]))
+            self.save_json()
+        for name, desc, gen in self.pages_datasets:
+            t0 = time.time()
+            log("scale: data set %s, learned pages only (%d rows)" % (name, self.N))
+            r = self.results["pages_only"][name] = {"description": desc}
+            self.pages_dataset(name, gen, r)
             r["seconds"] = round(time.time() - t0, 1)
             log("scale: data set %s done in %.0f s" % (name, r["seconds"]))
             self.save_json()
@@ -1571,6 +1586,73 @@ class Scale(Bench):
         a.q("CHECKPOINT")
         self.phase(None)
 
+    def pages_dataset(self, name, gen, r):
+        """The learned index alone on a data set at the scale size: CREATE
+        INDEX (serial), size, warm index pages per lookup over the small
+        probe set (whose answer is checked against a sequential scan), and a
+        fresh session's first lookups."""
+        a = self.admin
+        self._phases = r["phases"] = []
+        self.phase("generate, load")
+        a.q("DROP TABLE IF EXISTS t_learned, probes_present, probes_small_present CASCADE")
+        a.q("SET work_mem = '1GB'")
+        a.q("SELECT setseed(0.4242)")
+        datafile = os.path.join(self.work, "data_%s.bin" % name)
+        a.q("COPY (SELECT id, id %% 1000 AS val FROM (%s) AS g) TO %s (FORMAT binary)"
+            % (gen.format(N=self.N, G=max(self.N // 1000, 10)), lit(datafile)))
+        self.load_table("learned", datafile)
+        os.unlink(datafile)
+        r["rows"] = int(a.one("SELECT reltuples::int8 FROM pg_class WHERE oid = 't_learned'::regclass"))
+        a.q("SELECT setseed(0.17)")
+        a.q("CREATE UNLOGGED TABLE probes_present AS SELECT id AS k FROM t_learned"
+            " TABLESAMPLE BERNOULLI (%f) REPEATABLE (17) ORDER BY random() LIMIT %d"
+            % (min(100.0, 100.0 * 1.2 * self.pages_probes / max(1, r["rows"])), self.pages_probes))
+        a.q("CREATE UNLOGGED TABLE probes_small_present AS SELECT k FROM probes_present")
+        a.q("VACUUM ANALYZE probes_present; VACUUM ANALYZE probes_small_present")
+        a.q("RESET work_mem")
+
+        self.phase("create index")
+        a.q("CHECKPOINT")
+        a.q("SET max_parallel_maintenance_workers = 0")
+        r["build_ms"] = float(a.q("SELECT ms FROM bench_exec('CREATE INDEX i_learned ON t_learned USING learned (id)')")[0][0])
+        a.q("RESET max_parallel_maintenance_workers")
+        r["size"] = int(a.one("SELECT pg_relation_size('i_learned')"))
+        if self.has_info_fn:
+            r["info_build"] = self.info_row("i_learned")
+        self.check_learned(r, "after build", heapallindexed=False)
+
+        self.phase("probes, pages")
+        self.prewarm(["i_learned"])
+        s = Session("pages-learned")
+        s.q(MEASURE_SETTINGS)
+        q = "SELECT count(*) FROM probes_small_present p JOIN t_learned t ON t.id = p.k"
+        ok, plan = self.plan_ok(s, q, ["Nested Loop", "Index Only Scan using i_learned"])
+        if not ok:
+            self.failed(r, "probes on learned: not a nested-loop index-only scan: %s" % plan)
+            s.close()
+            return
+        got = s.one(q)
+        s.q("SELECT bench_run(%s)" % lit(q))  # warm
+        n = int(a.one("SELECT count(*) FROM probes_small_present"))
+        r["pages_warm"] = self.count_pages(s, "i_learned", q) / n
+        if self.has_info_fn:
+            info = json.loads(s.one("SELECT row_to_json(i) FROM learned_index_info('i_learned') AS i"))
+            r["cached_bytes"] = info.get("cached_bytes")
+        s.close()
+        ref = Session("pages-ref")
+        ref.q("SET enable_indexscan = off; SET enable_indexonlyscan = off; SET enable_bitmapscan = off;"
+              " SET max_parallel_workers_per_gather = 0")
+        want = ref.one(q)
+        ref.close()
+        if got != want:
+            self.failed(r, "WRONG RESULT (probes): learned finds %s rows, a sequential scan %s" % (got, want))
+        self.phase("cold sessions")
+        self.cold_lookups(r, kinds=("learned",))
+        self.phase("drop")
+        a.q("DROP TABLE t_learned, probes_present, probes_small_present")
+        a.q("CHECKPOINT")
+        self.phase(None)
+
     def scale_lookups(self, r):
         """Index-only probe ns (median of ROUNDS runs, learned and btree
         alternating), warm index pages per lookup (pg_statio, as the full
@@ -1607,7 +1689,7 @@ class Scale(Bench):
         for s in sess.values():
             s.close()
 
-    def cold_lookups(self, r):
+    def cold_lookups(self, r, kinds=KINDS):
         """A new session per index runs COLD_LOOKUPS single-row index-only
         lookups of random present keys, one query each, under EXPLAIN
         (ANALYZE, BUFFERS).  Counted per lookup: the scan node's shared hits
@@ -1619,7 +1701,7 @@ class Scale(Bench):
         keys = [row[0] for row in a.q("SELECT k FROM (SELECT k FROM probes_present LIMIT %d) s ORDER BY random()"
                                       % self.COLD_LOOKUPS)]
         r["cold"] = {}
-        for k in self.KINDS:
+        for k in kinds:
             a.q("SELECT pg_stat_reset_single_table_counters('i_%s'::regclass)" % k)
             s = Session("cold-" + k)
             s.q(MEASURE_SETTINGS)

@@ -910,6 +910,46 @@ def scale_targets(r, pbuild, workers):
     return t
 
 
+def scale_pages_only(res, names):
+    """The other data sets at the scale size: the learned index alone, its
+    pages per lookup against the issue's page targets."""
+    L = ["## The other data sets: the learned index alone", "",
+         "The remaining data sets of the full mode at the same size, the learned index alone (no btree: its "
+         "pages per lookup are its height): CREATE INDEX with 0 workers, then %s present keys looked up warm "
+         "(pages as above; their count equals a sequential scan's) and a fresh session's first 100 lookups "
+         "(the index's own pages, pg_statio, planning included)." % fmt(min(10000, res.get("env", {}).get("probes") or 0)),
+         ""]
+    per = {}
+    for n in names:
+        r = res["pages_only"][n]
+        p = r.get("pages_warm")
+        first, avg = g(r, "cold", "learned", "statio_first"), g(r, "cold", "learned", "statio_avg")
+        per[n] = [
+            ("index pages per lookup (warm) = 1.0", "–" if p is None else "%.4f" % p, None if p is None else p <= 1.0),
+            ("fresh session, 1st lookup <= 3 index pages", fmt(first), None if first is None else first <= 3),
+            ("fresh session, mean of the first 100 <= 2 index pages", fmt(avg), None if avg is None else avg <= 2),
+        ]
+    targets_table(L, names, per)
+    L.append("")
+    L.append("| data set | rows | CREATE INDEX ms | size, MB | records | levels | root | leaf pages "
+             "| cached_bytes after the probes | measured in, s |")
+    L.append("|---|---|---|---|---|---|---|---|---|---|")
+    for n in names:
+        r = res["pages_only"][n]
+        i = r.get("info_build") or {}
+        size = r.get("size")
+        L.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            n, fmt(r.get("rows")), fmt(r.get("build_ms")), fmt(size / 1048576.0 if size is not None else None),
+            fmt(i.get("records")), fmt(i.get("levels")), i.get("root_type", "–"), fmt(i.get("leaf_pages")),
+            fmt(r.get("cached_bytes")), fmt(r.get("seconds"))))
+    L.append("")
+    for n in names:
+        r = res["pages_only"][n]
+        L.append("- `%s`: %s. " % (n, r["description"]) + "; ".join(r.get("checks", [])))
+    L.append("")
+    return L
+
+
 def write_scale_report(res, out):
     env = res.get("env", {})
     names = dataset_names(res)
@@ -975,7 +1015,12 @@ def write_scale_report(res, out):
             L.append("| %s | %s | %s | %s | %s |" % (label, fmt(lv), fmt(bv), fmt(ratio(lv, bv)), note))
         L.append("")
         info_and_checks(L, "after the build", r.get("info_build"), r.get("checks", []))
-    L.extend(phase_table(res, names))
+    pages_names = [n for n in res.get("pages_order", []) if n in res.get("pages_only", {})]
+    if pages_names:
+        L.extend(scale_pages_only(res, pages_names))
+    L.extend(phase_table({"datasets": dict(res["datasets"], **res.get("pages_only", {})),
+                          "setup_seconds": res.get("setup_seconds"), "total_seconds": res.get("total_seconds")},
+                         names + pages_names))
     with open(os.path.join(out, "RESULTS-scale.md"), "w") as f:
         f.write("\n".join(L) + "\n")
 
