@@ -11,17 +11,15 @@
  */
 #include "postgres.h"
 
+#include "port/pg_bitutils.h"
+
 #include "learned.h"
 
-/* Bytes needed to store value, at least 1. */
+/* Bytes needed to store value, at least 1: its highest set bit's byte. */
 static inline int
 learned_bytes_for(uint64 value)
 {
-	int			nbytes = 1;
-
-	while (nbytes < 8 && value > learned_max_packed(nbytes))
-		nbytes++;
-	return nbytes;
+	return value == 0 ? 1 : pg_leftmost_one_pos64(value) / 8 + 1;
 }
 
 /* The narrowest format: every field at its fewest bytes. */
@@ -70,10 +68,13 @@ learned_leaf_plan(const int64 *keys, const ItemPointerData *tids, int n,
 				  LearnedLeafFormat *format)
 {
 	LearnedLeafFormat entries;
+	LearnedLeafFormat limit_format;
+	int			limit = 0;
 	int			count = 0;
 
 	Assert(n > (last ? 0 : 1));
 	learned_leaf_format_init(&entries);
+	memset(&limit_format, 0, sizeof(limit_format));	/* no format yet */
 	for (;;)
 	{
 		int			next = count + 1;
@@ -87,8 +88,15 @@ learned_leaf_plan(const int64 *keys, const ItemPointerData *tids, int n,
 		with_fence = entries;
 		if (next < n)
 			learned_leaf_format_add_key(&with_fence, base, keys[next]);
-		if (next > 1 &&
-			next > learned_leaf_format_capacity(&with_fence) * fillfactor / 100)
+		/* The entries at the fillfactor, worked out again as it widens. */
+		if (with_fence.key_bytes != limit_format.key_bytes ||
+			with_fence.block_bytes != limit_format.block_bytes ||
+			with_fence.offnum_bytes != limit_format.offnum_bytes)
+		{
+			limit_format = with_fence;
+			limit = learned_leaf_format_capacity(&with_fence) * fillfactor / 100;
+		}
+		if (next > 1 && next > limit)
 			break;
 		if (format != NULL)
 			*format = with_fence;
