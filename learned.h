@@ -1011,10 +1011,10 @@ extern bool learned_read_entry(struct BufFile *file, void *entry,
 extern void learned_sort_share_runs(LearnedSort *sort,
 									struct SharedFileSet *fileset, int worker);
 extern int	learned_sort_share_end(LearnedSort *sort, int *first);
-extern void learned_sort_run_name(char *name, int worker, int number);
-extern bool learned_sort_read_shared(struct BufFile *file, int64 *key,
-									 bool *isnull, ItemPointerData *tid,
-									 bool *alive);
+extern void learned_sort_presort(LearnedSort *sort);
+extern void learned_sort_add_worker_runs(LearnedSort *sort,
+										 struct SharedFileSet *fileset,
+										 int worker, int first, int count);
 
 /*
  * learned_unique.c: the uniqueness check of an insert, and CREATE INDEX's

@@ -19,10 +19,10 @@
  * what it still holds in memory, are files of the shared file set in the
  * parallel context's DSM segment (learned_sort_share_runs); the leader
  * keeps its own sort.  The leader waits until every participant has sorted
- * its runs, merges all of them at once in (key, TID) order (NULL keys
- * first: a binary heap of the runs' next entries; no worker merges its own
- * runs first), and hands the merged stream to the same code as a serial
- * build: the NULL chain, the leaves, the model, so the index is the one a
+ * its runs, adds the workers' runs to its own sort, which merges all of
+ * them at once in (key, TID) order (NULL keys first: the serial sort's
+ * binary heap of the runs' next entries; no worker merges its own runs
+ * first), and hands the merged stream to the same code as a serial build: the NULL chain, the leaves, the model, so the index is the one a
  * serial build writes.  A unique index's duplicates,
  * found by two participants or one, meet in that merge (learned_unique.c).
  *
@@ -46,7 +46,6 @@
 #include "catalog/index.h"
 #include "commands/progress.h"
 #include "executor/instrument.h"
-#include "lib/binaryheap.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "storage/buffile.h"
@@ -100,19 +99,6 @@ typedef struct LearnedParallelShared
 	((ParallelTableScanDesc) ((char *) (shared) + \
 							  BUFFERALIGN(sizeof(LearnedParallelShared))))
 
-/*
- * One run in the leader's merge: a worker's run file, or the leader's own
- * sort (itself a merge of its runs), and the run's next entry.
- */
-typedef struct LearnedRun
-{
-	BufFile    *file;			/* NULL: the leader's sort, leadersort */
-	int64		key;			/* 0 for a NULL key */
-	ItemPointerData tid;
-	bool		isnull;
-	bool		alive;
-} LearnedRun;
-
 struct LearnedParallelBuild
 {
 	ParallelContext *pcxt;
@@ -122,11 +108,7 @@ struct LearnedParallelBuild
 	WalUsage   *walusage;
 	BufferUsage *bufferusage;
 	LearnedWorkerRuns *workerruns;	/* in the DSM segment, per worker */
-	/* the merge, once every run is sorted */
-	LearnedSort *leadersort;
-	LearnedRun *runs;
-	int			nruns;
-	binaryheap *merge;			/* of the runs that have a next entry */
+	LearnedSort *leadersort;	/* the leader's, merging every run at the end */
 };
 
 /* The table scan callback of one participant. */
@@ -199,7 +181,7 @@ learned_build_parallel_scan_and_sort(LearnedParallelShared *shared,
 		state.sort = NULL;
 	}
 	else
-		learned_sort_perform(state.sort);
+		learned_sort_presort(state.sort);
 
 	SpinLockAcquire(&shared->mutex);
 	shared->nparticipantsdone++;
@@ -335,34 +317,6 @@ learned_build_parallel_begin(Relation heap, Relation index, bool isconcurrent,
 	return leader;
 }
 
-/* Read a run's next entry: from its file, or the leader's sort. */
-static bool
-learned_run_read(LearnedParallelBuild *leader, LearnedRun *run)
-{
-	if (run->file == NULL)
-		return learned_sort_next_run(leader->leadersort, &run->key,
-									 &run->isnull, &run->tid, &run->alive);
-	return learned_sort_read_shared(run->file, &run->key, &run->isnull,
-									&run->tid, &run->alive);
-}
-
-/*
- * The merge's order of two runs' next entries (numbers of runs): NULL keys
- * first, then (key, TID).  The heap keeps its largest on top, so the
- * order is reversed.
- */
-static int
-learned_run_cmp(Datum a, Datum b, void *arg)
-{
-	LearnedParallelBuild *leader = (LearnedParallelBuild *) arg;
-	const LearnedRun *ra = &leader->runs[DatumGetInt32(a)];
-	const LearnedRun *rb = &leader->runs[DatumGetInt32(b)];
-
-	if (ra->isnull != rb->isnull)
-		return ra->isnull ? 1 : -1;
-	return -learned_entry_cmp(ra->key, &ra->tid, rb->key, &rb->tid);
-}
-
 /*
  * The leader's share of the scan and sort, then wait until every
  * participant has sorted its runs and open them all for one merge
@@ -376,7 +330,6 @@ learned_build_parallel_sort(LearnedParallelBuild *leader, Relation heap,
 {
 	LearnedParallelShared *shared = leader->shared;
 	int			nworkers = leader->nparticipants - 1;
-	int			r;
 
 	leader->leadersort =
 		learned_build_parallel_scan_and_sort(shared, NULL, -1, heap, index,
@@ -401,29 +354,12 @@ learned_build_parallel_sort(LearnedParallelBuild *leader, Relation heap,
 	}
 	ConditionVariableCancelSleep();
 
-	/*
-	 * Every worker's runs (workers launched are numbered from 0) and the
-	 * leader's sort, the last run, in one heap.
-	 */
-	leader->nruns = 1;
+	/* Every worker's runs (numbered from 0) join the leader's merge. */
 	for (int w = 0; w < nworkers; w++)
-		leader->nruns += leader->workerruns[w].count;
-	leader->runs = palloc0(leader->nruns * sizeof(LearnedRun));
-	r = 0;
-	for (int w = 0; w < nworkers; w++)
-		for (int i = 0; i < leader->workerruns[w].count; i++)
-		{
-			char		name[MAXPGPATH];
-
-			learned_sort_run_name(name, w, leader->workerruns[w].first + i);
-			leader->runs[r++].file = BufFileOpenFileSet(&shared->fileset.fs,
-														name, O_RDONLY, false);
-		}
-	leader->merge = binaryheap_allocate(leader->nruns, learned_run_cmp, leader);
-	for (r = 0; r < leader->nruns; r++)
-		if (learned_run_read(leader, &leader->runs[r]))
-			binaryheap_add_unordered(leader->merge, Int32GetDatum(r));
-	binaryheap_build(leader->merge);
+		learned_sort_add_worker_runs(leader->leadersort, &shared->fileset, w,
+									 leader->workerruns[w].first,
+									 leader->workerruns[w].count);
+	learned_sort_perform(leader->leadersort);
 }
 
 /*
@@ -434,40 +370,16 @@ bool
 learned_build_parallel_next(LearnedParallelBuild *leader, int64 *key,
 							bool *isnull, ItemPointerData *tid, bool *alive)
 {
-	LearnedRun *run;
-	int			r;
-
-	if (binaryheap_empty(leader->merge))
-		return false;
-	r = DatumGetInt32(binaryheap_first(leader->merge));
-	run = &leader->runs[r];
-	*key = run->key;
-	*isnull = run->isnull;
-	*tid = run->tid;
-	*alive = run->alive;
-	if (learned_run_read(leader, run))
-		binaryheap_replace_first(leader->merge, Int32GetDatum(r));
-	else
-		(void) binaryheap_remove_first(leader->merge);
-	return true;
+	return learned_sort_next_run(leader->leadersort, key, isnull, tid, alive);
 }
 
 /*
- * Close the runs, wait for the workers to exit and free the parallel
- * context (the run files go with its DSM segment).
+ * End the leader's sort (it closes the runs), wait for the workers to exit
+ * and free the parallel context (the run files go with its DSM segment).
  */
 void
 learned_build_parallel_end(LearnedParallelBuild *leader)
 {
-	if (leader->runs != NULL)
-	{
-		for (int r = 0; r < leader->nruns; r++)
-			if (leader->runs[r].file != NULL)
-				BufFileClose(leader->runs[r].file);
-		pfree(leader->runs);
-	}
-	if (leader->merge != NULL)
-		binaryheap_free(leader->merge);
 	if (leader->leadersort != NULL)
 		learned_sort_end(leader->leadersort);
 	WaitForParallelWorkersToFinish(leader->pcxt);

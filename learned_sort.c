@@ -134,6 +134,7 @@ struct LearnedSort
 	SharedFileSet *fileset;
 	int			worker;
 	int			nfiles;			/* run files named so far */
+	bool		presorted;		/* the array is sorted (learned_sort_presort) */
 };
 
 /* The key as an unsigned number that sorts in the same order. */
@@ -583,7 +584,7 @@ learned_sort_array(LearnedSort *sort, bool keep_scratch)
 }
 
 /* The name of a worker's run file number in the build's shared file set. */
-void
+static void
 learned_sort_run_name(char *name, int worker, int number)
 {
 	snprintf(name, MAXPGPATH, "learned_run_%d_%d", worker, number);
@@ -740,7 +741,8 @@ learned_sort_perform(LearnedSort *sort)
 			elog(DEBUG1, "learned index build: radix-sorting " UINT64_FORMAT " entries in memory",
 				 (uint64) sort->nentries);
 	}
-	learned_sort_array(sort, false);
+	if (!sort->presorted)
+		learned_sort_array(sort, false);
 	if (sort->nruns == 0)
 		return;
 
@@ -858,8 +860,8 @@ learned_sort_share_runs(LearnedSort *sort, SharedFileSet *fileset, int worker)
  * sorted run (or, past the runs the budget allows, the tuplesort's output
  * as the only one) and close the run files, which stay in the shared file
  * set for the leader.  Returns how many runs there are, numbered from
- * *first (learned_sort_run_name).  The leader merges every participant's
- * runs at once: no pass of a worker merges its own.
+ * *first.  The leader merges every participant's runs at once
+ * (learned_sort_add_worker_runs): no pass of a worker merges its own.
  */
 int
 learned_sort_share_end(LearnedSort *sort, int *first)
@@ -909,22 +911,59 @@ learned_sort_share_end(LearnedSort *sort, int *first)
 }
 
 /*
- * The next entry of a worker's run file (learned_sort_share_end); false at
- * its end.
+ * A parallel build's leader: sort what its array holds now, while the
+ * workers are still sorting theirs, so that learned_sort_perform, once
+ * their runs are added, only has to merge.
  */
-bool
-learned_sort_read_shared(BufFile *file, int64 *key, bool *isnull,
-						 ItemPointerData *tid, bool *alive)
+void
+learned_sort_presort(LearnedSort *sort)
 {
-	LearnedSortEntry entry;
+	Assert(sort->run);
+	if (sort->tuplesort == NULL)
+	{
+		learned_sort_array(sort, false);
+		sort->presorted = true;
+	}
+}
 
-	if (!learned_read_entry(file, &entry, sizeof(entry)))
-		return false;
-	*key = entry.key;
-	*isnull = (entry.flags & LEARNED_SORT_NULL) != 0;
-	*tid = entry.tid;
-	*alive = (entry.flags & LEARNED_SORT_ALIVE) != 0;
-	return true;
+/*
+ * Add a worker's runs (learned_sort_share_end: count files from first in
+ * fileset) to the leader's run sort, before learned_sort_perform: they
+ * are merged with the leader's own runs in one heap, or, where the leader
+ * went past its budget to a tuplesort, fed to that.  The sort closes the
+ * files at its end.
+ */
+void
+learned_sort_add_worker_runs(LearnedSort *sort, SharedFileSet *fileset,
+							 int worker, int first, int count)
+{
+	Assert(sort->run && sort->merge == NULL);
+	if (count <= 0)
+		return;
+	if (sort->tuplesort == NULL)
+		sort->runs = sort->runs == NULL ?
+			palloc(count * sizeof(BufFile *)) :
+			repalloc(sort->runs, (sort->nruns + count) * sizeof(BufFile *));
+	for (int i = 0; i < count; i++)
+	{
+		char		name[MAXPGPATH];
+		BufFile    *file;
+		LearnedSortEntry entry;
+
+		learned_sort_run_name(name, worker, first + i);
+		file = BufFileOpenFileSet(&fileset->fs, name, O_RDONLY, false);
+		if (sort->tuplesort == NULL)
+		{
+			sort->runs[sort->nruns++] = file;
+			continue;
+		}
+		while (learned_read_entry(file, &entry, sizeof(entry)))
+		{
+			learned_sort_put_tuple(sort, &entry);
+			CHECK_FOR_INTERRUPTS();
+		}
+		BufFileClose(file);
+	}
 }
 
 void
