@@ -228,6 +228,25 @@ learned_next_leaf_page(Relation index, LearnedLeafPages *pages,
 }
 
 /*
+ * Where a leaf of count entries (of n) would end inside a run of equal
+ * keys, end it before the run instead if the run started in its second
+ * half: a lookup of that key then reads one leaf, not two, as btree's
+ * posting lists keep duplicates on one page.  The format planned for count
+ * entries holds the fewer.  A longer run is left to span leaves.
+ */
+static int
+learned_leaf_keep_duplicates(const int64 *keys, int count, int n)
+{
+	int			start = count - 1;
+
+	if (count >= n || keys[count] != keys[count - 1])
+		return count;
+	while (start > 0 && keys[start - 1] == keys[count])
+		start--;
+	return start > 0 && start >= count / 2 ? start : count;
+}
+
+/*
  * Write the sorted entries as a chain of leaves at the fillfactor, each in
  * the narrowest format its entries and fences allow (learned_leaf_plan).
  * Their owner records are set once the records are
@@ -284,9 +303,12 @@ learned_write_leaves(LearnedBuildState *state, int fillfactor,
 			base = low.key;
 		}
 		if (ahead->n > (ahead->exhausted ? 0 : 1))
+		{
 			count = learned_leaf_plan(ahead->keys, ahead->tids, ahead->n,
 									  ahead->exhausted, base, fillfactor,
 									  &format);
+			count = learned_leaf_keep_duplicates(ahead->keys, count, ahead->n);
+		}
 		else
 		{
 			count = 0;			/* an empty index: one empty leaf */
@@ -403,11 +425,14 @@ static const uint32 learned_auto_pages_per_record[] = {16, 32, 64, 128, 256};
 
 /*
  * The list lengths to choose from at build (*pinned set if the
- * pages_per_record reloption names one).  Auto candidates must leave half
- * the metapage's record directory free for record splits as the index
- * grows; when none does, the longest auto length, and the records of level
- * 1 get records of upper levels above them (learned_build_upper_levels).
- * Under learned.test_directory_capacity, half the capped capacity.
+ * pages_per_record reloption names one).  Auto candidates must make no
+ * more records than the metapage keeps first keys for (a third of its
+ * directory: cold lookups route exactly, and splits have room to add
+ * records); where none does, those that leave half the directory free;
+ * where none does either, the longest auto length, and the records of
+ * level 1 get records of upper levels above them
+ * (learned_build_upper_levels).  Under learned.test_directory_capacity,
+ * half the capped capacity.
  */
 static int
 learned_pages_per_record_candidates(Relation index, uint64 leaf_pages,
@@ -430,12 +455,17 @@ learned_pages_per_record_candidates(Relation index, uint64 leaf_pages,
 		return ncandidates;
 	}
 
-	for (int i = 0; i < lengthof(learned_auto_pages_per_record); i++)
+	for (int pass = 0; pass < 2 && ncandidates == 0; pass++)
 	{
-		uint32		c = learned_auto_pages_per_record[i];
+		uint32		most = pass == 0 ? LEARNED_KEYED_RECORDS : LEARNED_MAX_RECORDS / 2;
 
-		if (rmi_record_count((uint32) leaf_pages, c) <= LEARNED_MAX_RECORDS / 2)
-			candidates[ncandidates++] = c;
+		for (int i = 0; i < lengthof(learned_auto_pages_per_record); i++)
+		{
+			uint32		c = learned_auto_pages_per_record[i];
+
+			if (rmi_record_count((uint32) leaf_pages, c) <= most)
+				candidates[ncandidates++] = c;
+		}
 	}
 	if (ncandidates == 0)
 		candidates[ncandidates++] =

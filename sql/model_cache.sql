@@ -113,6 +113,35 @@ SET enable_seqscan = off;
 RESET enable_indexscan;
 RESET enable_indexonlyscan;
 
+-- Runs of equal keys stay on one leaf: CREATE INDEX ends a leaf before a
+-- short run of equal keys that would straddle its end, so a warm lookup of
+-- any key of a table where every key comes three times reads one leaf and
+-- finds its three rows, as a seqscan does (without that, about two in three
+-- leaf boundaries would cut a run and its lookup read two leaves).
+CREATE TABLE cache_dups (id int8) WITH (autovacuum_enabled = off);
+INSERT INTO cache_dups SELECT g / 3 FROM generate_series(0, 299999) g;
+CREATE INDEX cache_dups_idx ON cache_dups USING learned (id);
+VACUUM ANALYZE cache_dups;
+SELECT leaf_pages > 100 AS many_leaves FROM learned_index_info('cache_dups_idx');
+SELECT learned_index_check('cache_dups_idx', true);
+CREATE TABLE cache_dup_probes AS SELECT g::int8 AS k FROM generate_series(0, 99999) g;
+ANALYZE cache_dup_probes;
+SELECT count(*) AS found_cold FROM cache_dup_probes p JOIN cache_dups t ON t.id = p.k;
+SELECT pg_stat_force_next_flush();
+BEGIN;
+SELECT count(*) AS found FROM cache_dup_probes p JOIN cache_dups t ON t.id = p.k;
+SELECT cache_index_blocks('cache_dups_idx') AS blocks_for_100000_warm_lookups;
+COMMIT;
+SET enable_seqscan = on;
+SET enable_indexscan = off;
+SET enable_indexonlyscan = off;
+SET enable_hashjoin = on;
+SELECT count(*) AS found_by_seqscan FROM cache_dup_probes p JOIN cache_dups t ON t.id = p.k;
+SET enable_seqscan = off;
+SET enable_hashjoin = off;
+RESET enable_indexscan;
+RESET enable_indexonlyscan;
+
 -- Lookups all over the index load every record: the cache grows, within
 -- the budget, and warm lookups read one leaf each.
 SET enable_hashjoin = off;
