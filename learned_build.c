@@ -189,8 +189,9 @@ learned_lookahead_fill(LearnedSpool *spool, LearnedLookahead *ahead, int want)
  * the file and one extension lock for many pages, where one per page put
  * the extension at a third of a parallel build's serial part in perf.  A
  * batch never holds more pages than the entries not yet written need (no
- * leaf holds more than LEARNED_LEAF_MAX_CAPACITY), so none is left over:
- * every page of the index is initialised (invariant 11).
+ * leaf holds more than LEARNED_LEAF_MAX_CAPACITY), so none is left over
+ * uninitialised: every page is one of the index's kinds, as VACUUM's pass
+ * in physical order and learned_index_check expect.
  */
 #define LEARNED_LEAF_BATCH	64
 

@@ -1532,30 +1532,40 @@ class Scale(Bench):
         with open(os.path.join(self.out, "results-scale.json"), "w") as f:
             json.dump(self.results, f, indent=1, sort_keys=True)
 
-    def scale_dataset(self, name, gen, r):
+    def scale_load(self, name, gen, kinds, probes, r):
+        """Generate the data set into a file and load a table per index kind
+        (t_<kind>, parallel_workers = 2 on each: the same workers for every
+        parallel build), then probes present keys sampled from the table
+        (probes_present) and the first pages_probes of them
+        (probes_small_present)."""
         a = self.admin
-        self._phases = r["phases"] = []
-        self.phase("generate, load")
-        a.q("DROP TABLE IF EXISTS t_learned, t_btree, probes_present, probes_small_present CASCADE")
+        a.q("DROP TABLE IF EXISTS %s, probes_present, probes_small_present CASCADE"
+            % ", ".join("t_" + k for k in kinds))
         a.q("SET work_mem = '1GB'")
         a.q("SELECT setseed(0.4242)")
         datafile = os.path.join(self.work, "data_%s.bin" % name)
         a.q("COPY (SELECT id, id %% 1000 AS val FROM (%s) AS g) TO %s (FORMAT binary)"
             % (gen.format(N=self.N, G=max(self.N // 1000, 10)), lit(datafile)))
-        for k in self.KINDS:
+        for k in kinds:
             self.load_table(k, datafile)
-            # The same number of workers for either index's parallel build.
             a.q("ALTER TABLE t_%s SET (parallel_workers = 2)" % k)
         os.unlink(datafile)
-        r["rows"] = int(a.one("SELECT reltuples::int8 FROM pg_class WHERE oid = 't_btree'::regclass"))
-        r["heap_pages"] = int(a.one("SELECT pg_relation_size('t_btree') / current_setting('block_size')::int"))
+        t = "t_" + kinds[-1]
+        r["rows"] = int(a.one("SELECT reltuples::int8 FROM pg_class WHERE oid = '%s'::regclass" % t))
+        r["heap_pages"] = int(a.one("SELECT pg_relation_size('%s') / current_setting('block_size')::int" % t))
         a.q("SELECT setseed(0.17)")
-        a.q("CREATE UNLOGGED TABLE probes_present AS SELECT id AS k FROM t_btree"
+        a.q("CREATE UNLOGGED TABLE probes_present AS SELECT id AS k FROM %s"
             " TABLESAMPLE BERNOULLI (%f) REPEATABLE (17) ORDER BY random() LIMIT %d"
-            % (min(100.0, 100.0 * 1.2 * self.P / max(1, r["rows"])), self.P))
+            % (t, min(100.0, 100.0 * 1.2 * probes / max(1, r["rows"])), probes))
         a.q("CREATE UNLOGGED TABLE probes_small_present AS SELECT k FROM probes_present LIMIT %d" % self.pages_probes)
         a.q("VACUUM ANALYZE probes_present; VACUUM ANALYZE probes_small_present")
         a.q("RESET work_mem")
+
+    def scale_dataset(self, name, gen, r):
+        a = self.admin
+        self._phases = r["phases"] = []
+        self.phase("generate, load")
+        self.scale_load(name, gen, self.KINDS, self.P, r)
 
         self.phase("create index")
         r["build_ms"] = {}
@@ -1594,22 +1604,7 @@ class Scale(Bench):
         a = self.admin
         self._phases = r["phases"] = []
         self.phase("generate, load")
-        a.q("DROP TABLE IF EXISTS t_learned, probes_present, probes_small_present CASCADE")
-        a.q("SET work_mem = '1GB'")
-        a.q("SELECT setseed(0.4242)")
-        datafile = os.path.join(self.work, "data_%s.bin" % name)
-        a.q("COPY (SELECT id, id %% 1000 AS val FROM (%s) AS g) TO %s (FORMAT binary)"
-            % (gen.format(N=self.N, G=max(self.N // 1000, 10)), lit(datafile)))
-        self.load_table("learned", datafile)
-        os.unlink(datafile)
-        r["rows"] = int(a.one("SELECT reltuples::int8 FROM pg_class WHERE oid = 't_learned'::regclass"))
-        a.q("SELECT setseed(0.17)")
-        a.q("CREATE UNLOGGED TABLE probes_present AS SELECT id AS k FROM t_learned"
-            " TABLESAMPLE BERNOULLI (%f) REPEATABLE (17) ORDER BY random() LIMIT %d"
-            % (min(100.0, 100.0 * 1.2 * self.pages_probes / max(1, r["rows"])), self.pages_probes))
-        a.q("CREATE UNLOGGED TABLE probes_small_present AS SELECT k FROM probes_present")
-        a.q("VACUUM ANALYZE probes_present; VACUUM ANALYZE probes_small_present")
-        a.q("RESET work_mem")
+        self.scale_load(name, gen, ("learned",), self.pages_probes, r)
 
         self.phase("create index")
         a.q("CHECKPOINT")
