@@ -362,12 +362,6 @@ learned_check_meta(LearnedCheckState *state)
 						"root model routes to %u records but the metapage lists %u",
 						(uint32) meta->root.nrecords, meta->nrecords);
 
-	if (meta->first_keys != 0 && !LearnedMetaHasFirstKeys(meta))
-		learned_corrupt(state->index, LEARNED_METAPAGE_BLKNO,
-						"the metapage keeps first keys of %u records but lists %u (at most %u may have keys)",
-						meta->first_keys, meta->nrecords,
-						(uint32) LEARNED_KEYED_RECORDS);
-
 	/*
 	 * Generic WAL and full-page images leave out the hole between pd_lower
 	 * and pd_upper: a record directory in it would not survive a crash.
@@ -745,7 +739,11 @@ learned_check_record_page(LearnedCheckState *state, BlockNumber blkno,
 						"record %u of level %u starts at fence " FENCE_FMT ", but the record before it keeps " FENCE_FMT " as its high fence",
 						j, level, FENCE_ARGS(first), FENCE_ARGS(*high));
 	*has_high = learned_record_high_fence(page, high);
-	if (top && state->meta->first_keys != 0 &&
+	/*
+	 * First keys the metapage claims (a count other than nrecords, as a
+	 * library from before first keys leaves it after a split, claims none).
+	 */
+	if (top && LearnedMetaHasFirstKeys(state->meta) &&
 		LearnedMetaFirstKeys(state->meta)[j] != first.key)
 		learned_corrupt(index, blkno,
 						"record %u starts at key %lld, but the metapage keeps %lld as its first key",
