@@ -53,7 +53,7 @@
  */
 
 #define LEARNED_MAGIC			0x4C524E44	/* "LRND" */
-#define LEARNED_VERSION			3	/* 3: packed leaves */
+#define LEARNED_VERSION			4	/* 3: packed leaves; 4: bit-packed TIDs */
 #define LEARNED_PAGE_ID			0xFF8A	/* last two bytes of special space */
 
 #define LEARNED_METAPAGE_BLKNO	0
@@ -108,13 +108,13 @@ learned_entry_cmp(int64 key1, const ItemPointerData *tid1,
 
 /*
  * How a leaf packs its entries (see "Leaf layout" below): bytes per key
- * offset, per heap block number and per heap offset number.
+ * offset, bits per heap block number and per heap offset number.
  */
 typedef struct LearnedLeafFormat
 {
 	uint8		key_bytes;		/* 1..8 */
-	uint8		block_bytes;	/* LEARNED_MIN_BLOCK_BYTES..4 */
-	uint8		offnum_bytes;	/* 1..2 */
+	uint8		block_bits;		/* LEARNED_MIN_BLOCK_BITS..32 */
+	uint8		offnum_bits;	/* LEARNED_MIN_OFFNUM_BITS..16 */
 } LearnedLeafFormat;
 
 /*
@@ -162,9 +162,12 @@ typedef LearnedPageOpaqueData *LearnedPageOpaque;
  * pd_upper, which generic WAL and full-page images skip.  Entry i is
  * (learned_leaf_key(page, i), learned_leaf_tid(page, i)), each packed in
  * the widths LearnedLeafFormat names: a key as its offset from
- * learned_leaf_base, a TID as block number above offset number.  Block
- * numbers take at least LEARNED_MIN_BLOCK_BYTES so that a growing heap does
- * not make every leaf it inserts into widen.  The format of a page written
+ * learned_leaf_base in whole bytes (the search reads keys, so they stay
+ * byte-aligned), a TID as block number above offset number in
+ * block_bits + offnum_bits bits, TID i at bits [i * w, (i + 1) * w) of a
+ * bit string whose byte j lies at pd_special - 1 - j.  Block numbers take
+ * at least LEARNED_MIN_BLOCK_BITS so that a small growing heap does not
+ * make every leaf it inserts into widen.  The format of a page written
  * whole (build, split) is chosen in learned_format.c, whose
  * learned_split_plan shows that some split point always fits both pages.
  *
@@ -181,26 +184,30 @@ typedef LearnedPageOpaqueData *LearnedPageOpaque;
 	 LearnedPageGetOpaque(page)->nrecent)
 #define LEARNED_CONTENTS_SIZE \
 	(BLCKSZ - MAXALIGN(SizeOfPageHeaderData) - MAXALIGN(sizeof(LearnedPageOpaqueData)))
-#define LEARNED_MIN_BLOCK_BYTES		3
-#define LEARNED_MIN_ENTRY_SIZE		(1 + LEARNED_MIN_BLOCK_BYTES + 1)
-#define LEARNED_MAX_ENTRY_SIZE		(sizeof(int64) + sizeof(ItemPointerData))
+#define LEARNED_MIN_BLOCK_BITS		16
+#define LEARNED_MIN_OFFNUM_BITS		8
+#define LEARNED_MIN_ENTRY_BITS		(8 + LEARNED_MIN_BLOCK_BITS + LEARNED_MIN_OFFNUM_BITS)
+#define LEARNED_MAX_ENTRY_BITS		(8 * (sizeof(int64) + sizeof(ItemPointerData)))
+/*
+ * The bits of a leaf's contents that entries may take: the TIDs' last
+ * byte may be partly used, so n entries of key_bytes and w TID bits fit
+ * when n * (8 * key_bytes + w) <= LEARNED_CONTENTS_BITS.
+ */
+#define LEARNED_CONTENTS_BITS		(8 * LEARNED_CONTENTS_SIZE - 7)
 /* The most entries any leaf holds: the size of per-page scratch arrays. */
-#define LEARNED_LEAF_MAX_CAPACITY	(LEARNED_CONTENTS_SIZE / LEARNED_MIN_ENTRY_SIZE)
+#define LEARNED_LEAF_MAX_CAPACITY	(LEARNED_CONTENTS_BITS / LEARNED_MIN_ENTRY_BITS)
 /* The fewest a full leaf holds (every field at its widest). */
-#define LEARNED_LEAF_MIN_CAPACITY	(LEARNED_CONTENTS_SIZE / LEARNED_MAX_ENTRY_SIZE)
+#define LEARNED_LEAF_MIN_CAPACITY	(LEARNED_CONTENTS_BITS / LEARNED_MAX_ENTRY_BITS)
 #define LEARNED_NULLS_CAPACITY		(LEARNED_CONTENTS_SIZE / sizeof(ItemPointerData))
 
 #define LearnedLeafFormatOf(page)	(&LearnedPageGetOpaque(page)->format)
 #define LearnedLeafKeyBytes(page)	(LearnedLeafFormatOf(page)->key_bytes)
-#define LearnedLeafTidBytes(page) \
-	(LearnedLeafFormatOf(page)->block_bytes + LearnedLeafFormatOf(page)->offnum_bytes)
+#define LearnedLeafTidBits(page) \
+	(LearnedLeafFormatOf(page)->block_bits + LearnedLeafFormatOf(page)->offnum_bits)
 #define LearnedLeafCapacity(page) \
 	learned_leaf_format_capacity(LearnedLeafFormatOf(page))
 #define LearnedLeafKeyPointer(page, i) \
 	((char *) PageGetContents(page) + (Size) (i) * LearnedLeafKeyBytes(page))
-#define LearnedLeafTidPointer(page, i) \
-	((char *) (page) + ((PageHeader) (page))->pd_special - \
-	 (Size) ((i) + 1) * LearnedLeafTidBytes(page))
 #define LearnedLeafCount(page) \
 	((int) ((((PageHeader) (page))->pd_lower - MAXALIGN(SizeOfPageHeaderData)) / LearnedLeafKeyBytes(page)))
 
@@ -209,31 +216,52 @@ static inline bool
 learned_leaf_format_valid(const LearnedLeafFormat *format)
 {
 	return format->key_bytes >= 1 && format->key_bytes <= sizeof(int64) &&
-		format->block_bytes >= LEARNED_MIN_BLOCK_BYTES &&
-		format->block_bytes <= sizeof(BlockNumber) &&
-		format->offnum_bytes >= 1 && format->offnum_bytes <= sizeof(OffsetNumber);
+		format->block_bits >= LEARNED_MIN_BLOCK_BITS &&
+		format->block_bits <= 8 * sizeof(BlockNumber) &&
+		format->offnum_bits >= LEARNED_MIN_OFFNUM_BITS &&
+		format->offnum_bits <= 8 * sizeof(OffsetNumber);
+}
+
+/* Bits per entry of a format. */
+static inline int
+learned_leaf_format_bits(const LearnedLeafFormat *format)
+{
+	return 8 * format->key_bytes + format->block_bits + format->offnum_bits;
 }
 
 /* Entries a leaf of this format holds when full. */
 static inline int
 learned_leaf_format_capacity(const LearnedLeafFormat *format)
 {
-	return (int) (LEARNED_CONTENTS_SIZE /
-				  (format->key_bytes + format->block_bytes + format->offnum_bytes));
+	return (int) (LEARNED_CONTENTS_BITS / learned_leaf_format_bits(format));
+}
+
+/* Bytes the TIDs of n entries take: the TID array's length. */
+static inline Size
+learned_leaf_tid_array_size(const LearnedLeafFormat *format, int n)
+{
+	return ((Size) n * (format->block_bits + format->offnum_bits) + 7) / 8;
+}
+
+/* The largest value nbits bits hold. */
+static inline uint64
+learned_max_bits(int nbits)
+{
+	return nbits >= 64 ? PG_UINT64_MAX : (UINT64CONST(1) << nbits) - 1;
 }
 
 /* The largest value nbytes little-endian bytes hold. */
 static inline uint64
 learned_max_packed(int nbytes)
 {
-	return nbytes >= 8 ? PG_UINT64_MAX : (UINT64CONST(1) << (8 * nbytes)) - 1;
+	return learned_max_bits(8 * nbytes);
 }
 
 /*
  * Read an unsigned little-endian integer of nbytes bytes.  It loads eight
- * bytes and masks: every packed field of a leaf has at least eight bytes of
- * the page after its start (keys are followed by the TIDs, TIDs by the
- * special space), so the load stays within the page.
+ * bytes and masks: every key of a leaf has at least eight bytes of the page
+ * after its start (keys are followed by the TIDs, TIDs by the special
+ * space), so the load stays within the page.
  */
 static inline uint64
 learned_load_packed(const char *p, int nbytes)
@@ -256,6 +284,40 @@ learned_store_packed(char *p, uint64 value, int nbytes)
 	value = pg_bswap64(value);
 #endif
 	memcpy(p, &value, nbytes);
+}
+
+/*
+ * The eight bytes of a leaf's TID bit string from its byte bit / 8 on, as
+ * one integer whose least significant byte is that byte: the string runs
+ * down from pd_special, so those bytes lie at descending addresses and are
+ * read as a big-endian integer.  They end at most 8 bytes below the TIDs,
+ * within the page (the keys and the page header lie below).
+ */
+static inline char *
+learned_tid_word_pointer(Page page, uint64 bit)
+{
+	return (char *) page + ((PageHeader) page)->pd_special - 8 - (bit >> 3);
+}
+
+static inline uint64
+learned_load_tid_word(const char *p)
+{
+	uint64		word;
+
+	memcpy(&word, p, sizeof(word));
+#ifndef WORDS_BIGENDIAN
+	word = pg_bswap64(word);
+#endif
+	return word;
+}
+
+static inline void
+learned_store_tid_word(char *p, uint64 word)
+{
+#ifndef WORDS_BIGENDIAN
+	word = pg_bswap64(word);
+#endif
+	memcpy(p, &word, sizeof(word));
 }
 
 /* The key every stored key of a leaf is an offset from. */
@@ -286,33 +348,51 @@ learned_leaf_set_key(Page page, int i, int64 key)
 						 LearnedLeafKeyBytes(page));
 }
 
+/* Unpack a TID of a leaf's format. */
+static inline ItemPointerData
+learned_tid_unpack(const LearnedLeafFormat *format, uint64 packed)
+{
+	ItemPointerData tid;
+
+	ItemPointerSet(&tid, (BlockNumber) (packed >> format->offnum_bits),
+				   (OffsetNumber) (packed & learned_max_bits(format->offnum_bits)));
+	return tid;
+}
+
 /* Heap TID i of a leaf. */
 static inline ItemPointerData
 learned_leaf_tid(Page page, int i)
 {
 	const LearnedLeafFormat *format = LearnedLeafFormatOf(page);
-	uint64		packed = learned_load_packed(LearnedLeafTidPointer(page, i),
-											 format->block_bytes + format->offnum_bytes);
-	ItemPointerData tid;
+	int			bits = format->block_bits + format->offnum_bits;
+	uint64		bit = (uint64) i * bits;
+	uint64		word = learned_load_tid_word(learned_tid_word_pointer(page, bit));
 
-	ItemPointerSet(&tid, (BlockNumber) (packed >> (8 * format->offnum_bytes)),
-				   (OffsetNumber) (packed & learned_max_packed(format->offnum_bytes)));
-	return tid;
+	return learned_tid_unpack(format, (word >> (bit & 7)) & learned_max_bits(bits));
 }
 
-/* Store heap TID i of a leaf; it must fit the leaf's format. */
+/*
+ * Store heap TID i of a leaf; it must fit the leaf's format.  The other
+ * bits of the eight bytes it rewrites keep their values.
+ */
 static inline void
 learned_leaf_set_tid(Page page, int i, ItemPointer tid)
 {
 	const LearnedLeafFormat *format = LearnedLeafFormatOf(page);
+	int			bits = format->block_bits + format->offnum_bits;
+	uint64		bit = (uint64) i * bits;
+	uint64		mask = learned_max_bits(bits) << (bit & 7);
+	char	   *p = learned_tid_word_pointer(page, bit);
 	uint64		packed;
 
+	Assert(ItemPointerGetBlockNumberNoCheck(tid) <=
+		   learned_max_bits(format->block_bits));
 	Assert(ItemPointerGetOffsetNumberNoCheck(tid) <=
-		   learned_max_packed(format->offnum_bytes));
-	packed = ((uint64) ItemPointerGetBlockNumberNoCheck(tid) << (8 * format->offnum_bytes)) |
+		   learned_max_bits(format->offnum_bits));
+	packed = ((uint64) ItemPointerGetBlockNumberNoCheck(tid) << format->offnum_bits) |
 		ItemPointerGetOffsetNumberNoCheck(tid);
-	learned_store_packed(LearnedLeafTidPointer(page, i), packed,
-						 format->block_bytes + format->offnum_bytes);
+	learned_store_tid_word(p, (learned_load_tid_word(p) & ~mask) |
+						   (packed << (bit & 7)));
 }
 
 /* PostgreSQL 18 replaced pg_attribute_noreturn() by the C11 pg_noreturn. */

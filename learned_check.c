@@ -168,9 +168,9 @@ learned_check_leaf_layout(LearnedCheckState *state, BlockNumber blkno,
 
 	if (!learned_leaf_format_valid(format))
 		learned_corrupt(state->index, blkno,
-						"leaf format (key %u, block %u, offset %u bytes) is not one this version writes",
-						format->key_bytes, format->block_bytes,
-						format->offnum_bytes);
+						"leaf format (key %u bytes, block %u bits, offset %u bits) is not one this version writes",
+						format->key_bytes, format->block_bits,
+						format->offnum_bits);
 	if (header->pd_lower < MAXALIGN(SizeOfPageHeaderData) ||
 		(header->pd_lower - MAXALIGN(SizeOfPageHeaderData)) % format->key_bytes != 0)
 		learned_corrupt(state->index, blkno,
@@ -195,7 +195,7 @@ learned_check_leaf_layout(LearnedCheckState *state, BlockNumber blkno,
 						"leaf's high fence key " INT64_FORMAT " lies below its base " INT64_FORMAT,
 						opaque->high_fence.key, learned_leaf_base(page));
 	if (header->pd_upper != header->pd_special -
-		nentries * (format->block_bytes + format->offnum_bytes))
+		learned_leaf_tid_array_size(format, nentries))
 		learned_corrupt(state->index, blkno,
 						"leaf pd_upper %u does not start an array of %d TIDs ending at pd_special %u",
 						header->pd_upper, nentries, header->pd_special);

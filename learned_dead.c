@@ -138,7 +138,7 @@ learned_dead_ask_heap(Relation index, Relation heap, Buffer buf,
 					  bool *dead, TransactionId *horizon)
 {
 	Page		page = BufferGetPage(buf);
-	int			entry_size = LearnedLeafKeyBytes(page) + LearnedLeafTidBytes(page);
+	int			entry_size = (learned_leaf_format_bits(LearnedLeafFormatOf(page)) + 7) / 8;
 	TM_IndexDeleteOp delstate;
 	TransactionId latest;
 	int			ndead = 0;
@@ -216,7 +216,7 @@ learned_dead_remove(Relation index, Relation heap, Buffer buf, int64 newkey,
 	bool		marked = (opaque->flags & LEARNED_LEAF_HAS_DEAD) != 0;
 	bool		unique = index->rd_index->indisunique;
 	int			n = LearnedLeafCount(page);
-	int			entry_size = LearnedLeafKeyBytes(page) + LearnedLeafTidBytes(page);
+	int			entry_size = (learned_leaf_format_bits(LearnedLeafFormatOf(page)) + 7) / 8;
 	int64		keys[LEARNED_LEAF_MAX_CAPACITY];
 	uint16		order[LEARNED_LEAF_MAX_CAPACITY];
 	bool		promising[LEARNED_LEAF_MAX_CAPACITY];

@@ -22,13 +22,20 @@ learned_bytes_for(uint64 value)
 	return value == 0 ? 1 : pg_leftmost_one_pos64(value) / 8 + 1;
 }
 
-/* The narrowest format: every field at its fewest bytes. */
+/* Bits needed to store value, at least 1. */
+static inline int
+learned_bits_for(uint64 value)
+{
+	return value == 0 ? 1 : pg_leftmost_one_pos64(value) + 1;
+}
+
+/* The narrowest format: every field at its fewest bytes or bits. */
 void
 learned_leaf_format_init(LearnedLeafFormat *format)
 {
 	format->key_bytes = 1;
-	format->block_bytes = LEARNED_MIN_BLOCK_BYTES;
-	format->offnum_bytes = 1;
+	format->block_bits = LEARNED_MIN_BLOCK_BITS;
+	format->offnum_bits = LEARNED_MIN_OFFNUM_BITS;
 }
 
 /* Widen format, if need be, to hold key on a page of this base. */
@@ -46,10 +53,10 @@ learned_leaf_format_add(LearnedLeafFormat *format, int64 base, int64 key,
 						ItemPointer tid)
 {
 	learned_leaf_format_add_key(format, base, key);
-	format->block_bytes = Max(format->block_bytes,
-							  learned_bytes_for(ItemPointerGetBlockNumberNoCheck(tid)));
-	format->offnum_bytes = Max(format->offnum_bytes,
-							   learned_bytes_for(ItemPointerGetOffsetNumberNoCheck(tid)));
+	format->block_bits = Max(format->block_bits,
+							 learned_bits_for(ItemPointerGetBlockNumberNoCheck(tid)));
+	format->offnum_bits = Max(format->offnum_bits,
+							  learned_bits_for(ItemPointerGetOffsetNumberNoCheck(tid)));
 }
 
 /*
@@ -90,8 +97,8 @@ learned_leaf_plan(const int64 *keys, const ItemPointerData *tids, int n,
 			learned_leaf_format_add_key(&with_fence, base, keys[next]);
 		/* The entries at the fillfactor, worked out again as it widens. */
 		if (with_fence.key_bytes != limit_format.key_bytes ||
-			with_fence.block_bytes != limit_format.block_bytes ||
-			with_fence.offnum_bytes != limit_format.offnum_bytes)
+			with_fence.block_bits != limit_format.block_bits ||
+			with_fence.offnum_bits != limit_format.offnum_bits)
 		{
 			limit_format = with_fence;
 			limit = learned_leaf_format_capacity(&with_fence) * fillfactor / 100;
@@ -138,8 +145,8 @@ learned_leaf_count_fits(const LearnedLeafFormat *format, int count)
  * on, and for k = total - 1.  The points that fit are [min_left, max_left].
  *
  * That interval is never empty when the leaf itself was valid: its format
- * F, of s = key_bytes + block_bytes + offnum_bytes >= LEARNED_MIN_ENTRY_SIZE
- * bytes per entry, holds its n entries (n >= 1: an empty leaf never
+ * F, of s = 8 * key_bytes + block_bits + offnum_bits >= LEARNED_MIN_ENTRY_BITS
+ * bits per entry, holds its n entries (n >= 1: an empty leaf never
  * splits), and every new key is at or above base.
  *
  * - The new entry after every old one (newpos == n: ascending keys, or a
@@ -151,14 +158,16 @@ learned_leaf_count_fits(const LearnedLeafFormat *format, int count)
  * - Otherwise the last entry is an old one, so every key of either half
  *   lies between base and the old last key, which F holds: neither half
  *   needs more key bytes than F.  Only the new TID can widen a half, by at
- *   most one block byte (LEARNED_MIN_BLOCK_BYTES = 3 to 4) and one offset
- *   byte (1 to 2): its entries take at most w = min(s + 2, 14) bytes.  The
- *   half split k = total / 2 puts at most ceil(total / 2) <= (C + 2) / 2
- *   entries on a page, with C = floor(B / s) >= n and B =
- *   LEARNED_CONTENTS_SIZE, and a page of width w holds floor(B / w) >
- *   B / (s + 2) - 1.  (B / s + 2) / 2 <= B / (s + 2) - 1 is B (s - 2) >=
- *   4 s (s + 2), which holds for 5 <= s <= 14 once B >= 75 (the static
- *   assertion below; B is 8112 for 8 kB pages): both halves fit.
+ *   most d = LEARNED_MAX_TID_WIDENING bits (block numbers from their least
+ *   width to 32 bits, offsets from theirs to 16): its entries take at most
+ *   w = min(s + d, LEARNED_MAX_ENTRY_BITS) bits.  With K =
+ *   LEARNED_CONTENTS_BITS, a page holds C = floor(K / s) >= n entries of
+ *   width s.  The half split k = total / 2 puts at most ceil(total / 2) <=
+ *   (C + 2) / 2 entries on a page, and a page of width w holds floor(K / w)
+ *   > K / w - 1.  (K / s + 2) / 2 <= K / w - 1 is K (2 s - w) >= 4 s w,
+ *   which holds as 2 s - w >= s - d >= LEARNED_MIN_ENTRY_BITS - d and
+ *   s w <= LEARNED_MAX_ENTRY_BITS^2 (the static assertion below): both
+ *   halves fit.
  *
  * So the plan never fails on a valid leaf; it returns false only for
  * entries that break the preconditions (out of order, below the base, or
@@ -179,10 +188,14 @@ learned_leaf_count_fits(const LearnedLeafFormat *format, int count)
  * is not covered: an insert there that needs wider keys widens the leaf or
  * splits it, as on the rightmost leaf.
  */
-StaticAssertDecl(LEARNED_CONTENTS_SIZE >= 75,
+#define LEARNED_MAX_TID_WIDENING \
+	(8 * sizeof(BlockNumber) - LEARNED_MIN_BLOCK_BITS + \
+	 8 * sizeof(OffsetNumber) - LEARNED_MIN_OFFNUM_BITS)
+StaticAssertDecl(LEARNED_MIN_ENTRY_BITS > LEARNED_MAX_TID_WIDENING &&
+				 (uint64) LEARNED_CONTENTS_BITS *
+				 (LEARNED_MIN_ENTRY_BITS - LEARNED_MAX_TID_WIDENING) >=
+				 (uint64) 4 * LEARNED_MAX_ENTRY_BITS * LEARNED_MAX_ENTRY_BITS,
 				 "a half split must fit any format (learned_split_plan)");
-StaticAssertDecl(LEARNED_MIN_ENTRY_SIZE >= 5 && LEARNED_MAX_ENTRY_SIZE <= 14,
-				 "learned_split_plan's bound assumes entries of 5 to 14 bytes");
 
 bool
 learned_split_plan(const int64 *keys, const ItemPointerData *tids, int total,

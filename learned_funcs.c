@@ -353,7 +353,7 @@ learned_index_info(PG_FUNCTION_ARGS)
 				leaf_pages++;
 				entries += LearnedLeafCount(page);
 				entry_bytes += (double) LearnedLeafCount(page) *
-					(LearnedLeafKeyBytes(page) + LearnedLeafTidBytes(page));
+					learned_leaf_format_bits(LearnedLeafFormatOf(page)) / 8;
 			}
 			else if (flags & LEARNED_PAGE_NULLS)
 			{

@@ -314,8 +314,8 @@ learned_leaf_fits(Page page, int64 key, ItemPointer tid)
 
 	Assert(key >= base);
 	return (uint64) key - (uint64) base <= learned_max_packed(format->key_bytes) &&
-		ItemPointerGetBlockNumberNoCheck(tid) <= learned_max_packed(format->block_bytes) &&
-		ItemPointerGetOffsetNumberNoCheck(tid) <= learned_max_packed(format->offnum_bytes);
+		ItemPointerGetBlockNumberNoCheck(tid) <= learned_max_bits(format->block_bits) &&
+		ItemPointerGetOffsetNumberNoCheck(tid) <= learned_max_bits(format->offnum_bits);
 }
 
 /*
@@ -329,7 +329,8 @@ learned_leaf_set_count(Page page, int n)
 
 	Assert(n >= 0 && n <= LearnedLeafCapacity(page));
 	header->pd_lower = MAXALIGN(SizeOfPageHeaderData) + n * LearnedLeafKeyBytes(page);
-	header->pd_upper = header->pd_special - n * LearnedLeafTidBytes(page);
+	header->pd_upper = header->pd_special -
+		learned_leaf_tid_array_size(LearnedLeafFormatOf(page), n);
 }
 
 /*
@@ -399,10 +400,11 @@ learned_leaf_reformat(Page page, const LearnedLeafFormat *format)
 static inline void
 learned_leaf_move(Page page, int to, int from)
 {
+	ItemPointerData tid = learned_leaf_tid(page, from);
+
 	memmove(LearnedLeafKeyPointer(page, to), LearnedLeafKeyPointer(page, from),
 			LearnedLeafKeyBytes(page));
-	memmove(LearnedLeafTidPointer(page, to), LearnedLeafTidPointer(page, from),
-			LearnedLeafTidBytes(page));
+	learned_leaf_set_tid(page, to, &tid);
 }
 
 /* Sort a few entries by (key, tid): insertion sort, n is small. */
@@ -438,22 +440,20 @@ learned_leaf_decode(Page page, int first, int end, int64 *keys,
 {
 	const LearnedLeafFormat *format = LearnedLeafFormatOf(page);
 	int			key_bytes = format->key_bytes;
-	int			tid_bytes = format->block_bytes + format->offnum_bytes;
-	int			offnum_bits = 8 * format->offnum_bytes;
-	uint64		offnum_mask = learned_max_packed(format->offnum_bytes);
+	int			tid_bits = format->block_bits + format->offnum_bits;
+	uint64		tid_mask = learned_max_bits(tid_bits);
 	uint64		base = (uint64) learned_leaf_base(page);
 	const char *key_ptr = LearnedLeafKeyPointer(page, first);
-	const char *tid_ptr = LearnedLeafTidPointer(page, first);
+	uint64		bit = (uint64) first * tid_bits;
 
 	for (int i = 0; i < end - first; i++)
 	{
-		uint64		packed = learned_load_packed(tid_ptr, tid_bytes);
+		uint64		word = learned_load_tid_word(learned_tid_word_pointer(page, bit));
 
 		keys[i] = (int64) (base + learned_load_packed(key_ptr, key_bytes));
-		ItemPointerSet(&tids[i], (BlockNumber) (packed >> offnum_bits),
-					   (OffsetNumber) (packed & offnum_mask));
+		tids[i] = learned_tid_unpack(format, (word >> (bit & 7)) & tid_mask);
 		key_ptr += key_bytes;
-		tid_ptr -= tid_bytes;
+		bit += tid_bits;
 	}
 }
 

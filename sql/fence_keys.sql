@@ -15,9 +15,9 @@ SET max_parallel_workers_per_gather = 0;
 \i :cmp_sql
 
 CREATE TABLE fk (id int8) WITH (autovacuum_enabled = off);
--- 3,500 copies of each of 0..19 (two or three leaves each), 500 copies of
+-- 4,500 copies of each of 0..19 (two or three leaves each), 500 copies of
 -- each of 100..139, then distinct keys.
-INSERT INTO fk SELECT g / 3500 FROM generate_series(0, 69999) g;
+INSERT INTO fk SELECT g / 4500 FROM generate_series(0, 89999) g;
 INSERT INTO fk SELECT 100 + g / 500 FROM generate_series(0, 19999) g;
 INSERT INTO fk SELECT 1000 + g FROM generate_series(0, 9999) g;
 CREATE INDEX fk_l ON fk USING learned (id) WITH (fillfactor = 100, pages_per_record = 8);

@@ -52,7 +52,7 @@ LANGUAGE sql AS $fn$
 $fn$;
 
 -- 1. Ascending appends from a one-record index: the directory fills, a
--- level grows, then two more.
+-- level grows, then another.
 CREATE TABLE lv_asc (id int8) WITH (autovacuum_enabled = off);
 INSERT INTO lv_asc SELECT g FROM generate_series(1, 100) g;
 CREATE INDEX lv_asc_idx ON lv_asc USING learned (id);
@@ -98,8 +98,9 @@ SELECT * FROM pg_temp.cmp('SELECT id FROM lv_asc WHERE id BETWEEN 99990 AND 1000
 RESET enable_seqscan;
 RESET enable_bitmapscan;
 
--- 2. Random keys into the four-level index: splits inside every level,
--- not only at the right end; then a retrain refits every level.
+-- 2. Random keys into the three-level index: splits inside every level,
+-- not only at the right end, and a fourth level; then a retrain refits
+-- every level.
 INSERT INTO lv_asc SELECT (g::int8 * 7919) % 300000 FROM generate_series(1, 40000) g;
 SELECT learned_index_check('lv_asc_idx', true);
 SELECT * FROM pg_temp.shape('lv_asc_idx');

@@ -1,12 +1,13 @@
 --
 -- packed_leaves: a leaf packs each entry in the fewest bytes its own
 -- contents need: keys as offsets from its low fence (1 to 8 bytes), heap
--- TIDs as block and offset numbers (1 to 4 and 1 to 2 bytes).  Covers the
--- build choosing each page's format, splits rewriting both pages, inserts
--- whose key (beyond the rightmost leaf's range) or TID (in a heap block past
--- the width) the page's format cannot hold (rewritten wider while the
--- entries fit, else split), VACUUM, keys at the int8 extremes, and the
--- main run, recent run and pending entries of a leaf taking inserts.
+-- TIDs as block and offset numbers (16 to 32 and 8 to 16 bits, packed bit
+-- to bit).  Covers the build choosing each page's format, splits rewriting
+-- both pages, inserts whose key (beyond the rightmost leaf's range) or TID
+-- (a heap offset past the width) the page's format cannot hold (rewritten
+-- wider while the entries fit, else split), VACUUM, keys at the int8
+-- extremes, and the main run, recent run and pending entries of a leaf
+-- taking inserts.
 --
 SET max_parallel_workers_per_gather = 0;
 SET default_statistics_target = 1000;
@@ -15,9 +16,9 @@ SET default_statistics_target = 1000;
 \set cmp_sql :abs_srcdir '/sql/include/cmp.sql'
 \i :cmp_sql
 
--- Dense ids take 6 bytes an entry (2-byte key offsets, 3-byte heap
--- blocks, 1-byte offsets; the leftmost leaf's keys take 8, offsets from the
--- int8 minimum); keys spread over the whole int8 range take 11 (7-byte
+-- Dense ids take 5 bytes an entry (2-byte key offsets, 16-bit heap
+-- blocks, 8-bit offsets; the leftmost leaf's keys take 8, offsets from the
+-- int8 minimum); keys spread over the whole int8 range take 10 (7-byte
 -- offsets).  btree spends 20 on each.
 CREATE TABLE n_dense (id int8, v int4) WITH (autovacuum_enabled = off);
 INSERT INTO n_dense SELECT g, g FROM generate_series(1, 200000) g;
@@ -93,13 +94,14 @@ SELECT * FROM pg_temp.cmp('SELECT * FROM n_dense WHERE id = 123456');
 RESET enable_seqscan;
 
 -- The two ways a rightmost leaf takes a key beyond its range.  A build of
--- 608 + 400 keys in a small table: a leftmost leaf of 608 12-byte entries
--- (8-byte keys; 608 is 90% of the 676 that fit) and a rightmost one of 400
--- 6-byte entries.  A key 2^40 further on needs 5-byte offsets: the leaf is
--- rewritten with 9-byte entries, which 401 fit.  With 608 + 1100 keys the
--- rightmost leaf holds more than a page of 9-byte entries can: it splits,
--- keeping 1099 entries in their format (a fence at the far key would need
--- the wider one), the new page taking the last of them and the far key.
+-- 663 + 345 keys in a small table: a leftmost leaf of 663 11-byte entries
+-- (8-byte keys; 663 is 90% of the 737 that fit) and a rightmost one of 345
+-- 5-byte entries.  A key 2^40 further on needs 5-byte offsets: the leaf is
+-- rewritten with 8-byte entries, which 346 fit.  With 663 + 1045 keys the
+-- rightmost leaf holds more than a page of 8-byte entries can (1,013): it
+-- splits, keeping 1044 entries in their format (a fence at the far key
+-- would need the wider one), the new page taking the last of them and the
+-- far key.
 CREATE TABLE n_far (id int8) WITH (autovacuum_enabled = off);
 INSERT INTO n_far SELECT g FROM generate_series(1, 1008) g;
 CREATE INDEX n_far_idx ON n_far USING learned (id);
@@ -119,7 +121,7 @@ SET enable_seqscan = off;
 SELECT * FROM pg_temp.cmp('SELECT id FROM n_far WHERE id > 1690 ORDER BY id');
 RESET enable_seqscan;
 
--- A table growing past 256 heap blocks: block numbers take 3 bytes from
+-- A table growing past 256 heap blocks: block numbers take 16 bits from
 -- the start, so the leaves keep their format (the split halves too), and
 -- answers stay exact.
 CREATE TABLE n_tid (id int8, pad text) WITH (autovacuum_enabled = off, fillfactor = 100);
@@ -167,4 +169,34 @@ SELECT learned_index_check('n_runs_idx', true);
 SELECT * FROM pg_temp.cmp('SELECT count(*), sum(id) FROM n_runs WHERE id BETWEEN 100 AND 1900');
 RESET enable_seqscan;
 
-DROP TABLE n_dense, n_wide, n_tail, n_far, n_tid, n_runs;
+-- Heap offsets past 255, which need 9 bits: a row whose key is NULL
+-- takes 28 bytes of a heap page, so after 250 of them a page still takes
+-- keyed rows at offsets 251 to about 280.  3,000 odd keys at build; then
+-- the 3,000 even keys between them, each page's keyed rows after its NULL
+-- ones: the inner leaves they land in cannot hold the new offsets and are
+-- rewritten wider (or split), and every TID must still lead to its row.
+CREATE TABLE n_off (id int8) WITH (autovacuum_enabled = off, fillfactor = 100);
+INSERT INTO n_off SELECT 2 * g - 1 FROM generate_series(1, 3000) g;
+CREATE INDEX n_off_idx ON n_off USING learned (id);
+SELECT round(mean_entry_bytes::numeric, 2) FROM learned_index_info('n_off_idx');
+DO $$
+BEGIN
+	FOR p IN 0..49 LOOP
+		INSERT INTO n_off SELECT NULL FROM generate_series(1, 250);
+		INSERT INTO n_off SELECT 2 * (p * 60 + g) FROM generate_series(1, 60) g;
+	END LOOP;
+END
+$$;
+SELECT count(*) > 0 AS keyed_rows_past_offset_255
+FROM n_off WHERE id % 2 = 0 AND (ctid::text::point)[1] > 255;
+SELECT round(mean_entry_bytes::numeric, 2) FROM learned_index_info('n_off_idx');
+SELECT learned_index_check('n_off_idx', true);
+VACUUM ANALYZE n_off;
+SET enable_seqscan = off;
+SET enable_indexonlyscan = off;
+SELECT * FROM pg_temp.cmp('SELECT id, ctid FROM n_off WHERE id BETWEEN 1 AND 6000 ORDER BY id');
+SELECT * FROM pg_temp.cmp('SELECT id, ctid FROM n_off WHERE id IN (2, 1000, 2998, 2999, 3000) ORDER BY id DESC');
+RESET enable_indexonlyscan;
+RESET enable_seqscan;
+
+DROP TABLE n_dense, n_wide, n_tail, n_far, n_tid, n_runs, n_off;

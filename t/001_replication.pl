@@ -104,7 +104,7 @@ sql(q{
 sql(q{
 	SET learned.test_directory_capacity = 4;
 	CREATE TABLE l (id int8);
-	INSERT INTO l SELECT (i * 7919) % 100003 FROM generate_series(1, 20000) i;
+	INSERT INTO l SELECT (i * 7919) % 100003 FROM generate_series(1, 30000) i;
 	CREATE INDEX l_idx ON l USING learned (id);
 	CREATE TABLE la (id int8);
 	CREATE INDEX la_idx ON la USING learned (id);

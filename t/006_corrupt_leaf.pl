@@ -75,7 +75,7 @@ for my $case (
 	# The check names the rule it found broken; the others the block.
 	like($stderr,
 		$name eq 'learned_index_check'
-		? qr/block 1: leaf format \(key 0, block \d, offset \d bytes\) is not one this version writes/
+		? qr/block 1: leaf format \(key 0 bytes, block \d+ bits, offset \d+ bits\) is not one this version writes/
 		: qr/unexpected page at block 1/,
 		"$name names the block");
 	like($stderr, qr/REINDEX/, "$name hints at REINDEX");

@@ -40,7 +40,7 @@ my $nwriters = 8;
 my $rounds = 2;
 my $records_per_round = 4;
 my $trials = $rounds * $records_per_round;
-my $step = 2**44;    # key spacing: 7-byte key offsets, 11-byte entries
+my $step = 2**44;    # key spacing: 7-byte key offsets, 10-byte entries
 
 my $node = PostgreSQL::Test::Cluster->new('split_record_room');
 $node->init;
@@ -60,10 +60,10 @@ ok(defined $capacity, 'record capacity read from the reloption bound')
   or diag($stderr);
 my $listed = $capacity - 1;
 
-# At fillfactor 10 an inner leaf of 11-byte entries (capacity 737) takes 73
+# At fillfactor 10 an inner leaf of 10-byte entries (capacity 811) takes 81
 # entries; records of $listed leaves, one per trial plus the first and last.
-my $per_leaf = 73;
-my $leaf_capacity = 737;
+my $per_leaf = 81;
+my $leaf_capacity = 811;
 my $nkeys = ($trials + 2) * $listed * $per_leaf;
 sql(qq{
 	CREATE TABLE t (id int8);

@@ -7,10 +7,11 @@
  * Builds valid full leaves at every format boundary (keys whose offsets need
  * 1 to 8 bytes, on the leftmost leaf's base INT64_MIN, near zero and up to
  * INT64_MAX; pages of one repeated key; dates and timestamps with
- * 'infinity'; heap offsets up to 255 and 291 and heap blocks up to 2^24 - 1
- * and 2^24 + 1; rightmost and inner leaves), inserts a new entry (keys at
- * offsets 2^8 .. 2^56 beyond the last, INT64_MIN/MAX, infinities, every heap
- * offset 1..291, blocks 2^24 - 1 .. 2^24 + 1) and plans the split at every
+ * 'infinity'; heap offsets up to 255 and 291 and heap blocks up to 2^16 - 1,
+ * 2^16 + 1 and 2^24 + 1; rightmost and inner leaves), inserts a new entry
+ * (keys at offsets 2^8 .. 2^56 beyond the last, INT64_MIN/MAX, infinities,
+ * every heap offset 1..291, blocks 2^16 - 1 .. 2^16 + 1, 2^24 + 1 and the
+ * largest block number) and plans the split at every
  * fillfactor from 10 to 100 in steps of 10.  Every plan is checked with code
  * that shares nothing with the planner: both pages hold their entries in
  * their formats and within their capacities, the fence lies after the left
@@ -49,10 +50,15 @@ need_bytes(uint64 value)
 	return nbytes;
 }
 
+/* Bits an unsigned value needs, at least 1. */
 static int
-entry_width(const LearnedLeafFormat *f)
+need_bits(uint64 value)
 {
-	return f->key_bytes + f->block_bytes + f->offnum_bytes;
+	int			nbits = 1;
+
+	while (nbits < 64 && (value >> nbits) != 0)
+		nbits++;
+	return nbits;
 }
 
 static bool
@@ -60,8 +66,8 @@ entry_fits(const LearnedLeafFormat *f, int64 base, int64 key, const ItemPointerD
 {
 	return key >= base &&
 		need_bytes((uint64) key - (uint64) base) <= f->key_bytes &&
-		need_bytes(ItemPointerGetBlockNumberNoCheck(tid)) <= f->block_bytes &&
-		need_bytes(ItemPointerGetOffsetNumberNoCheck(tid)) <= f->offnum_bytes;
+		need_bits(ItemPointerGetBlockNumberNoCheck(tid)) <= f->block_bits &&
+		need_bits(ItemPointerGetOffsetNumberNoCheck(tid)) <= f->offnum_bits;
 }
 
 /* (key, tid) order; a TID with offset 0 is minus infinity. */
@@ -86,21 +92,31 @@ entry_cmp(int64 k1, const ItemPointerData *t1, int64 k2, const ItemPointerData *
 static LearnedLeafFormat
 narrowest(const int64 *keys, const ItemPointerData *tids, int from, int to, int64 base)
 {
-	LearnedLeafFormat f = {1, LEARNED_MIN_BLOCK_BYTES, 1};
+	LearnedLeafFormat f = {1, LEARNED_MIN_BLOCK_BITS, LEARNED_MIN_OFFNUM_BITS};
 
 	for (int i = from; i < to; i++)
 	{
 		f.key_bytes = Max(f.key_bytes, need_bytes((uint64) keys[i] - (uint64) base));
-		f.block_bytes = Max(f.block_bytes, need_bytes(ItemPointerGetBlockNumberNoCheck(&tids[i])));
-		f.offnum_bytes = Max(f.offnum_bytes, need_bytes(ItemPointerGetOffsetNumberNoCheck(&tids[i])));
+		f.block_bits = Max(f.block_bits, need_bits(ItemPointerGetBlockNumberNoCheck(&tids[i])));
+		f.offnum_bits = Max(f.offnum_bits, need_bits(ItemPointerGetOffsetNumberNoCheck(&tids[i])));
 	}
 	return f;
 }
 
+/*
+ * The most entries a page of format f holds: keys in whole bytes, TIDs
+ * bit-packed, and 7 bits kept for the TIDs' last byte, as learned.h's
+ * capacity rule has it.
+ */
 static int
 capacity(const LearnedLeafFormat *f)
 {
-	return (int) (LEARNED_CONTENTS_SIZE / entry_width(f));
+	int			n = 0;
+
+	while ((long) (n + 1) * (8 * f->key_bytes + f->block_bits + f->offnum_bits) + 7 <=
+		   8L * LEARNED_CONTENTS_SIZE)
+		n++;
+	return n;
 }
 
 static void
@@ -282,11 +298,11 @@ split_page(const char *what, int n, int64 base, bool rightmost, int64 high_key,
 int
 main(void)
 {
-	ItemPointerData new_tids[8];
+	ItemPointerData new_tids[12];
 	int			ntids = 0;
 	ItemPointerData every_offset[291];
 	static const int max_offs[] = {255, 291};
-	static const BlockNumber last_blocks[] = {(1 << 24) - 1, (1 << 24) + 1, 7};
+	static const BlockNumber last_blocks[] = {(1 << 16) - 1, (1 << 16) + 1, (1 << 24) + 1, 7};
 
 	ItemPointerSet(&new_tids[ntids], 0, 1);
 	ntids++;
@@ -296,11 +312,15 @@ main(void)
 	ntids++;
 	ItemPointerSet(&new_tids[ntids], 3, 291);
 	ntids++;
-	ItemPointerSet(&new_tids[ntids], (1 << 24) - 1, 1);
+	ItemPointerSet(&new_tids[ntids], (1 << 16) - 1, 1);
 	ntids++;
-	ItemPointerSet(&new_tids[ntids], 1 << 24, 1);
+	ItemPointerSet(&new_tids[ntids], 1 << 16, 1);
+	ntids++;
+	ItemPointerSet(&new_tids[ntids], (1 << 16) + 1, 291);
 	ntids++;
 	ItemPointerSet(&new_tids[ntids], (1 << 24) + 1, 291);
+	ntids++;
+	ItemPointerSet(&new_tids[ntids], MaxBlockNumber, 291);
 	ntids++;
 	for (int i = 0; i < 291; i++)
 		ItemPointerSet(&every_offset[i], 5, (OffsetNumber) (i + 1));
