@@ -39,7 +39,7 @@ ISOLATION = $(patsubst specs/%.spec,%,$(sort $(wildcard specs/*.spec)))
 ISOLATION_OPTS = --load-extension=learned_am
 TAP_TESTS = 1
 
-EXTRA_CLEAN = test/rmi_test test/split_test
+EXTRA_CLEAN = test/rmi_test test/split_test test/leaf_test
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
@@ -57,9 +57,14 @@ test/rmi_test: test/rmi_test.c rmi.c rmi_train.c rmi.h rmi_internal.h
 test/split_test: test/split_test.c learned_format.c learned.h
 	$(CC) -O2 -g -Wall -Werror -std=gnu99 -I. -I$(includedir_server) -o $@ test/split_test.c learned_format.c
 
+# The leaf entry codec's unit test: learned.h's inline functions alone.
+test/leaf_test: test/leaf_test.c learned.h
+	$(CC) -O2 -g -Wall -Werror -std=gnu99 -I. -I$(includedir_server) -o $@ test/leaf_test.c
+
 .PHONY: check-model
-check-model: test/rmi_test test/split_test
+check-model: test/rmi_test test/split_test test/leaf_test
 	./test/rmi_test
 	./test/split_test
+	./test/leaf_test
 
 installcheck: check-model

@@ -2,7 +2,7 @@
 #
 # test.sh: build the extension with warnings as errors, install it, and run
 # every test suite against a throwaway cluster:
-#   - check-model: the model's C unit test (test/rmi_test.c)
+#   - check-model: the C unit tests (test/rmi_test.c, split_test.c, leaf_test.c)
 #   - pg_regress over sql/*.sql
 #   - pg_isolation_regress over specs/*.spec (concurrent sessions)
 #   - the TAP tests t/*.pl (replication, crash recovery, concurrency)
