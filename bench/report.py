@@ -569,6 +569,11 @@ def write_report(res, out, charts, work):
     L.append("Written by `bench/run.sh%s` on %s; nothing here is typed by hand (raw figures: `results.json`). "
              "Where the targets stand: [targets.md](targets.md)."
              % (" --quick" if env.get("mode") == "quick" else "", env.get("date")))
+    if env.get("mode") != "quick":
+        L.append("")
+        L.append("100M rows (learned against btree on `sparse` and `timestamps`, the learned index alone on the "
+                 "other data sets) and growth from 1M rows are runs of their own: "
+                 "[RESULTS-scale.md](RESULTS-scale.md) (`--scale`), [RESULTS-growth.md](RESULTS-growth.md) (`--growth`).")
     L.append("")
     L.extend(machine_table(env))
     L.append("| total run time | %s s (where it goes: [below](#where-the-time-goes)) |" % fmt(res.get("total_seconds"))
