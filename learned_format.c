@@ -15,18 +15,18 @@
 
 #include "learned.h"
 
-/* Bytes needed to store value, at least 1: its highest set bit's byte. */
-static inline int
-learned_bytes_for(uint64 value)
-{
-	return value == 0 ? 1 : pg_leftmost_one_pos64(value) / 8 + 1;
-}
-
 /* Bits needed to store value, at least 1. */
 static inline int
 learned_bits_for(uint64 value)
 {
 	return value == 0 ? 1 : pg_leftmost_one_pos64(value) + 1;
+}
+
+/* Bytes needed to store value, at least 1. */
+static inline int
+learned_bytes_for(uint64 value)
+{
+	return (learned_bits_for(value) + 7) / 8;
 }
 
 /* The narrowest format: every field at its fewest bytes or bits. */
